@@ -1,0 +1,1 @@
+"""Coming with its module (see tito/registry.py)."""

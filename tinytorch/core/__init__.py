@@ -1,0 +1,1 @@
+"""The engine, bottom-up: tensor -> autograd -> activations -> module/layers -> losses -> ..."""

@@ -1,0 +1,354 @@
+"""Module 02 -- activations: the nonlinearities that let stacked layers learn curves.
+
+Each activation is a Function (forward here, module 02; backward beside it, module 05) plus a
+functional form (``relu(x)``) and an ``nn`` module (``nn.ReLU()``) for use in ``Sequential``.
+
+Numerical care, because real logits get large:
+* ``sigmoid`` never computes ``exp`` of a large positive number (no overflow warnings, no NaN);
+* ``softmax`` and ``log_softmax`` subtract the row maximum first, so logits of +-1e4 are fine.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinytorch.core.autograd import Function
+from tinytorch.core.module import Module
+from tinytorch.core.tensor import Tensor
+
+__all__ = [
+    "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "softmax", "log_softmax", "erf",
+    "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Softmax", "LogSoftmax",
+]
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """The error function, vectorized (NumPy has none; SciPy is not a dependency).
+
+    Abramowitz & Stegun 7.1.26: a rational approximation with absolute error below 1.5e-7,
+    about float32's resolution, so GELU in float32 matches PyTorch's to rounding.
+    """
+    sign = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return sign * (1.0 - poly * np.exp(-a * a))
+
+
+def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    # exp(-|x|) is at most 1, so neither branch can overflow
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+class ReLUFn(Function):
+    @staticmethod
+    def forward(ctx, x):
+        # BEGIN SOLUTION
+        out = np.maximum(x, 0).astype(x.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx, grad):
+        # BEGIN SOLUTION 05
+        (out,) = ctx.saved_tensors
+        return grad * (out > 0)
+        # END SOLUTION
+
+
+class LeakyReLUFn(Function):
+    @staticmethod
+    def forward(ctx, x, negative_slope=0.01):
+        # BEGIN SOLUTION
+        ctx.save_for_backward(x)
+        ctx.slope = negative_slope
+        return np.where(x > 0, x, x * negative_slope).astype(x.dtype, copy=False)
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx, grad):
+        # BEGIN SOLUTION 05
+        (x,) = ctx.saved_tensors
+        return grad * np.where(x > 0, 1.0, ctx.slope), None
+        # END SOLUTION
+
+
+class SigmoidFn(Function):
+    @staticmethod
+    def forward(ctx, x):
+        # BEGIN SOLUTION
+        out = _stable_sigmoid(x)
+        ctx.save_for_backward(out)
+        return out
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx, grad):
+        # BEGIN SOLUTION 05
+        (s,) = ctx.saved_tensors
+        return grad * s * (1 - s)
+        # END SOLUTION
+
+
+class TanhFn(Function):
+    @staticmethod
+    def forward(ctx, x):
+        # BEGIN SOLUTION
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx, grad):
+        # BEGIN SOLUTION 05
+        (t,) = ctx.saved_tensors
+        return grad * (1 - t * t)
+        # END SOLUTION
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+class GELUFn(Function):
+    """GELU(x) = x * Phi(x), Phi the standard normal CDF; ``approximate='tanh'`` uses
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as GPT-2 did."""
+
+    @staticmethod
+    def forward(ctx, x, approximate="none"):
+        # BEGIN SOLUTION
+        ctx.save_for_backward(x)
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)
+            out = 0.5 * x * (1.0 + np.tanh(inner))
+        else:
+            out = 0.5 * x * (1.0 + erf(x * _INV_SQRT_2))
+        return out.astype(x.dtype, copy=False)
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx, grad):
+        # BEGIN SOLUTION 05
+        (x,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)
+            t = np.tanh(inner)
+            d_inner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
+            d = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * d_inner
+        else:
+            cdf = 0.5 * (1.0 + erf(x * _INV_SQRT_2))
+            pdf = _INV_SQRT_2PI * np.exp(-0.5 * x * x)
+            d = cdf + x * pdf
+        return grad * d, None
+        # END SOLUTION
+
+
+class SiLUFn(Function):
+    """SiLU (swish): x * sigmoid(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        # BEGIN SOLUTION
+        s = _stable_sigmoid(x)
+        ctx.save_for_backward(x, s)
+        return x * s
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx, grad):
+        # BEGIN SOLUTION 05
+        x, s = ctx.saved_tensors
+        return grad * s * (1 + x * (1 - s))
+        # END SOLUTION
+
+
+class SoftmaxFn(Function):
+    """softmax(x)_i = exp(x_i - m) / sum_j exp(x_j - m), with m = max_j x_j for stability."""
+
+    @staticmethod
+    def forward(ctx, x, axis=-1):
+        # BEGIN SOLUTION
+        shifted = x - np.max(x, axis=axis, keepdims=True)
+        e = np.exp(shifted)
+        out = e / np.sum(e, axis=axis, keepdims=True)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx, grad):
+        # BEGIN SOLUTION 05
+        (y,) = ctx.saved_tensors
+        # Jacobian-vector product without the (n x n) Jacobian: y * (g - <g, y>)
+        return y * (grad - np.sum(grad * y, axis=ctx.axis, keepdims=True)), None
+        # END SOLUTION
+
+
+class LogSoftmaxFn(Function):
+    """log_softmax(x) = (x - m) - log(sum exp(x - m)): never takes the log of a tiny number."""
+
+    @staticmethod
+    def forward(ctx, x, axis=-1):
+        # BEGIN SOLUTION
+        shifted = x - np.max(x, axis=axis, keepdims=True)
+        out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+        # END SOLUTION
+
+    @staticmethod
+    def backward(ctx, grad):
+        # BEGIN SOLUTION 05
+        (out,) = ctx.saved_tensors
+        return grad - np.exp(out) * np.sum(grad, axis=ctx.axis, keepdims=True), None
+        # END SOLUTION
+
+
+# --------------------------------------------------------------------------- functional forms
+
+
+def _t(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _axis(x, dim):
+    n = x.ndim
+    if not -max(n, 1) <= dim < max(n, 1):
+        raise IndexError(f"softmax: dim {dim} is out of range for a tensor with {n} dimension(s)")
+    return dim % n if n else 0
+
+
+def _float_only(x, name):
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"{name}: needs a floating point tensor, got {x.dtype}; call .float() first")
+
+
+def relu(x) -> Tensor:
+    """max(x, 0), elementwise."""
+    return ReLUFn.apply(_t(x))
+
+
+def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
+    return LeakyReLUFn.apply(_t(x), negative_slope)
+
+
+def sigmoid(x) -> Tensor:
+    """1 / (1 + exp(-x)), computed without overflow."""
+    x = _t(x)
+    _float_only(x, "sigmoid")
+    return SigmoidFn.apply(x)
+
+
+def tanh(x) -> Tensor:
+    x = _t(x)
+    _float_only(x, "tanh")
+    return TanhFn.apply(x)
+
+
+def gelu(x, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit; ``approximate='tanh'`` for GPT-2's approximation."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    x = _t(x)
+    _float_only(x, "gelu")
+    return GELUFn.apply(x, approximate)
+
+
+def silu(x) -> Tensor:
+    x = _t(x)
+    _float_only(x, "silu")
+    return SiLUFn.apply(x)
+
+
+def softmax(x, dim: int = -1) -> Tensor:
+    """Probabilities along ``dim`` (they sum to 1); stable for logits of any size."""
+    x = _t(x)
+    _float_only(x, "softmax")
+    return SoftmaxFn.apply(x, _axis(x, dim))
+
+
+def log_softmax(x, dim: int = -1) -> Tensor:
+    """log(softmax(x)) computed directly, which stays finite where softmax underflows to 0."""
+    x = _t(x)
+    _float_only(x, "log_softmax")
+    return LogSoftmaxFn.apply(x, _axis(x, dim))
+
+
+# --------------------------------------------------------------------------- nn modules
+
+
+class ReLU(Module):
+    def forward(self, x):
+        return relu(x)
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return sigmoid(x)
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return tanh(x)
+
+
+class GELU(Module):
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, x):
+        return gelu(x, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    def forward(self, x):
+        return silu(x)
+
+
+class Softmax(Module):
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return softmax(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return log_softmax(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"

@@ -1,0 +1,452 @@
+"""Module 05 -- autograd: the engine that turns recorded forward ops into gradients.
+
+Every differentiable op is a :class:`Function`: a ``forward`` that computes the result on NumPy
+arrays and a ``backward`` that maps the gradient of the output to the gradients of the inputs.
+``Function.apply`` runs the forward and, when grad mode is on and some input requires grad,
+records a node (``y.grad_fn``, named like PyTorch's: ``MulBackward``) that remembers the inputs
+and whatever the forward saved with ``ctx.save_for_backward``.
+
+``Tensor.backward()`` then walks that graph once, in reverse topological order, with an explicit
+stack (no recursion, so depth never hits Python's recursion limit; cost linear in graph size):
+
+1. sort the nodes so every node comes after the nodes that consume its output;
+2. seed the root with ``dL/dL = 1`` (or the gradient the caller passes);
+3. for each node, in reverse order, call its ``backward`` and hand the pieces to its inputs,
+   summing where one tensor was used more than once and undoing NumPy broadcasting;
+4. leaves (tensors created by the user with ``requires_grad=True``) accumulate into ``.grad``.
+
+The forward ops of modules 01-04 live beside their backward formulas; the backward bodies are
+module 05's work (``# BEGIN SOLUTION 05``). This file holds the engine itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+
+import numpy as np
+
+__all__ = [
+    "Function",
+    "Node",
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "backward",
+    "unbroadcast",
+    "gradcheck",
+    "GradcheckError",
+]
+
+_grad_enabled = True
+
+_Tensor = None  # the Tensor class, looked up once on first use (tensor.py imports this file)
+
+
+def _tensor_class():
+    global _Tensor
+    if _Tensor is None:
+        from tinytorch.core.tensor import Tensor
+
+        _Tensor = Tensor
+    return _Tensor
+
+
+# --------------------------------------------------------------------------- grad mode
+
+
+def is_grad_enabled() -> bool:
+    """True when new ops record their backward nodes."""
+    return _grad_enabled
+
+
+class set_grad_enabled:
+    """Turn recording on or off, as a context manager, a decorator, or a plain call.
+
+    ``with tt.no_grad():`` is used for evaluation and for optimizer updates: nothing computed
+    inside records a graph, which saves the memory of every saved activation.
+    """
+
+    def __init__(self, mode: bool = True):
+        global _grad_enabled
+        self._prev = _grad_enabled
+        self._mode = bool(mode)
+        _grad_enabled = self._mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """Context manager and decorator that disables graph recording."""
+
+    def __init__(self):
+        # Unlike set_grad_enabled, the switch happens on __enter__, so that ``@no_grad()`` on a
+        # function definition does not switch grad mode off at import time.
+        self._mode = False
+
+    def __enter__(self):
+        global _grad_enabled
+        self._prev = _grad_enabled
+        _grad_enabled = False
+        return self
+
+
+class enable_grad(no_grad):
+    """Context manager and decorator that re-enables recording inside a ``no_grad`` block."""
+
+    def __init__(self):
+        self._mode = True
+
+    def __enter__(self):
+        global _grad_enabled
+        self._prev = _grad_enabled
+        _grad_enabled = True
+        return self
+
+
+# --------------------------------------------------------------------------- nodes and functions
+
+
+class Node:
+    """A recorded op in the graph: ``y.grad_fn``. It doubles as the ``ctx`` of its Function.
+
+    Attributes:
+        inputs: the positional arguments of the op (Tensors and plain values), in order.
+        saved_tensors: what ``forward`` stored with ``save_for_backward`` (NumPy arrays).
+        needs_input_grad: per input, whether a gradient is wanted (lets backward skip work).
+    """
+
+    __slots__ = ("inputs", "saved_tensors", "needs_input_grad", "_freed", "_retain", "__dict__")
+    function = None  # set on each Function's node class
+
+    def __init__(self):
+        self.inputs = ()
+        self.saved_tensors = ()
+        self.needs_input_grad = ()
+        self._freed = False
+        self._retain = None
+
+    def save_for_backward(self, *arrays):
+        """Keep what backward will need (arrays or Python values)."""
+        self.saved_tensors = arrays
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def next_functions(self):
+        """The nodes that produced this node's tensor inputs (None for leaves), like PyTorch's."""
+        return tuple(getattr(t, "grad_fn", None) for t in self.inputs if _is_tensor(t))
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+
+def _is_tensor(x) -> bool:
+    return isinstance(x, _tensor_class())
+
+
+class Function:
+    """Base class of every differentiable op.
+
+    Subclass it with two static methods that work on NumPy arrays::
+
+        class Mul(Function):
+            @staticmethod
+            def forward(ctx, a, b):          # arrays in, array out
+                ctx.save_for_backward(a, b)
+                return a * b
+
+            @staticmethod
+            def backward(ctx, grad):         # dL/dy in, one dL/d(input) per input out
+                a, b = ctx.saved_tensors
+                return grad * b, grad * a
+
+        y = Mul.apply(x, w)                  # Tensors in, Tensor out, y.grad_fn is MulBackward
+
+    Positional arguments that are Tensors are unwrapped to their arrays; anything else
+    (a Python number, a shape, an axis) is passed through unchanged, and ``backward`` returns
+    ``None`` in its place. Keyword arguments are passed to ``forward`` only. ``backward`` may
+    return a gradient with the broadcast shape of the output: the engine sums it back down to
+    the input's shape (see :func:`unbroadcast`).
+
+    Unlike ``torch.autograd.Function``, forward and backward see NumPy arrays, not Tensors:
+    this is the level where the engine works, and it keeps every backward formula plain math.
+    """
+
+    _node_class: type = Node
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._node_class = type(f"{cls.__name__}Backward", (Node,), {"__slots__": (), "function": cls})
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        Tensor = _Tensor or _tensor_class()
+        ctx = cls._node_class()
+        arrays = []
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                if a.requires_grad:
+                    record = True
+            else:
+                arrays.append(a)
+        out = cls.forward(ctx, *arrays, **kwargs)
+        if record and _grad_enabled:
+            ctx.inputs = args
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            return Tensor._wrap(out, ctx)
+        return Tensor._wrap(out, None)
+
+
+# --------------------------------------------------------------------------- the engine
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting.
+
+    Broadcasting copies an input along new leading axes and along axes of size 1; each copy
+    received a share of the gradient, so the input's gradient is the sum over those axes.
+    Example: ``x`` of shape (3, 1) added to ``y`` of shape (2, 3, 4) gives a (2, 3, 4) grad;
+    ``x`` gets it summed over axis 0 (new) and axis 2 (size 1 in ``x``), kept as (3, 1).
+    """
+    # BEGIN SOLUTION 05
+    if grad.shape == tuple(shape):
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+    # END SOLUTION
+
+
+def _topological_order(root: Node) -> list:
+    """Nodes reachable from ``root``, each after every node that feeds it (root last).
+
+    Iterative depth-first search with an explicit stack: a node is emitted once all of its
+    inputs' nodes are, so a shared subgraph is visited once however many paths lead to it.
+    """
+    # BEGIN SOLUTION 05
+    Tensor = _tensor_class()
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for inp in node.inputs:
+            if isinstance(inp, Tensor) and inp.grad_fn is not None and id(inp.grad_fn) not in visited:
+                stack.append((inp.grad_fn, False))
+    return order
+    # END SOLUTION
+
+
+def _accumulate_leaf(tensor, grad: np.ndarray) -> None:
+    """Add ``grad`` into a leaf's ``.grad`` (a Tensor), creating it on first use.
+
+    The first gradient is copied: backward formulas may hand the same array to several inputs
+    (``a + b`` returns ``grad`` for both), and an optimizer that scales ``p.grad`` in place
+    must not change another parameter's gradient.
+    """
+    Tensor = _tensor_class()
+    if grad.dtype != tensor.data.dtype:
+        grad = grad.astype(tensor.data.dtype)
+    if tensor.grad is None:
+        tensor.grad = Tensor._wrap(np.array(grad, copy=True), None)
+    else:
+        tensor.grad.data = tensor.grad.data + grad
+
+
+def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
+    """Compute d(tensor)/d(leaf) for every leaf that requires grad; accumulate into ``.grad``.
+
+    Args:
+        tensor: the output to differentiate (usually a scalar loss).
+        gradient: dL/d(tensor), same shape as ``tensor``; may be omitted for a scalar (then 1).
+        retain_graph: keep the saved arrays so backward can run through this graph again.
+    """
+    Tensor = _tensor_class()
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad and has no grad_fn, so there is nothing "
+            "to differentiate. Create the inputs with requires_grad=True (or call "
+            "x.requires_grad_()) before computing the output, and do not compute it under no_grad()."
+        )
+    if gradient is None:
+        if tensor.data.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be implicitly created only for a scalar output, but this "
+                f"output has shape {tuple(tensor.shape)}. Reduce it first (y.sum().backward()) or "
+                f"pass the gradient dL/dy explicitly: y.backward(tt.ones_like(y))."
+            )
+        grad = np.ones_like(tensor.data)
+    else:
+        grad = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+        if grad.shape != tensor.data.shape:
+            raise ValueError(
+                f"backward: gradient has shape {tuple(grad.shape)} but the output has shape "
+                f"{tuple(tensor.shape)}; they must match."
+            )
+        grad = grad.astype(tensor.data.dtype, copy=False)
+
+    root = tensor.grad_fn
+    if root is None:  # a leaf: its gradient is the seed itself
+        _accumulate_leaf(tensor, grad)
+        return
+    _run_backward(root, grad, retain_graph)
+
+
+def _run_backward(root: Node, grad: np.ndarray, retain_graph: bool) -> None:
+    """One reverse sweep over the graph below ``root``."""
+    # BEGIN SOLUTION 05
+    Tensor = _tensor_class()
+    order = _topological_order(root)
+    grads = {id(root): grad}
+    for node in reversed(order):
+        g = grads.pop(id(node), None)
+        if g is None:  # no path from the root reached this node's output
+            continue
+        if node._freed:
+            raise RuntimeError(
+                f"backward: trying to backward through the graph a second time ({node.name()} "
+                "already freed its saved arrays). Call .backward(retain_graph=True) the first "
+                "time if you need to backward twice, or recompute the forward."
+            )
+        if node._retain is not None:
+            t = node._retain()
+            if t is not None:
+                _accumulate_leaf(t, g)
+        input_grads = node.function.backward(node, g)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        for inp, ig, needed in zip(node.inputs, input_grads, node.needs_input_grad):
+            if not needed or ig is None:
+                continue
+            ig = np.asarray(ig)
+            if ig.shape != inp.data.shape:
+                ig = unbroadcast(ig, inp.data.shape)
+            if inp.grad_fn is None:  # a leaf that requires grad
+                _accumulate_leaf(inp, ig)
+            else:
+                key = id(inp.grad_fn)
+                prev = grads.get(key)
+                grads[key] = ig if prev is None else prev + ig
+        if not retain_graph:
+            node.saved_tensors = ()
+            node._freed = True
+    # END SOLUTION
+
+
+# --------------------------------------------------------------------------- gradient checking
+
+
+class GradcheckError(AssertionError):
+    """Raised by :func:`gradcheck` when analytic and numerical gradients disagree."""
+
+
+def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              seed: int = 0, raise_exception: bool = True) -> bool:
+    """Check the backward of ``fn`` against central finite differences, in float64.
+
+    ``fn(*inputs)`` returns a Tensor of any shape. We differentiate the scalar
+    ``L = sum(fn(*inputs) * W)`` with a fixed random ``W`` (so every output element matters and
+    errors cannot cancel), and compare, for every input that requires grad and every element,
+
+        analytic  dL/dx[i]   (from backward)
+        numerical (L(x[i] + eps) - L(x[i] - eps)) / (2 eps)
+
+    Inputs are converted to float64 copies first: in float32, rounding error of the finite
+    difference is about 1e-7 / eps, the same size as the gradients themselves.
+
+    Returns True, or raises :class:`GradcheckError` showing both values side by side.
+    """
+    Tensor = _tensor_class()
+    xs = []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            t = Tensor._wrap(np.array(x.data, dtype=np.float64), None)
+            t.requires_grad = x.requires_grad
+            xs.append(t)
+        else:
+            xs.append(x)
+    with set_grad_enabled(True):
+        out = fn(*xs)
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal(out.data.shape)
+
+    def loss_value():
+        with no_grad():
+            return float(np.sum(fn(*xs).data * w))
+
+    for x in xs:
+        if isinstance(x, Tensor):
+            x.grad = None
+    out.backward(Tensor._wrap(w.astype(out.data.dtype), None))
+
+    for k, x in enumerate(xs):
+        if not (isinstance(x, Tensor) and x.requires_grad):
+            continue
+        analytic = np.zeros_like(x.data) if x.grad is None else x.grad.data
+        numeric = np.zeros_like(x.data)
+        flat = x.data.reshape(-1)  # a view: writing into it perturbs x
+        for i in range(flat.size):
+            orig = flat[i]
+            flat[i] = orig + eps
+            plus = loss_value()
+            flat[i] = orig - eps
+            minus = loss_value()
+            flat[i] = orig
+            numeric.reshape(-1)[i] = (plus - minus) / (2 * eps)
+        bad = ~np.isclose(analytic, numeric, atol=atol, rtol=rtol)
+        if bad.any():
+            idx = np.unravel_index(int(np.argmax(np.abs(analytic - numeric))), analytic.shape)
+            msg = (
+                f"gradcheck: input {k} (shape {tuple(x.shape)}): {int(bad.sum())} of {bad.size} "
+                f"gradient entries differ.\n  worst at index {tuple(int(i) for i in idx)}: "
+                f"analytic {analytic[idx]:.8g} vs numerical {numeric[idx]:.8g}\n"
+                f"  analytic:\n{np.array2string(analytic, precision=5)}\n"
+                f"  numerical:\n{np.array2string(numeric, precision=5)}"
+            )
+            if raise_exception:
+                raise GradcheckError(msg)
+            return False
+    return True
+
+
+def _retain(node: Node, tensor) -> None:
+    node._retain = weakref.ref(tensor)

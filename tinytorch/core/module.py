@@ -1,0 +1,306 @@
+"""Module 03 (infrastructure) -- ``nn.Module`` and ``nn.Parameter``.
+
+A Module is a container that knows its own parameters: assigning ``self.weight = Parameter(..)``
+or ``self.fc = Linear(..)`` in ``__init__`` registers it, so ``parameters()`` finds every weight
+of a whole network, ``state_dict()`` names them with dotted paths (``"0.weight"``,
+``"encoder.fc.bias"``) exactly as PyTorch does, and ``train()``/``eval()`` reach every layer.
+
+This file is given, not written, in the course: the layers of module 03 and everything after
+stand on it. Its guide explains how the registration works (``__setattr__``).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from tinytorch.core.tensor import Tensor
+
+__all__ = ["Module", "Parameter"]
+
+_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Parameter(Tensor):
+    """A Tensor that is a learnable weight: ``requires_grad=True`` and registered by Modules.
+
+    Ops on a Parameter return plain Tensors; only the leaf itself is a Parameter.
+    """
+
+    def __init__(self, data=None, requires_grad: bool = True):
+        if data is None:
+            data = np.zeros((0,), dtype=np.float32)
+        arr = data.data if isinstance(data, Tensor) else np.asarray(data)
+        if arr.dtype.kind != "f":
+            arr = arr.astype(np.float32)
+        super().__init__(arr, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of every layer and model. Subclasses define ``forward``; call the module."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ------------------------------------------------------------------ registration
+
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"cannot assign {name!r} before Module.__init__() is called: add "
+                "super().__init__() at the top of your module's __init__"
+            )
+        for store in (self._parameters, self._buffers, self._modules):
+            store.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        else:
+            object.__setattr__(self, name, value)
+            return
+        self.__dict__.pop(name, None)
+
+    def __getattr__(self, name):
+        # only called when normal lookup fails: look in the registries
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            if store in d and name in d[store]:
+                return d[store][name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __delattr__(self, name):
+        for store in (self._parameters, self._buffers, self._modules):
+            if name in store:
+                del store[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param) -> None:
+        """Register a Parameter (or None, meaning 'this layer has no such weight')."""
+        if param is None:
+            self._parameters[name] = None
+            self.__dict__.pop(name, None)
+        else:
+            setattr(self, name, param)
+
+    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+        """Register state that is saved in state_dict but not trained (BatchNorm's running mean)."""
+        self.__dict__.pop(name, None)
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent.add(name)
+
+    def add_module(self, name: str, module) -> None:
+        self._modules[name] = module
+
+    register_module = add_module
+
+    # ------------------------------------------------------------------ traversal
+
+    def named_modules(self, prefix: str = "", memo=None):
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, m in self._modules.items():
+            if m is None:
+                continue
+            yield from m.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        for name, m in self._modules.items():
+            if m is not None:
+                yield name, m
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True):
+        """(dotted name, Parameter) pairs; a parameter shared by two layers is listed once."""
+        seen = set()
+        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mprefix, m in mods:
+            for name, p in m._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{mprefix}.{name}" if mprefix else name), p
+
+    def parameters(self, recurse: bool = True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True):
+        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mprefix, m in mods:
+            for name, b in m._buffers.items():
+                if b is not None:
+                    yield (f"{mprefix}.{name}" if mprefix else name), b
+
+    def buffers(self, recurse: bool = True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # ------------------------------------------------------------------ modes and grads
+
+    def train(self, mode: bool = True) -> "Module":
+        """Training mode (dropout active, batch norm uses batch statistics) for every layer."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.data[...] = 0
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def apply(self, fn) -> "Module":
+        """Call ``fn(m)`` on every submodule, then on self (used for custom initialisation)."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    def _cast(self, dtype) -> "Module":
+        for m in self.modules():
+            for p in m._parameters.values():
+                if p is not None:
+                    p.data = p.data.astype(dtype)
+                    if p.grad is not None:
+                        p.grad.data = p.grad.data.astype(dtype)
+            for k, b in m._buffers.items():
+                if b is not None and b.data.dtype.kind == "f":
+                    b.data = b.data.astype(dtype)
+        return self
+
+    def float(self) -> "Module":
+        return self._cast(np.float32)
+
+    def double(self) -> "Module":
+        return self._cast(np.float64)
+
+    def to(self, dtype) -> "Module":
+        return self._cast(np.dtype(dtype))
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self, prefix: str = "") -> "OrderedDict[str, Tensor]":
+        """Every parameter and persistent buffer by dotted name, in PyTorch's order and layout.
+
+        The tensors share memory with the module (detached): copy them to keep a snapshot.
+        """
+        out = OrderedDict()
+        for mprefix, m in self.named_modules(prefix):
+            p_ = f"{mprefix}." if mprefix else ""
+            for name, p in m._parameters.items():
+                if p is not None:
+                    out[p_ + name] = p.detach()
+            for name, b in m._buffers.items():
+                if b is not None and name not in m._non_persistent:
+                    out[p_ + name] = b.detach()
+        return out
+
+    def _state_targets(self):
+        targets = OrderedDict()
+        for mprefix, m in self.named_modules():
+            p_ = f"{mprefix}." if mprefix else ""
+            for name, p in m._parameters.items():
+                if p is not None:
+                    targets[p_ + name] = p
+            for name, b in m._buffers.items():
+                if b is not None and name not in m._non_persistent:
+                    targets[p_ + name] = b
+        return targets
+
+    def load_state_dict(self, state_dict, strict: bool = True):
+        """Copy values into this module's parameters and buffers.
+
+        Values may be Tensors or NumPy arrays (weights exported from PyTorch with
+        ``{k: v.numpy() for k, v in model.state_dict().items()}`` load directly). Keys and
+        shapes are checked first, so a mismatch changes nothing and names the offending key.
+        Values are cast to the existing parameter's dtype.
+        """
+        targets = self._state_targets()
+        missing = [k for k in targets if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in targets]
+        if strict and (missing or unexpected):
+            parts = []
+            if missing:
+                parts.append(f"missing key(s): {', '.join(missing)}")
+            if unexpected:
+                parts.append(f"unexpected key(s): {', '.join(unexpected)}")
+            raise KeyError(
+                f"load_state_dict for {type(self).__name__}: " + "; ".join(parts)
+                + ". Check that the architecture matches the one that produced the weights."
+            )
+        arrays = {}
+        for k, t in targets.items():
+            if k not in state_dict:
+                continue
+            v = state_dict[k]
+            arr = v.data if isinstance(v, Tensor) else np.asarray(v)
+            if arr.shape != t.data.shape:
+                raise ValueError(
+                    f"load_state_dict for {type(self).__name__}: size mismatch for {k!r}: the "
+                    f"checkpoint has shape {tuple(arr.shape)}, this model has {tuple(t.data.shape)}"
+                )
+            arrays[k] = arr
+        for k, arr in arrays.items():
+            targets[k].data[...] = arr  # in place: views of the weights stay valid
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ calling and printing
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        extra = self.extra_repr()
+        if extra:
+            lines = extra.split("\n")
+        for name, m in self._modules.items():
+            sub = repr(m).replace("\n", "\n  ")
+            lines.append(f"({name}): {sub}")
+        main = type(self).__name__ + "("
+        if lines:
+            if len(lines) == 1 and not self._modules:
+                main += lines[0]
+            else:
+                main += "\n  " + "\n  ".join(lines) + "\n"
+        return main + ")"
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._modules)
+                      | set(self._buffers))

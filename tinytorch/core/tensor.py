@@ -1,0 +1,701 @@
+"""Module 01 -- Tensor: an n-dimensional array that remembers how it was made.
+
+A :class:`Tensor` wraps a NumPy array (``.data``) and adds what deep learning needs on top:
+
+* PyTorch's names and conventions (``dim``/``keepdim``, ``view``, ``permute``, ``item``);
+* dtypes that mean something: float data is float32 unless you ask for float64, integer data
+  (token ids, class labels) stays integer;
+* autograd: when an input ``requires_grad``, each op records a node (``y.grad_fn``) so that
+  ``loss.backward()`` can compute every gradient (module 05).
+
+The math of each op lives in ``tensor_ops.py`` (forward beside backward); this file is the
+user-facing class that checks arguments, gives clear errors and calls ``Op.apply``.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from tinytorch.core import autograd as _autograd
+from tinytorch.core import tensor_ops as ops
+
+__all__ = ["Tensor", "as_array"]
+
+_SCALARS = (int, float, bool, np.number, np.bool_)
+
+ReturnTypes = namedtuple("ReturnTypes", ["values", "indices"])
+
+
+def as_array(data, dtype=None) -> np.ndarray:
+    """Convert user data to an ndarray with PyTorch's dtype rules.
+
+    Python floats (and lists of them) become float32; Python ints become int64; bools stay
+    bool; NumPy arrays keep their dtype (float64 stays float64 -- ask for float32 if you want
+    it). Strings, objects and complex numbers are refused with a message saying what to do.
+    """
+    if isinstance(data, Tensor):
+        arr = data.data
+    elif isinstance(data, np.ndarray):
+        arr = data
+    else:
+        try:
+            arr = np.asarray(data)
+        except ValueError as e:  # ragged nested lists
+            raise ValueError(
+                f"tensor: could not build a tensor from this data ({e}). Nested lists must be "
+                "rectangular: every row the same length."
+            ) from None
+        if arr.dtype == np.float64:
+            arr = arr.astype(np.float32)
+    if dtype is not None:
+        arr = arr.astype(np.dtype(dtype), copy=False)
+    kind = arr.dtype.kind
+    if kind not in "fiub":
+        raise TypeError(
+            f"tensor: unsupported data of dtype {arr.dtype}. Tensors hold numbers: float, int, "
+            "unsigned or bool. Convert strings to token ids (module 10) or numbers first; "
+            "complex numbers are not supported."
+        )
+    return arr
+
+
+def _dim_to_axis(dim, axis, ndim, op):
+    """Accept PyTorch's ``dim`` or NumPy's ``axis``; check it is in range; normalize negatives."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: pass either dim or axis, not both")
+        dim = axis
+    if dim is None:
+        return None
+    if isinstance(dim, (tuple, list)):
+        return tuple(_dim_to_axis(d, None, ndim, op) for d in dim)
+    d = dim
+    if not (-max(ndim, 1) <= d < max(ndim, 1)):
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimension(s)")
+    return d % ndim if ndim else 0
+
+
+def _shape_arg(shape):
+    """``reshape(2, 3)`` and ``reshape((2, 3))`` both mean shape (2, 3)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+class Tensor:
+    """An n-dimensional array with autograd.
+
+    Args:
+        data: a number, a (nested) list, a NumPy array or a Tensor.
+        dtype: e.g. ``tt.float32``, ``tt.float64``, ``tt.int64``; default from the data.
+        requires_grad: record ops on this tensor so ``backward()`` can fill ``.grad``.
+
+    Attributes:
+        data: the NumPy array holding the values.
+        grad: a Tensor with dL/d(this), filled by ``backward()`` (leaves only, by default).
+        grad_fn: the node that created this tensor, or None for a leaf.
+    """
+
+    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "__weakref__", "__dict__")
+    # Makes ``ndarray + Tensor`` call Tensor.__radd__ instead of NumPy's elementwise loop.
+    __array_priority__ = 1000
+
+    def __init__(self, data, dtype=None, requires_grad: bool = False):
+        self.data = as_array(data, dtype)
+        self.grad = None
+        self.grad_fn = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, array, grad_fn):
+        """Internal fast constructor: an array the engine just computed, no checks or copies."""
+        t = object.__new__(Tensor)
+        t.data = array if type(array) is np.ndarray else np.asarray(array)
+        t.grad = None
+        t.grad_fn = grad_fn
+        t.requires_grad = grad_fn is not None
+        return t
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def size(self, dim=None):
+        """The shape (a tuple), or the length of one dimension."""
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only one-element tensors can be converted to a Python number; "
+                f"this one has shape {self.shape}. Index it or reduce it first."
+            )
+        return self.data.reshape(()).item()
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4,
+                               floatmode="maxprec_equal" if self.data.dtype.kind == "f" else "maxprec")
+        extras = []
+        if self.data.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype=tinytorch.{self.data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    __hash__ = object.__hash__  # identity, as in PyTorch (== is elementwise)
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"bool: the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use (t == u).all() or .any()."
+            )
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of one element can be used as an index")
+        return int(self.item())
+
+    # ------------------------------------------------------------------ autograd
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Turn gradient tracking on (or off) for this leaf, in place."""
+        if requires_grad and self.data.dtype.kind != "f":
+            raise RuntimeError(
+                f"requires_grad: only floating point tensors can require gradients, but this "
+                f"tensor is {self.data.dtype}. Convert it first: t.float().requires_grad_()."
+            )
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("requires_grad_(False) is only allowed on leaves; use .detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def backward(self, gradient=None, retain_graph: bool = False) -> None:
+        """Fill ``.grad`` of every leaf this tensor depends on with d(self)/d(leaf).
+
+        For a scalar (a loss) no argument is needed. For a tensor of another shape, pass
+        ``gradient``: dL/d(self), a tensor of the same shape.
+        """
+        _autograd.backward(self, gradient, retain_graph)
+
+    def retain_grad(self) -> None:
+        """Also keep ``.grad`` on this non-leaf tensor during backward (for inspection)."""
+        if self.grad_fn is not None:
+            _autograd._retain(self.grad_fn, self)
+
+    def detach(self) -> "Tensor":
+        """The same values (shared memory), cut from the graph."""
+        return Tensor._wrap(self.data, None)
+
+    def clone(self) -> "Tensor":
+        return ops.Clone.apply(self)
+
+    def zero_(self) -> "Tensor":
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value) -> "Tensor":
+        self.data[...] = value
+        return self
+
+    def copy_(self, src) -> "Tensor":
+        """Copy values from ``src`` (a Tensor or array of the same shape) into this tensor."""
+        src = src.data if isinstance(src, Tensor) else np.asarray(src)
+        if src.shape != self.data.shape:
+            raise ValueError(f"copy_: source shape {src.shape} does not match {self.data.shape}")
+        self.data[...] = src
+        return self
+
+    # ------------------------------------------------------------------ dtype
+
+    def to(self, dtype) -> "Tensor":
+        """A copy in another dtype (gradients flow through float casts)."""
+        dtype = np.dtype(dtype)
+        if dtype == self.data.dtype:
+            return self
+        if self.requires_grad and dtype.kind == "f":
+            return ops.Cast.apply(self, dtype)
+        return Tensor._wrap(self.data.astype(dtype), None)
+
+    def type(self, dtype) -> "Tensor":
+        return self.to(dtype)
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def long(self):
+        return self.to(np.int64)
+
+    def int(self):
+        return self.to(np.int32)
+
+    def bool(self):
+        return self.to(np.bool_)
+
+    # ------------------------------------------------------------------ arithmetic
+
+    def _binary(self, other, op, name):
+        if isinstance(other, Tensor):
+            pass
+        elif isinstance(other, _SCALARS):
+            pass  # Python scalars stay scalars: they keep the tensor's dtype (float32 * 2.0)
+        else:
+            other = Tensor(other)
+        try:
+            return op.apply(self, other)
+        except ValueError as e:
+            if "broadcast" not in str(e):
+                raise
+            raise ValueError(
+                f"{name}: cannot broadcast shapes {tuple(self.shape)} and "
+                f"{tuple(np.shape(other.data if isinstance(other, Tensor) else other))}: trailing "
+                "dimensions must be equal or 1 (reshape or unsqueeze one operand)"
+            ) from None
+
+    def _rbinary(self, other, op, name):
+        if not isinstance(other, _SCALARS):
+            other = Tensor(other)
+        return op.apply(other, self)
+
+    def __add__(self, other):
+        return self._binary(other, ops.Add, "add")
+
+    def __radd__(self, other):
+        return self._rbinary(other, ops.Add, "add")
+
+    def __sub__(self, other):
+        return self._binary(other, ops.Sub, "sub")
+
+    def __rsub__(self, other):
+        return self._rbinary(other, ops.Sub, "sub")
+
+    def __mul__(self, other):
+        return self._binary(other, ops.Mul, "mul")
+
+    def __rmul__(self, other):
+        return self._rbinary(other, ops.Mul, "mul")
+
+    def __truediv__(self, other):
+        return self._binary(other, ops.Div, "div")
+
+    def __rtruediv__(self, other):
+        return self._rbinary(other, ops.Div, "div")
+
+    def __pow__(self, other):
+        return self._binary(other, ops.Pow, "pow")
+
+    def __rpow__(self, other):
+        return self._rbinary(other, ops.Pow, "pow")
+
+    def __neg__(self):
+        return ops.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __matmul__(self, other):
+        return self.matmul(other)
+
+    def __rmatmul__(self, other):
+        return Tensor(other).matmul(self)
+
+    def add(self, other):
+        return self + other
+
+    def sub(self, other):
+        return self - other
+
+    def mul(self, other):
+        return self * other
+
+    def div(self, other):
+        return self / other
+
+    def pow(self, other):
+        return self ** other
+
+    def neg(self):
+        return -self
+
+    def matmul(self, other) -> "Tensor":
+        """Matrix product. (n, k) @ (k, m) -> (n, m); leading batch dims broadcast."""
+        if not isinstance(other, Tensor):
+            other = Tensor(other)
+        a, b = self.data.shape, other.data.shape
+        if len(a) == 0 or len(b) == 0:
+            raise ValueError(f"matmul: both operands need at least 1 dimension, got {a} and {b}")
+        ka = a[-1]
+        kb = b[-2] if len(b) > 1 else b[0]
+        if ka != kb:
+            raise ValueError(
+                f"matmul: cannot multiply {a} by {b}: inner dimensions {ka} and {kb} differ"
+            )
+        try:
+            return ops.MatMul.apply(self, other)
+        except ValueError:
+            raise ValueError(
+                f"matmul: cannot multiply {a} by {b}: batch dimensions {a[:-2]} and {b[:-2]} "
+                "do not broadcast"
+            ) from None
+
+    # comparisons: no gradient, bool results
+    def _compare(self, other, fn):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._wrap(fn(self.data, other), None)
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    def __invert__(self):
+        return Tensor._wrap(np.invert(self.data), None)
+
+    def __and__(self, other):
+        return self._compare(other, np.logical_and)
+
+    def __or__(self, other):
+        return self._compare(other, np.logical_or)
+
+    def eq(self, other):
+        return self == other
+
+    def all(self) -> "Tensor":
+        return Tensor._wrap(np.all(self.data), None)
+
+    def any(self) -> "Tensor":
+        return Tensor._wrap(np.any(self.data), None)
+
+    def isnan(self) -> "Tensor":
+        return Tensor._wrap(np.isnan(self.data), None)
+
+    # ------------------------------------------------------------------ elementwise math
+
+    def exp(self):
+        return ops.Exp.apply(self)
+
+    def log(self):
+        return ops.Log.apply(self)
+
+    def sqrt(self):
+        return ops.Sqrt.apply(self)
+
+    def abs(self):
+        return ops.Abs.apply(self)
+
+    __abs__ = abs
+
+    def clip(self, min=None, max=None):
+        """Clamp values into [min, max] (either bound may be None)."""
+        return ops.Clip.apply(self, min, max)
+
+    clamp = clip
+
+    def maximum(self, other):
+        return ops.Maximum.apply(self, other if isinstance(other, Tensor) else Tensor(other))
+
+    def minimum(self, other):
+        return ops.Minimum.apply(self, other if isinstance(other, Tensor) else Tensor(other))
+
+    # activations live in module 02; the methods are here for PyTorch's ``x.relu()`` spelling
+    def relu(self):
+        from tinytorch.core.activations import relu
+
+        return relu(self)
+
+    def sigmoid(self):
+        from tinytorch.core.activations import sigmoid
+
+        return sigmoid(self)
+
+    def tanh(self):
+        from tinytorch.core.activations import tanh
+
+        return tanh(self)
+
+    def softmax(self, dim=-1):
+        from tinytorch.core.activations import softmax
+
+        return softmax(self, dim)
+
+    def log_softmax(self, dim=-1):
+        from tinytorch.core.activations import log_softmax
+
+        return log_softmax(self, dim)
+
+    # ------------------------------------------------------------------ reductions
+
+    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Sum over ``dim`` (an int, a tuple, or None for everything)."""
+        ax = _dim_to_axis(dim, axis, self.ndim, "sum")
+        return ops.Sum.apply(self, ax, bool(keepdims if keepdims is not None else keepdim))
+
+    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        if self.data.dtype.kind != "f":
+            raise TypeError(
+                f"mean: needs a floating point tensor, got {self.dtype}; call .float() first"
+            )
+        ax = _dim_to_axis(dim, axis, self.ndim, "mean")
+        return ops.Mean.apply(self, ax, bool(keepdims if keepdims is not None else keepdim))
+
+    def var(self, dim=None, keepdim=False, *, unbiased=None, correction=None, axis=None,
+            keepdims=None):
+        """Variance; unbiased (divides by N - 1) by default, as ``torch.var``."""
+        ax = _dim_to_axis(dim, axis, self.ndim, "var")
+        if correction is None:
+            correction = 1 if unbiased is None or unbiased else 0
+        return ops.Var.apply(self, ax, bool(keepdims if keepdims is not None else keepdim),
+                             correction)
+
+    def std(self, dim=None, keepdim=False, *, unbiased=None, correction=None):
+        return self.var(dim, keepdim, unbiased=unbiased, correction=correction).sqrt()
+
+    def _extreme(self, dim, keepdim, axis, keepdims, smallest, name):
+        if isinstance(dim, Tensor):  # torch.max(a, b): elementwise
+            return self.minimum(dim) if smallest else self.maximum(dim)
+        ax = _dim_to_axis(dim, axis, self.ndim, name)
+        if isinstance(ax, tuple):
+            raise TypeError(f"{name}: dim must be a single int; use amax/amin for several dims")
+        if self.data.size == 0:
+            raise RuntimeError(f"{name}: cannot reduce an empty tensor")
+        keep = bool(keepdims if keepdims is not None else keepdim)
+        values = ops.MaxReduce.apply(self, ax, keep, smallest)
+        if ax is None:
+            return values
+        idx = np.argmin(self.data, axis=ax) if smallest else np.argmax(self.data, axis=ax)
+        if keep:
+            idx = np.expand_dims(idx, ax)
+        return ReturnTypes(values, Tensor._wrap(idx, None))
+
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Largest value; with ``dim``, a (values, indices) pair as in PyTorch."""
+        return self._extreme(dim, keepdim, axis, keepdims, False, "max")
+
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Smallest value; with ``dim``, a (values, indices) pair as in PyTorch."""
+        return self._extreme(dim, keepdim, axis, keepdims, True, "min")
+
+    def argmax(self, dim=None, keepdim=False, *, axis=None):
+        ax = _dim_to_axis(dim, axis, self.ndim, "argmax")
+        idx = np.argmax(self.data, axis=ax)
+        if keepdim and ax is not None:
+            idx = np.expand_dims(idx, ax)
+        return Tensor._wrap(np.asarray(idx, dtype=np.int64), None)
+
+    def argmin(self, dim=None, keepdim=False, *, axis=None):
+        ax = _dim_to_axis(dim, axis, self.ndim, "argmin")
+        idx = np.argmin(self.data, axis=ax)
+        if keepdim and ax is not None:
+            idx = np.expand_dims(idx, ax)
+        return Tensor._wrap(np.asarray(idx, dtype=np.int64), None)
+
+    # ------------------------------------------------------------------ shape
+
+    def reshape(self, *shape) -> "Tensor":
+        """Same data, new shape; one dimension may be -1 (inferred)."""
+        shape = _shape_arg(shape)
+        try:
+            return ops.Reshape.apply(self, shape)
+        except ValueError:
+            n = self.data.size
+            raise ValueError(
+                f"reshape: cannot reshape tensor of shape {tuple(self.shape)} ({n} elements) "
+                f"into {shape}" + ("" if -1 in shape else f" ({int(np.prod(shape))} elements)")
+            ) from None
+
+    view = reshape
+
+    def view_as(self, other):
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        if self.ndim == 0:
+            return self.reshape(1)
+        s = start_dim % self.ndim
+        e = end_dim % self.ndim
+        shape = self.shape[:s] + (-1,) + self.shape[e + 1:]
+        if 0 in self.shape:
+            shape = self.shape[:s] + (int(np.prod(self.shape[s:e + 1])),) + self.shape[e + 1:]
+        return self.reshape(shape)
+
+    def permute(self, *dims) -> "Tensor":
+        dims = _shape_arg(dims)
+        if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
+            raise ValueError(
+                f"permute: dims {dims} are not a permutation of the {self.ndim} dims of a tensor "
+                f"of shape {tuple(self.shape)}"
+            )
+        return ops.Permute.apply(self, tuple(d % self.ndim for d in dims))
+
+    def transpose(self, dim0: int = -2, dim1: int = -1) -> "Tensor":
+        """Swap two dimensions."""
+        n = self.ndim
+        if n < 2 and dim0 in (-2, -1) and dim1 in (-2, -1):
+            return self
+        d0 = _dim_to_axis(dim0, None, n, "transpose")
+        d1 = _dim_to_axis(dim1, None, n, "transpose")
+        dims = list(range(n))
+        dims[d0], dims[d1] = dims[d1], dims[d0]
+        return ops.Permute.apply(self, tuple(dims))
+
+    @property
+    def T(self) -> "Tensor":
+        return ops.Permute.apply(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self) -> "Tensor":
+        return self.transpose(-2, -1)
+
+    def unsqueeze(self, dim: int) -> "Tensor":
+        """Insert a dimension of size 1 at ``dim``."""
+        n = self.ndim + 1
+        if not -n <= dim < n:
+            raise IndexError(f"unsqueeze: dim {dim} out of range for a result with {n} dims")
+        d = dim % n
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def squeeze(self, dim=None) -> "Tensor":
+        """Remove dimensions of size 1 (only ``dim`` if given; a no-op if it is not 1)."""
+        if dim is None:
+            return self.reshape(tuple(s for s in self.shape if s != 1))
+        d = _dim_to_axis(dim, None, self.ndim, "squeeze")
+        if self.ndim == 0 or self.shape[d] != 1:
+            return self
+        return self.reshape(self.shape[:d] + self.shape[d + 1:])
+
+    def expand(self, *sizes) -> "Tensor":
+        """Broadcast to a larger shape without copying; -1 keeps a dimension."""
+        sizes = _shape_arg(sizes)
+        pad = len(sizes) - self.ndim
+        if pad < 0:
+            raise ValueError(f"expand: cannot expand shape {self.shape} to fewer dims {sizes}")
+        src = (1,) * pad + self.shape
+        shape = tuple(s if n == -1 else n for s, n in zip(src, sizes))
+        for s, n in zip(src, shape):
+            if s != 1 and s != n:
+                raise ValueError(
+                    f"expand: cannot expand shape {tuple(self.shape)} to {sizes}: a dimension "
+                    f"of size {s} can only expand if it is 1"
+                )
+        return ops.Expand.apply(self, shape)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def contiguous(self):
+        return self
+
+    def split(self, split_size, dim: int = 0):
+        """Split into chunks of ``split_size`` along ``dim`` (views through indexing)."""
+        d = _dim_to_axis(dim, None, self.ndim, "split")
+        n = self.shape[d]
+        sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else []) \
+            if isinstance(split_size, int) else list(split_size)
+        out, start = [], 0
+        for s in sizes:
+            idx = (slice(None),) * d + (slice(start, start + s),)
+            out.append(self[idx])
+            start += s
+        return tuple(out)
+
+    def chunk(self, chunks: int, dim: int = 0):
+        d = _dim_to_axis(dim, None, self.ndim, "chunk")
+        size = -(-self.shape[d] // chunks)
+        return self.split(size, d)
+
+    # ------------------------------------------------------------------ indexing
+
+    def __getitem__(self, index):
+        index = _unwrap_index(index)
+        try:
+            return ops.GetItem.apply(self, index)
+        except IndexError as e:
+            raise IndexError(f"index: {e} (tensor of shape {tuple(self.shape)})") from None
+
+    def __setitem__(self, index, value):
+        if self.requires_grad and _autograd.is_grad_enabled():
+            raise RuntimeError(
+                "setitem: in-place assignment into a tensor that requires grad would corrupt its "
+                "gradient; do it under tt.no_grad(), or build a new tensor with tt.where/tt.cat"
+            )
+        value = value.data if isinstance(value, Tensor) else value
+        self.data[_unwrap_index(index)] = value
+
+
+def _unwrap_index(index):
+    """Turn Tensors inside an index into arrays (integer tensors gather, bool tensors mask)."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+

@@ -1,0 +1,200 @@
+"""Module 01 -- ``tt.cat``, ``tt.stack``, ``tt.where`` and the ``torch.*``-style free functions.
+
+Most are one-line forwards to a Tensor method (``tt.exp(x)`` is ``x.exp()``); ``cat``, ``stack``
+and ``where`` take several tensors, so they live here with their shape checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinytorch.core import tensor_ops as ops
+from tinytorch.core.tensor import Tensor
+
+__all__ = [
+    "cat", "concatenate", "stack", "where", "matmul", "exp", "log", "sqrt", "abs", "clip", "clamp",
+    "maximum", "minimum", "sum", "mean", "var", "std", "max", "min", "argmax", "argmin",
+    "reshape", "flatten", "transpose", "permute", "unsqueeze", "squeeze", "tanh", "sigmoid",
+    "relu", "softmax", "log_softmax", "is_tensor", "numel", "allclose",
+]
+
+
+def _t(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _norm_dim(dim, ndim, op):
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{op}: dim {dim} is out of range for tensors with {ndim} dimension(s)")
+    return dim % ndim
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension; all other dimensions must match."""
+    ts = [_t(x) for x in tensors]
+    if not ts:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    ref = ts[0].shape
+    d = _norm_dim(dim, max(len(ref), 1), "cat")
+    for t in ts[1:]:
+        if len(t.shape) != len(ref) or any(a != b for i, (a, b) in enumerate(zip(t.shape, ref)) if i != d):
+            raise ValueError(
+                f"cat: tensors must have the same shape except in dimension {d}: got "
+                f"{tuple(ref)} and {tuple(t.shape)}"
+            )
+    return ops.Cat.apply(*ts, axis=d)
+
+
+concatenate = cat
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join tensors of equal shape along a new dimension."""
+    ts = [_t(x) for x in tensors]
+    if not ts:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    for t in ts[1:]:
+        if t.shape != ts[0].shape:
+            raise ValueError(
+                f"stack: all tensors must have the same shape: got {tuple(ts[0].shape)} and "
+                f"{tuple(t.shape)}"
+            )
+    d = _norm_dim(dim, ts[0].ndim + 1, "stack")
+    return ops.Stack.apply(*ts, axis=d)
+
+
+def where(condition, input, other) -> Tensor:
+    """``input`` where ``condition`` is True, else ``other`` (all three broadcast)."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    a = input if isinstance(input, (Tensor, int, float)) else Tensor(input)
+    b = other if isinstance(other, (Tensor, int, float)) else Tensor(other)
+    try:
+        return ops.Where.apply(cond, a, b)
+    except ValueError:
+        raise ValueError(
+            f"where: condition {cond.shape}, input {np.shape(getattr(a, 'data', a))} and other "
+            f"{np.shape(getattr(b, 'data', b))} do not broadcast together"
+        ) from None
+
+
+def matmul(a, b) -> Tensor:
+    return _t(a).matmul(b)
+
+
+def exp(x):
+    return _t(x).exp()
+
+
+def log(x):
+    return _t(x).log()
+
+
+def sqrt(x):
+    return _t(x).sqrt()
+
+
+def abs(x):  # noqa: A001 -- torch.abs
+    return _t(x).abs()
+
+
+def clip(x, min=None, max=None):  # noqa: A002
+    return _t(x).clip(min, max)
+
+
+clamp = clip
+
+
+def maximum(a, b):
+    return _t(a).maximum(b)
+
+
+def minimum(a, b):
+    return _t(a).minimum(b)
+
+
+def sum(x, dim=None, keepdim=False):  # noqa: A001
+    return _t(x).sum(dim, keepdim)
+
+
+def mean(x, dim=None, keepdim=False):
+    return _t(x).mean(dim, keepdim)
+
+
+def var(x, dim=None, keepdim=False, *, unbiased=None, correction=None):
+    return _t(x).var(dim, keepdim, unbiased=unbiased, correction=correction)
+
+
+def std(x, dim=None, keepdim=False, *, unbiased=None, correction=None):
+    return _t(x).std(dim, keepdim, unbiased=unbiased, correction=correction)
+
+
+def max(x, dim=None, keepdim=False):  # noqa: A001
+    return _t(x).max(dim, keepdim)
+
+
+def min(x, dim=None, keepdim=False):  # noqa: A001
+    return _t(x).min(dim, keepdim)
+
+
+def argmax(x, dim=None, keepdim=False):
+    return _t(x).argmax(dim, keepdim)
+
+
+def argmin(x, dim=None, keepdim=False):
+    return _t(x).argmin(dim, keepdim)
+
+
+def reshape(x, *shape):
+    return _t(x).reshape(*shape)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    return _t(x).flatten(start_dim, end_dim)
+
+
+def transpose(x, dim0, dim1):
+    return _t(x).transpose(dim0, dim1)
+
+
+def permute(x, *dims):
+    return _t(x).permute(*dims)
+
+
+def unsqueeze(x, dim):
+    return _t(x).unsqueeze(dim)
+
+
+def squeeze(x, dim=None):
+    return _t(x).squeeze(dim)
+
+
+def tanh(x):
+    return _t(x).tanh()
+
+
+def sigmoid(x):
+    return _t(x).sigmoid()
+
+
+def relu(x):
+    return _t(x).relu()
+
+
+def softmax(x, dim=-1):
+    return _t(x).softmax(dim)
+
+
+def log_softmax(x, dim=-1):
+    return _t(x).log_softmax(dim)
+
+
+def is_tensor(x) -> bool:
+    return isinstance(x, Tensor)
+
+
+def numel(x) -> int:
+    return _t(x).numel()
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8) -> bool:
+    return bool(np.allclose(_t(a).data, _t(b).data, rtol=rtol, atol=atol))

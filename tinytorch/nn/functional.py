@@ -1,0 +1,13 @@
+"""``tinytorch.nn.functional``: the stateless ops, PyTorch's names. A face: re-exports only."""
+
+from tinytorch.core.activations import (gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax,
+                                        tanh)
+from tinytorch.core.attention import scaled_dot_product_attention
+from tinytorch.core.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
+                                   cross_entropy, l1_loss, mse_loss, nll_loss)
+
+__all__ = [
+    "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "silu", "softmax", "log_softmax",
+    "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "scaled_dot_product_attention",
+]

@@ -1,0 +1,1 @@
+"""tito: the TinyTorch course command-line tool (workspaces, module tests, milestones, benchmarks)."""

@@ -1,0 +1,112 @@
+"""The one registry of the 20 course modules.
+
+Everything that needs the list of modules (the CLI, the workspace generator, the tests, the
+docs) reads it from here; nothing else repeats it.
+
+Each module owns package files. A solution region in a file belongs to the file's owner unless
+it names another module: ``# BEGIN SOLUTION 05`` in ``core/tensor_ops.py`` (owned by 01) is
+module 05's work (the backward formulas of the ops of modules 01-04 are taught in module 05).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Module:
+    number: int
+    slug: str
+    title: str
+    files: tuple[str, ...]  # package files this module owns, relative to the repo root
+    prerequisites: tuple[int, ...] = ()
+    milestone: str | None = None  # the milestone this module unlocks, if any
+    available: bool = True  # False: listed in the course plan, not written yet
+
+    @property
+    def key(self) -> str:
+        return f"{self.number:02d}"
+
+    @property
+    def dirname(self) -> str:
+        return f"{self.number:02d}_{self.slug}"
+
+    @property
+    def path(self) -> Path:
+        return REPO_ROOT / "modules" / self.dirname
+
+    @property
+    def tests(self) -> Path:
+        return self.path / "tests"
+
+    @property
+    def guide(self) -> Path:
+        return self.path / "README.md"
+
+
+def _m(number, slug, title, files, prerequisites=None, milestone=None, available=True):
+    if prerequisites is None:
+        prerequisites = tuple(range(1, number))
+    return Module(number, slug, title, tuple(files), tuple(prerequisites), milestone, available)
+
+
+MODULES: tuple[Module, ...] = (
+    _m(1, "tensor", "Tensor", ["tinytorch/core/tensor.py", "tinytorch/core/tensor_ops.py",
+                               "tinytorch/core/creation.py"]),
+    _m(2, "activations", "Activations", ["tinytorch/core/activations.py"]),
+    _m(3, "layers", "Layers", ["tinytorch/core/module.py", "tinytorch/core/layers.py",
+                               "tinytorch/core/init.py"]),
+    _m(4, "losses", "Losses", ["tinytorch/core/losses.py"], milestone="01_perceptron"),
+    _m(5, "autograd", "Autograd", ["tinytorch/core/autograd.py"], milestone="02_xor"),
+    _m(6, "optimizers", "Optimizers", ["tinytorch/core/optimizers.py",
+                                       "tinytorch/core/schedulers.py"]),
+    _m(7, "training", "Training", ["tinytorch/core/training.py", "tinytorch/core/checkpoint.py"]),
+    _m(8, "dataloader", "DataLoader", ["tinytorch/data/dataset.py", "tinytorch/data/dataloader.py",
+                                       "tinytorch/data/datasets.py", "tinytorch/data/transforms.py"],
+       milestone="03_mlp_digits"),
+    _m(9, "spatial", "Spatial (CNNs)", ["tinytorch/core/spatial.py",
+                                        "tinytorch/core/normalization.py"],
+       milestone="04_cnn"),
+    _m(10, "tokenization", "Tokenization", ["tinytorch/text/tokenization.py"], available=False),
+    _m(11, "embeddings", "Embeddings", ["tinytorch/text/embeddings.py"], available=False),
+    _m(12, "attention", "Attention", ["tinytorch/core/attention.py"], available=False),
+    _m(13, "transformers", "Transformers", ["tinytorch/models/transformer.py"],
+       milestone="05_transformer", available=False),
+    _m(14, "profiling", "Profiling", ["tinytorch/profiling/profiler.py"], available=False),
+    _m(15, "quantization", "Quantization", ["tinytorch/optimization/quantization.py"],
+       available=False),
+    _m(16, "compression", "Compression", ["tinytorch/optimization/compression.py"],
+       available=False),
+    _m(17, "memoization", "Memoization (KV cache)", ["tinytorch/generation/kv_cache.py"],
+       milestone="06_gpt", available=False),
+    _m(18, "acceleration", "Acceleration", ["tinytorch/optimization/acceleration.py"],
+       available=False),
+    _m(19, "benchmarking", "Benchmarking", ["tinytorch/benchmarking/benchmark.py"],
+       available=False),
+    _m(20, "capstone", "Capstone", ["tinytorch/capstone/capstone.py"],
+       milestone="07_mlperf", available=False),
+)
+
+
+def get(number: int | str) -> Module:
+    """The module with this number (``3``, ``"03"`` or ``"03_layers"`` all work)."""
+    key = str(number).split("_")[0]
+    try:
+        n = int(key)
+    except ValueError:
+        raise KeyError(f"no module {number!r}: use a number from 1 to {len(MODULES)}") from None
+    for m in MODULES:
+        if m.number == n:
+            return m
+    raise KeyError(f"no module {number!r}: use a number from 1 to {len(MODULES)}")
+
+
+def owner_of(path: str) -> Module | None:
+    """The module that owns a package file (path relative to the repo root), if any."""
+    for m in MODULES:
+        if path in m.files:
+            return m
+    return None
