@@ -10,7 +10,7 @@ This file is a face: it only re-exports what the module files define.
 
 import numpy as _np
 
-from tinytorch.core import autograd
+from tinytorch import autograd
 from tinytorch.core.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from tinytorch.core.creation import (Generator, arange, default_generator, empty, eye, full,
                                      full_like, linspace, manual_seed, ones, ones_like, rand,

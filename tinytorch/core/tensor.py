@@ -47,8 +47,8 @@ def as_array(data, dtype=None) -> np.ndarray:
                 f"tensor: could not build a tensor from this data ({e}). Nested lists must be "
                 "rectangular: every row the same length."
             ) from None
-        if arr.dtype == np.float64:
-            arr = arr.astype(np.float32)
+        if arr.dtype == np.float64 and not isinstance(data, np.generic):
+            arr = arr.astype(np.float32)  # Python floats -> float32; np.float64(1.0) stays
     if dtype is not None:
         arr = arr.astype(np.dtype(dtype), copy=False)
     kind = arr.dtype.kind

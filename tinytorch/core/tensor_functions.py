@@ -6,6 +6,8 @@ and ``where`` take several tensors, so they live here with their shape checks.
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from tinytorch.core import tensor_ops as ops
@@ -35,7 +37,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     if not ts:
         raise ValueError("cat: expected a non-empty list of tensors")
     ref = ts[0].shape
-    d = _norm_dim(dim, max(len(ref), 1), "cat")
+    d = _norm_dim(dim, builtins.max(len(ref), 1), "cat")
     for t in ts[1:]:
         if len(t.shape) != len(ref) or any(a != b for i, (a, b) in enumerate(zip(t.shape, ref)) if i != d):
             raise ValueError(

@@ -156,19 +156,20 @@ class MatMul(Function):
         # BEGIN SOLUTION 05
         a, b = ctx.saved_tensors
         # Promote 1-D operands the way the forward did, so one formula serves every case:
-        # (.., n, k) @ (.., k, m) -> dA = dY @ B^T, dB = A^T @ dY.
+        # (.., n, k) @ (.., k, m) -> dA = dY @ B^T, dB = A^T @ dY. Summing over broadcast
+        # batch dims is left to the engine.
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g = grad
         if a.ndim == 1:
-            g = np.expand_dims(g, -2)
+            g = np.expand_dims(g, -1 if b.ndim == 1 else -2)
         if b.ndim == 1:
             g = np.expand_dims(g, -1)
         ga = gb = None
         if ctx.needs_input_grad[0]:
             ga = np.matmul(g, np.swapaxes(b2, -1, -2))
             if a.ndim == 1:
-                ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:]) if ga.ndim > 2 else ga.reshape(-1)
+                ga = ga[..., 0, :]
         if ctx.needs_input_grad[1]:
             gb = np.matmul(np.swapaxes(a2, -1, -2), g)
             if b.ndim == 1:

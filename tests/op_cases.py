@@ -1,0 +1,231 @@
+"""The catalogue of differentiable ops checked by the parity and gradcheck tests.
+
+Each case names an op, the shapes of its inputs, how to make valid inputs (``positive`` for
+log/sqrt/pow bases) and the same computation written twice: once for tinytorch (``tt``) and
+once for PyTorch (``torch``). ``test_parity_torch.py`` runs both in float32 and compares values
+and gradients; ``test_gradcheck.py`` runs the tinytorch side in float64 against finite
+differences. One list, two oracles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass
+class Case:
+    name: str
+    shapes: tuple
+    tt: Callable
+    torch: Callable
+    positive: tuple = ()  # indices of inputs that must be > 0
+    grad: tuple | None = None  # indices of inputs that require grad (default: all float inputs)
+    extra: dict = field(default_factory=dict)
+
+    def inputs(self, dtype=np.float32, seed=None):
+        """Deterministic inputs: the seed comes from the case name, never global state."""
+        rng = np.random.default_rng(seed if seed is not None else sum(map(ord, self.name)))
+        xs = []
+        for i, s in enumerate(self.shapes):
+            x = rng.standard_normal(s)
+            if i in self.positive:
+                x = np.abs(x) + 0.5
+            xs.append(x.astype(dtype))
+        return xs
+
+    def grad_indices(self):
+        return tuple(range(len(self.shapes))) if self.grad is None else self.grad
+
+    def __str__(self):
+        return self.name
+
+
+def _F():
+    import tinytorch.nn.functional as F
+
+    return F
+
+
+def _TF():
+    import torch.nn.functional as TF
+
+    return TF
+
+
+def _tt():
+    import tinytorch as tt
+
+    return tt
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+IDX_REPEAT = np.array([0, 2, 2, 1, 0])
+BOOL_MASK = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
+CLASS_T = np.array([1, 0, 3, 3, 2])
+CLASS_T_IGN = np.array([1, -100, 3, 3, -100])
+SEG_T = np.array([[[0, 2], [1, 1], [2, 0]], [[1, 0], [0, 2], [2, 2]]])  # (2, 3, 2) for (2, 3, 3, 2)
+
+
+def _causal(L, S):
+    return np.tril(np.ones((L, S), dtype=bool))
+
+
+CASES = [
+    # ------------------------------------------------------------ arithmetic with broadcasting
+    Case("add", ((3, 4), (3, 4)), lambda a, b: a + b, lambda a, b: a + b),
+    Case("add_bcast_row", ((3, 4), (4,)), lambda a, b: a + b, lambda a, b: a + b),
+    Case("add_bcast_both", ((2, 1, 4), (3, 1)), lambda a, b: a + b, lambda a, b: a + b),
+    Case("add_scalar_tensor", ((3, 4), ()), lambda a, b: a + b, lambda a, b: a + b),
+    Case("sub_bcast", ((3, 1), (1, 4)), lambda a, b: a - b, lambda a, b: a - b),
+    Case("mul_bcast", ((2, 3, 4), (3, 1)), lambda a, b: a * b, lambda a, b: a * b),
+    Case("div_bcast", ((3, 4), (4,)), lambda a, b: a / b, lambda a, b: a / b, positive=(1,)),
+    Case("radd", ((3,),), lambda a: 2.5 + a, lambda a: 2.5 + a),
+    Case("rsub", ((3,),), lambda a: 1 - a, lambda a: 1 - a),
+    Case("rmul", ((3,),), lambda a: 2 * a, lambda a: 2 * a),
+    Case("rdiv", ((3, 2),), lambda a: 1 / a, lambda a: 1 / a, positive=(0,)),
+    Case("pow_scalar", ((3, 4),), lambda a: a ** 2, lambda a: a ** 2),
+    Case("pow_frac", ((3, 4),), lambda a: a ** 1.5, lambda a: a ** 1.5, positive=(0,)),
+    Case("rpow", ((3, 4),), lambda a: 2.0 ** a, lambda a: 2.0 ** a),
+    Case("pow_tensor", ((3, 4), (3, 4)), lambda a, b: a ** b, lambda a, b: a ** b, positive=(0,)),
+    Case("neg", ((3, 4),), lambda a: -a, lambda a: -a),
+    Case("same_tensor_twice", ((3, 4),), lambda a: a * a + a, lambda a: a * a + a),
+    Case("diamond", ((4,),), lambda a: (a.exp() * a.tanh()).sum() * a, lambda a: (a.exp() * a.tanh()).sum() * a),
+    # ------------------------------------------------------------ matmul
+    Case("matmul_2d", ((3, 4), (4, 5)), lambda a, b: a @ b, lambda a, b: a @ b),
+    Case("matmul_batched", ((2, 3, 4), (2, 4, 5)), lambda a, b: a @ b, lambda a, b: a @ b),
+    Case("matmul_bcast_batch", ((2, 1, 3, 4), (5, 4, 2)), lambda a, b: a @ b, lambda a, b: a @ b),
+    Case("matmul_3d_2d", ((2, 3, 4), (4, 5)), lambda a, b: a @ b, lambda a, b: a @ b),
+    Case("matmul_vec_mat", ((4,), (4, 5)), lambda a, b: a @ b, lambda a, b: a @ b),
+    Case("matmul_mat_vec", ((3, 4), (4,)), lambda a, b: a @ b, lambda a, b: a @ b),
+    Case("matmul_vec_vec", ((4,), (4,)), lambda a, b: a @ b, lambda a, b: a @ b),
+    Case("matmul_vec_batched", ((4,), (2, 4, 3)), lambda a, b: a @ b, lambda a, b: a @ b),
+    # ------------------------------------------------------------ elementwise math
+    Case("exp", ((3, 4),), lambda a: a.exp(), lambda a: a.exp()),
+    Case("log", ((3, 4),), lambda a: a.log(), lambda a: a.log(), positive=(0,)),
+    Case("sqrt", ((3, 4),), lambda a: a.sqrt(), lambda a: a.sqrt(), positive=(0,)),
+    Case("abs", ((3, 4),), lambda a: a.abs(), lambda a: a.abs()),
+    Case("clip", ((3, 4),), lambda a: a.clip(-0.5, 0.5), lambda a: a.clip(-0.5, 0.5)),
+    Case("clip_min_only", ((3, 4),), lambda a: a.clip(min=0.1), lambda a: a.clip(min=0.1)),
+    Case("maximum", ((3, 4), (4,)), lambda a, b: a.maximum(b), lambda a, b: a.maximum(b)),
+    Case("minimum", ((3, 4), (3, 4)), lambda a, b: a.minimum(b), lambda a, b: a.minimum(b)),
+    Case("tanh", ((3, 4),), lambda a: a.tanh(), lambda a: a.tanh()),
+    Case("sigmoid", ((3, 4),), lambda a: a.sigmoid(), lambda a: a.sigmoid()),
+    Case("relu", ((3, 4),), lambda a: a.relu(), lambda a: a.relu()),
+    Case("leaky_relu", ((3, 4),), lambda a: _F().leaky_relu(a, 0.1), lambda a: _TF().leaky_relu(a, 0.1)),
+    Case("gelu", ((3, 4),), lambda a: _F().gelu(a), lambda a: _TF().gelu(a)),
+    Case("gelu_tanh", ((3, 4),), lambda a: _F().gelu(a, approximate="tanh"),
+         lambda a: _TF().gelu(a, approximate="tanh")),
+    Case("silu", ((3, 4),), lambda a: _F().silu(a), lambda a: _TF().silu(a)),
+    Case("softmax_last", ((3, 5),), lambda a: a.softmax(-1), lambda a: a.softmax(-1)),
+    Case("softmax_dim0", ((3, 5),), lambda a: a.softmax(0), lambda a: a.softmax(0)),
+    Case("softmax_3d_mid", ((2, 3, 4),), lambda a: _F().softmax(a, dim=1), lambda a: _TF().softmax(a, dim=1)),
+    Case("log_softmax_last", ((3, 5),), lambda a: a.log_softmax(-1), lambda a: a.log_softmax(-1)),
+    Case("log_softmax_dim0", ((3, 5),), lambda a: _F().log_softmax(a, dim=0), lambda a: _TF().log_softmax(a, dim=0)),
+    # ------------------------------------------------------------ reductions
+    Case("sum_all", ((3, 4),), lambda a: a.sum(), lambda a: a.sum()),
+    Case("sum_dim", ((3, 4),), lambda a: a.sum(dim=1), lambda a: a.sum(dim=1)),
+    Case("sum_keepdim", ((2, 3, 4),), lambda a: a.sum(dim=1, keepdim=True), lambda a: a.sum(dim=1, keepdim=True)),
+    Case("sum_tuple", ((2, 3, 4),), lambda a: a.sum(dim=(0, 2)), lambda a: a.sum(dim=(0, 2))),
+    Case("sum_neg_dim", ((2, 3, 4),), lambda a: a.sum(dim=-1), lambda a: a.sum(dim=-1)),
+    Case("mean_all", ((3, 4),), lambda a: a.mean(), lambda a: a.mean()),
+    Case("mean_dim", ((2, 3, 4),), lambda a: a.mean(dim=-2), lambda a: a.mean(dim=-2)),
+    Case("mean_keepdim_tuple", ((2, 3, 4),), lambda a: a.mean(dim=(1, 2), keepdim=True),
+         lambda a: a.mean(dim=(1, 2), keepdim=True)),
+    Case("var_all", ((3, 4),), lambda a: a.var(), lambda a: a.var()),
+    Case("var_dim_biased", ((3, 4),), lambda a: a.var(dim=1, unbiased=False),
+         lambda a: a.var(dim=1, unbiased=False)),
+    Case("var_keepdim", ((2, 3, 4),), lambda a: a.var(dim=-1, keepdim=True), lambda a: a.var(dim=-1, keepdim=True)),
+    Case("std_dim", ((3, 4),), lambda a: a.std(dim=0), lambda a: a.std(dim=0)),
+    Case("max_all", ((3, 4),), lambda a: a.max(), lambda a: a.max()),
+    Case("max_dim", ((3, 4),), lambda a: a.max(dim=1).values, lambda a: a.max(dim=1).values),
+    Case("max_dim_keepdim", ((2, 3, 4),), lambda a: a.max(dim=0, keepdim=True)[0],
+         lambda a: a.max(dim=0, keepdim=True)[0]),
+    Case("min_all", ((3, 4),), lambda a: a.min(), lambda a: a.min()),
+    Case("min_dim", ((3, 4),), lambda a: a.min(dim=0).values, lambda a: a.min(dim=0).values),
+    # ------------------------------------------------------------ shape ops
+    Case("reshape", ((3, 4),), lambda a: a.reshape(2, 6), lambda a: a.reshape(2, 6)),
+    Case("reshape_infer", ((2, 3, 4),), lambda a: a.reshape(-1, 4), lambda a: a.reshape(-1, 4)),
+    Case("view", ((3, 4),), lambda a: a.view(4, 3), lambda a: a.view(4, 3)),
+    Case("flatten", ((2, 3, 4),), lambda a: a.flatten(), lambda a: a.flatten()),
+    Case("flatten_start", ((2, 3, 4),), lambda a: a.flatten(1), lambda a: a.flatten(1)),
+    Case("transpose", ((2, 3, 4),), lambda a: a.transpose(0, 2), lambda a: a.transpose(0, 2)),
+    Case("permute", ((2, 3, 4),), lambda a: a.permute(2, 0, 1), lambda a: a.permute(2, 0, 1)),
+    Case("T", ((3, 4),), lambda a: a.T, lambda a: a.T),
+    Case("unsqueeze", ((3, 4),), lambda a: a.unsqueeze(1), lambda a: a.unsqueeze(1)),
+    Case("unsqueeze_neg", ((3, 4),), lambda a: a.unsqueeze(-1), lambda a: a.unsqueeze(-1)),
+    Case("squeeze", ((3, 1, 4),), lambda a: a.squeeze(), lambda a: a.squeeze()),
+    Case("squeeze_dim", ((3, 1, 4),), lambda a: a.squeeze(1), lambda a: a.squeeze(1)),
+    Case("expand", ((3, 1),), lambda a: a.expand(2, 3, 4), lambda a: a.expand(2, 3, 4)),
+    Case("expand_keep", ((1, 4),), lambda a: a.expand(3, -1), lambda a: a.expand(3, -1)),
+    # ------------------------------------------------------------ indexing
+    Case("index_int", ((3, 4),), lambda a: a[1], lambda a: a[1]),
+    Case("index_slice", ((5, 4),), lambda a: a[1:4, ::2], lambda a: a[1:4, ::2]),
+    Case("index_neg", ((5, 4),), lambda a: a[-2:, -1], lambda a: a[-2:, -1]),
+    Case("index_array_repeat", ((3, 4),), lambda a: a[IDX_REPEAT % 3], lambda a: a[_torch().tensor(IDX_REPEAT % 3)]),
+    Case("index_pairs", ((3, 4),), lambda a: a[np.array([0, 2, 2]), np.array([1, 3, 3])],
+         lambda a: a[_torch().tensor([0, 2, 2]), _torch().tensor([1, 3, 3])]),
+    Case("index_bool_mask", ((3, 4),), lambda a: a[BOOL_MASK], lambda a: a[_torch().tensor(BOOL_MASK)]),
+    Case("index_none_ellipsis", ((2, 3, 4),), lambda a: a[..., None, 1], lambda a: a[..., None, 1]),
+    Case("index_tensor", ((3, 4),), lambda a: a[_tt().tensor([2, 0])], lambda a: a[_torch().tensor([2, 0])]),
+    Case("split", ((6, 4),), lambda a: a.split(4)[1] * 2 + a.split(4)[0][:2], lambda a: a.split(4)[1] * 2 + a.split(4)[0][:2]),
+    # ------------------------------------------------------------ joining and selecting
+    Case("cat_dim0", ((2, 3), (4, 3)), lambda a, b: _tt().cat([a, b]), lambda a, b: _torch().cat([a, b])),
+    Case("cat_dim1", ((2, 3), (2, 1), (2, 2)), lambda a, b, c: _tt().cat([a, b, c], dim=1),
+         lambda a, b, c: _torch().cat([a, b, c], dim=1)),
+    Case("stack", ((2, 3), (2, 3)), lambda a, b: _tt().stack([a, b], dim=1), lambda a, b: _torch().stack([a, b], dim=1)),
+    Case("stack_neg", ((2, 3), (2, 3)), lambda a, b: _tt().stack([a, b], dim=-1), lambda a, b: _torch().stack([a, b], dim=-1)),
+    Case("where", ((3, 4), (3, 4)), lambda a, b: _tt().where(a > 0, a, b), lambda a, b: _torch().where(a > 0, a, b)),
+    Case("where_bcast", ((3, 4), (4,)), lambda a, b: _tt().where(a > b, a * 2, b),
+         lambda a, b: _torch().where(a > b, a * 2, b)),
+    Case("where_scalar", ((3, 4),), lambda a: _tt().where(a > 0, a, 0.0), lambda a: _torch().where(a > 0, a, 0.0)),
+    # ------------------------------------------------------------ losses
+    Case("cross_entropy", ((5, 4),), lambda a: _F().cross_entropy(a, CLASS_T),
+         lambda a: _TF().cross_entropy(a, _torch().tensor(CLASS_T))),
+    Case("cross_entropy_sum", ((5, 4),), lambda a: _F().cross_entropy(a, CLASS_T, reduction="sum"),
+         lambda a: _TF().cross_entropy(a, _torch().tensor(CLASS_T), reduction="sum")),
+    Case("cross_entropy_none", ((5, 4),), lambda a: _F().cross_entropy(a, CLASS_T, reduction="none"),
+         lambda a: _TF().cross_entropy(a, _torch().tensor(CLASS_T), reduction="none")),
+    Case("cross_entropy_ignore", ((5, 4),), lambda a: _F().cross_entropy(a, CLASS_T_IGN),
+         lambda a: _TF().cross_entropy(a, _torch().tensor(CLASS_T_IGN))),
+    Case("cross_entropy_smooth", ((5, 4),), lambda a: _F().cross_entropy(a, CLASS_T_IGN, label_smoothing=0.2),
+         lambda a: _TF().cross_entropy(a, _torch().tensor(CLASS_T_IGN), label_smoothing=0.2)),
+    Case("cross_entropy_weight", ((5, 4), (4,)), lambda a, w: _F().cross_entropy(a, CLASS_T, weight=w.detach()),
+         lambda a, w: _TF().cross_entropy(a, _torch().tensor(CLASS_T), weight=w.detach()), positive=(1,), grad=(0,)),
+    Case("cross_entropy_spatial", ((2, 3, 3, 2),), lambda a: _F().cross_entropy(a, SEG_T),
+         lambda a: _TF().cross_entropy(a, _torch().tensor(SEG_T))),
+    Case("cross_entropy_probs", ((5, 4), (5, 4)), lambda a, p: _F().cross_entropy(a, p.detach().softmax(-1)),
+         lambda a, p: _TF().cross_entropy(a, p.detach().softmax(-1)), grad=(0,)),
+    Case("mse_loss", ((3, 4), (3, 4)), lambda a, b: _F().mse_loss(a, b), lambda a, b: _TF().mse_loss(a, b)),
+    Case("mse_loss_sum", ((3, 4), (3, 4)), lambda a, b: _F().mse_loss(a, b, reduction="sum"),
+         lambda a, b: _TF().mse_loss(a, b, reduction="sum")),
+    # ------------------------------------------------------------ attention
+    Case("sdpa", ((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 3)),
+         lambda q, k, v: _F().scaled_dot_product_attention(q, k, v),
+         lambda q, k, v: _TF().scaled_dot_product_attention(q, k, v)),
+    Case("sdpa_causal", ((2, 2, 5, 4), (2, 2, 5, 4), (2, 2, 5, 4)),
+         lambda q, k, v: _F().scaled_dot_product_attention(q, k, v, is_causal=True),
+         lambda q, k, v: _TF().scaled_dot_product_attention(q, k, v, is_causal=True)),
+    Case("sdpa_causal_rect", ((1, 4, 4), (1, 6, 4), (1, 6, 2)),
+         lambda q, k, v: _F().scaled_dot_product_attention(q, k, v, is_causal=True),
+         lambda q, k, v: _TF().scaled_dot_product_attention(q, k, v, is_causal=True)),
+    Case("sdpa_bool_mask", ((2, 5, 4), (2, 5, 4), (2, 5, 3)),
+         lambda q, k, v: _F().scaled_dot_product_attention(q, k, v, attn_mask=_causal(5, 5)[::-1].copy() | np.eye(5, dtype=bool)),
+         lambda q, k, v: _TF().scaled_dot_product_attention(
+             q, k, v, attn_mask=_torch().tensor(_causal(5, 5)[::-1].copy() | np.eye(5, dtype=bool)))),
+    Case("sdpa_float_mask", ((2, 4, 3), (2, 5, 3), (2, 5, 3), (4, 5)),
+         lambda q, k, v, m: _F().scaled_dot_product_attention(q, k, v, attn_mask=m),
+         lambda q, k, v, m: _TF().scaled_dot_product_attention(q, k, v, attn_mask=m)),
+    Case("sdpa_bcast_batch", ((2, 3, 4, 4), (1, 3, 4, 4), (1, 3, 4, 4)),
+         lambda q, k, v: _F().scaled_dot_product_attention(q, k, v, scale=0.3),
+         lambda q, k, v: _TF().scaled_dot_product_attention(q, k, v, scale=0.3)),
+]
+
+CASE_IDS = [c.name for c in CASES]
