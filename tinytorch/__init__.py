@@ -36,9 +36,17 @@ bool = _np.bool_
 __version__ = "0.1.0"
 
 
+_SUBPACKAGES = ("nn", "optim", "data", "testing", "text", "models", "profiling", "optimization",
+                "generation", "benchmarking", "capstone")
+
+
 def __getattr__(name):
-    # the checkpoint functions arrive with module 07; imported lazily so the engine's bottom
-    # layers import without them
+    # ``tt.nn``, ``tt.optim``, ``tt.data`` ... without importing every layer of the stack up
+    # front: the engine's bottom layers import (and a learner's workspace runs) without them
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"tinytorch.{name}")
     if name in ("save", "load"):
         from tinytorch.core import checkpoint
 

@@ -10,10 +10,21 @@ module 05's work (the backward formulas of the ops of modules 01-04 are taught i
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def repo_root() -> Path:
+    """The course repository tito works on: ``$TITO_REPO_ROOT`` if set, else this checkout.
+
+    The variable lets tito's own tests run the whole learner journey on a small synthetic
+    course in a temporary folder; learners never need it.
+    """
+    env = os.environ.get("TITO_REPO_ROOT")
+    return Path(env).resolve() if env else REPO_ROOT
 
 
 @dataclass(frozen=True)
@@ -36,7 +47,7 @@ class Module:
 
     @property
     def path(self) -> Path:
-        return REPO_ROOT / "modules" / self.dirname
+        return repo_root() / "modules" / self.dirname
 
     @property
     def tests(self) -> Path:
@@ -45,6 +56,10 @@ class Module:
     @property
     def guide(self) -> Path:
         return self.path / "README.md"
+
+    @property
+    def lab(self) -> Path:
+        return self.path / "lab.py"
 
 
 def _m(number, slug, title, files, prerequisites=None, milestone=None, available=True):

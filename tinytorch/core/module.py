@@ -58,6 +58,25 @@ class Module:
                 f"cannot assign {name!r} before Module.__init__() is called: add "
                 "super().__init__() at the top of your module's __init__"
             )
+        if name in self._buffers and (value is None or isinstance(value, Tensor)) \
+                and not isinstance(value, Parameter):
+            self._buffers[name] = value  # reassigning a buffer keeps it a buffer, as in PyTorch
+            return
+        if not isinstance(value, (Parameter, Module)):
+            # as in PyTorch: a registered weight or child can be replaced, or set to None (no
+            # such weight), but not silently turned into a plain attribute that state_dict,
+            # parameters() and the optimizer would no longer see
+            for store, kind in ((self._parameters, "nn.Parameter"), (self._modules, "nn.Module")):
+                if name in store:
+                    if value is not None:
+                        raise TypeError(
+                            f"cannot assign {type(value).__name__!r} as {name!r} of "
+                            f"{type(self).__name__} ({kind} or None expected); to change the "
+                            f"values of a weight, write into it under tt.no_grad(): "
+                            f"m.{name}.copy_(new_values), or wrap it: nn.Parameter(new_values)"
+                        )
+                    store[name] = None
+                    return
         for store in (self._parameters, self._buffers, self._modules):
             store.pop(name, None)
         if isinstance(value, Parameter):
@@ -100,22 +119,39 @@ class Module:
             self._non_persistent.add(name)
 
     def add_module(self, name: str, module) -> None:
+        """Register a child module (or None) under ``name``, as ``self.name = module`` does."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {type(module).__name__} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError(f"add_module: module name should be a string, got {type(name).__name__}")
+        if name == "" or "." in name:
+            raise KeyError(f"add_module: module name can't be empty or contain \".\", got {name!r} "
+                           "(dots separate the levels of state_dict keys)")
+        if name in self.__dict__ or name in self._parameters or name in self._buffers:
+            raise KeyError(f"add_module: attribute {name!r} already exists")
         self._modules[name] = module
 
     register_module = add_module
 
     # ------------------------------------------------------------------ traversal
 
-    def named_modules(self, prefix: str = "", memo=None):
+    def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
+        """(dotted name, module) for this module and every descendant, parents first.
+
+        A module reachable by two paths is listed once unless ``remove_duplicate=False``
+        (state_dict lists it under both names, as PyTorch does).
+        """
         memo = set() if memo is None else memo
-        if id(self) in memo:
-            return
-        memo.add(id(self))
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, m in self._modules.items():
             if m is None:
                 continue
-            yield from m.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+            yield from m.named_modules(memo, f"{prefix}.{name}" if prefix else name,
+                                       remove_duplicate)
 
     def modules(self):
         for _, m in self.named_modules():
@@ -133,7 +169,7 @@ class Module:
     def named_parameters(self, prefix: str = "", recurse: bool = True):
         """(dotted name, Parameter) pairs; a parameter shared by two layers is listed once."""
         seen = set()
-        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for mprefix, m in mods:
             for name, p in m._parameters.items():
                 if p is None or id(p) in seen:
@@ -146,7 +182,7 @@ class Module:
             yield p
 
     def named_buffers(self, prefix: str = "", recurse: bool = True):
-        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for mprefix, m in mods:
             for name, b in m._buffers.items():
                 if b is not None:
@@ -209,25 +245,27 @@ class Module:
 
     # ------------------------------------------------------------------ state
 
-    def state_dict(self, prefix: str = "") -> "OrderedDict[str, Tensor]":
+    def state_dict(self, *, destination=None, prefix: str = "",
+                   keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
         """Every parameter and persistent buffer by dotted name, in PyTorch's order and layout.
 
-        The tensors share memory with the module (detached): copy them to keep a snapshot.
+        The tensors share memory with the module (detached unless ``keep_vars``): copy them to
+        keep a snapshot. ``prefix`` is prepended to every key (``prefix="model."``).
         """
-        out = OrderedDict()
-        for mprefix, m in self.named_modules(prefix):
-            p_ = f"{mprefix}." if mprefix else ""
+        out = OrderedDict() if destination is None else destination
+        for mprefix, m in self.named_modules(remove_duplicate=False):
+            p_ = prefix + (f"{mprefix}." if mprefix else "")
             for name, p in m._parameters.items():
                 if p is not None:
-                    out[p_ + name] = p.detach()
+                    out[p_ + name] = p if keep_vars else p.detach()
             for name, b in m._buffers.items():
                 if b is not None and name not in m._non_persistent:
-                    out[p_ + name] = b.detach()
+                    out[p_ + name] = b if keep_vars else b.detach()
         return out
 
     def _state_targets(self):
         targets = OrderedDict()
-        for mprefix, m in self.named_modules():
+        for mprefix, m in self.named_modules(remove_duplicate=False):
             p_ = f"{mprefix}." if mprefix else ""
             for name, p in m._parameters.items():
                 if p is not None:

@@ -1,0 +1,105 @@
+"""Every tito command as a learner types it: help with examples, polite refusals, pass-through."""
+
+import pytest
+from tito_fixture import make_course, tito
+
+COMMANDS = [
+    ["setup"], ["system", "doctor"], ["module", "list"], ["module", "status"],
+    ["module", "start"], ["module", "test"], ["module", "complete"], ["module", "reset"],
+    ["module", "restore"], ["test"], ["milestone", "list"], ["milestone", "run"],
+    ["benchmark"], ["release"],
+]
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    return make_course(tmp_path_factory.mktemp("course"))
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help_with_an_example(command, tmp_path):
+    r = tito(*command, "--help", course=None, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "Example" in r.stdout and "tito " + command[0] in r.stdout
+
+
+def test_top_level_help_lists_the_groups(tmp_path):
+    r = tito("--help", course=None, cwd=tmp_path)
+    assert r.returncode == 0
+    for group in ("module", "milestone", "system", "setup", "test", "benchmark", "release"):
+        assert group in r.stdout
+
+
+@pytest.mark.parametrize("command", [["module", "start", "12"], ["module", "test", "12"],
+                                     ["module", "complete", "17"]])
+def test_coming_modules_are_refused_politely(course, tmp_path, command):
+    r = tito(*command, course=course, cwd=tmp_path)
+    assert r.returncode == 1
+    assert "is coming" in r.stdout and "Traceback" not in r.stdout + r.stderr
+    assert not (tmp_path / "workspace").exists()
+
+
+def test_module_without_tests_yet_is_refused_by_test(course, tmp_path):
+    assert tito("module", "start", "3", course=course, cwd=tmp_path).returncode == 0
+    r = tito("module", "test", "3", course=course, cwd=tmp_path)
+    assert r.returncode == 1 and "no tests yet" in r.stdout
+
+
+def test_unknown_module_and_missing_workspace(course, tmp_path):
+    r = tito("module", "test", "42", course=course, cwd=tmp_path)
+    assert r.returncode == 2 and "no module '42'" in r.stdout
+    r = tito("module", "status", course=course, cwd=tmp_path)
+    assert r.returncode == 1 and "No workspace" in r.stdout and "tito module start 1" in r.stdout
+
+
+def test_module_list_marks_coming_and_ready(course, tmp_path):
+    r = tito("module", "list", course=course, cwd=tmp_path)
+    assert r.returncode == 0
+    lines = r.stdout.splitlines()
+    assert "ready" in next(ln for ln in lines if "│ 01 " in ln)
+    assert "coming" in next(ln for ln in lines if "│ 12 " in ln)
+
+
+def test_test_all_reference_passes_and_fresh_workspace_fails(course, tmp_path):
+    r = tito("test", "--all", "--reference", course=course, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout
+    assert "8 tests passed" in r.stdout
+    assert tito("setup", "--workspace", "ws", course=course, cwd=tmp_path).stdout.count(
+        "Created your workspace") == 1
+    r = tito("test", "--all", "--workspace", "ws", course=course, cwd=tmp_path)
+    assert r.returncode == 1 and "First failure" in r.stdout
+    r = tito("test", course=course, cwd=tmp_path)
+    assert r.returncode == 2 and "--all" in r.stdout
+
+
+def test_workspace_option_and_env_var(course, tmp_path):
+    r = tito("module", "start", "1", "--workspace", "elsewhere", course=course, cwd=tmp_path)
+    assert r.returncode == 0 and (tmp_path / "elsewhere/tinytorch/__init__.py").exists()
+    r = tito("module", "status", course=course, cwd=tmp_path,
+             env={"TITO_WORKSPACE": str(tmp_path / "elsewhere")})
+    assert r.returncode == 0 and "Progress in" in r.stdout
+
+
+def test_benchmark_passes_arguments_through(course, tmp_path):
+    r = tito("benchmark", "--reference", "--quick", "--size", "8", course=course, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "bench args ['--quick', '--size', '8']" in r.stdout
+    assert f"bench tinytorch {course}" in r.stdout
+
+
+def test_doctor_reports_numpy_blas_and_workspace(course, tmp_path):
+    r = tito("system", "doctor", course=course, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout
+    for word in ("Python", "NumPy", "BLAS", "pytest", "workspace", "tito setup"):
+        assert word in r.stdout
+
+
+def test_start_notebook_writes_lab_notebook_without_overwriting(course, tmp_path):
+    env = {"PATH": "/nonexistent"}  # no jupyter on PATH: tito must say how instead
+    r = tito("module", "start", "1", "--notebook", course=course, cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    notebook = tmp_path / "workspace/labs/01_tensor.ipynb"
+    assert notebook.exists() and "jupyter lab" in r.stdout
+    notebook.write_text(notebook.read_text().replace("print(tinytorch.add)", "print('mine')"))
+    r = tito("module", "start", "1", "--notebook", course=course, cwd=tmp_path, env=env)
+    assert "already exists" in r.stdout and "mine" in notebook.read_text()

@@ -1,0 +1,116 @@
+"""Mutation check (issue 6): every planted bug makes its module's tests fail.
+
+The planted bugs live in ``tito/mutations_catalog.py``. Each catalog snippet must still occur
+exactly once in the reference (checked always, so the catalog cannot rot); each mutant is run
+against its module's tests once those exist. The kill rate per module is printed at the end of
+the test run ("mutation kill rate" section) and recorded per test with ``record_property``.
+"""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tito import registry
+from tito.course import Course
+from tito.grading import run_tests
+from tito.mutations import catalog, check_snippet, make_base, run_mutant, summary_table
+
+COURSE = Course.current()
+ENTRIES = [(n, mut) for n, muts in sorted(catalog().items()) for mut in muts]
+IDS = [f"{n:02d}-{mut.id}" for n, mut in ENTRIES]
+RESULTS = []  # MutantResult of every mutant run, for the summary
+
+
+class _KillRateSummary:
+    """Registered by the ``base`` fixture: prints the kill rate table after the run."""
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if RESULTS:
+            terminalreporter.write_sep("=", "mutation kill rate")
+            terminalreporter.write_line(summary_table(RESULTS))
+
+
+@pytest.fixture(scope="session")
+def base(tmp_path_factory, pytestconfig):
+    """The full reference as a workspace, copied for each mutant."""
+    if not pytestconfig.pluginmanager.has_plugin("tito-mutation-summary"):
+        pytestconfig.pluginmanager.register(_KillRateSummary(), "tito-mutation-summary")
+    return make_base(COURSE, tmp_path_factory.mktemp("mutants") / "base")
+
+
+@pytest.fixture(scope="session")
+def mutant_results(base, tmp_path_factory):
+    """results(n): run every mutant of module n (in parallel, once) and return them by id."""
+    done = {}
+
+    def results(number):
+        if number not in done:
+            scratch = tmp_path_factory.mktemp(f"mutants{number:02d}")
+            muts = catalog()[number]
+            with ThreadPoolExecutor(max_workers=max(1, min(len(muts), os.cpu_count() or 1))) as ex:
+                outs = list(ex.map(lambda mut: run_mutant(COURSE, number, mut, base,
+                                                          scratch / mut.id), muts))
+            done[number] = {r.mutation.id: r for r in outs}
+            RESULTS.extend(outs)
+        return done[number]
+
+    return results
+
+
+def test_catalog_is_well_formed():
+    for n, muts in catalog().items():
+        registry.get(n)
+        ids = [m.id for m in muts]
+        assert len(ids) == len(set(ids)), f"module {n:02d}: duplicate mutation ids"
+        for m in muts:
+            assert m.find != m.replace, f"{m.id}: the replacement changes nothing"
+
+
+@pytest.mark.parametrize("number, mutation", ENTRIES, ids=IDS)
+def test_snippet_still_in_the_reference(number, mutation):
+    check_snippet(mutation, COURSE.root)
+
+
+@pytest.mark.parametrize("number", sorted(catalog()), ids=lambda n: f"{n:02d}")
+def test_reference_passes_before_mutation(number, base):
+    m = registry.get(number)
+    if not COURSE.has_tests(m):
+        pytest.skip(f"module {m.key} has no tests yet")
+    run = run_tests(COURSE, [COURSE.tests_dir(m)], base)
+    assert run.ok, f"module {m.key}'s tests fail on the unmutated reference"
+
+
+@pytest.mark.parametrize("number, mutation", ENTRIES, ids=IDS)
+def test_mutant_is_killed(number, mutation, mutant_results, record_property):
+    m = registry.get(number)
+    if not COURSE.has_tests(m):
+        pytest.skip(f"module {m.key} has no tests yet")
+    result = mutant_results(number)[mutation.id]
+    record_property("killed", result.killed)
+    record_property("detail", result.detail)
+    assert result.killed, (f"planted bug {mutation.id!r} ({mutation.why}) in {mutation.file} "
+                           f"survived module {m.key}'s tests: add a test that catches it")
+
+
+def test_harness_on_the_synthetic_course(tmp_path):
+    """A bug the tests see is killed; one they cannot see survives; a stale snippet errors."""
+    from tito_fixture import make_course
+
+    from tito.mutations import Mutation, SnippetError
+
+    course = Course(make_course(tmp_path / "course"))
+    base = make_base(course, tmp_path / "base")
+    seen = Mutation("add-subtracts", "tinytorch/core/tensor.py", "x + y for x, y",
+                    "x - y for x, y", "add subtracts")
+    unseen = Mutation("repr", "tinytorch/core/tensor.py", 'f"Tensor({self.data})"',
+                      'f"T({self.data})"', "repr changed")
+    killed = run_mutant(course, 1, seen, base, tmp_path / "m1")
+    survived = run_mutant(course, 1, unseen, base, tmp_path / "m2")
+    assert killed.killed and "test_add" in killed.detail
+    assert not survived.killed and "survived" in survived.detail
+    table = summary_table([killed, survived])
+    assert "01 tensor" in table and "50%" in table and "survived: repr" in table
+    with pytest.raises(SnippetError, match="not found"):
+        check_snippet(Mutation("gone", "tinytorch/core/tensor.py", "no such code", "x"),
+                      course.root)

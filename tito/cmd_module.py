@@ -1,0 +1,319 @@
+"""``tito module ...``: the learner's loop -- start, test, complete, reset, restore, status."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from tito import learner, progress, registry
+from tito import workspace as wsmod
+from tito.grading import ModuleResult, grading_env, run_tests
+from tito.ui import (ReferenceOpt, WorkspaceOpt, console, course, fail, load_progress,
+                     module_or_exit, print_failure, print_module_result, print_run_problem, show,
+                     workspace_or_exit)
+from tito.workspace import DEFAULT, Workspace
+
+app = typer.Typer(help="Work through the course one module at a time.", no_args_is_help=True)
+
+ModuleArg = Annotated[str, typer.Argument(help="Module number: 1, 01 or 01_tensor.",
+                                          show_default=False)]
+
+
+@app.command("list")
+def list_modules() -> None:
+    """List the 20 modules: what each builds, the milestone it unlocks, what is ready.
+
+    \b
+    Example:
+      tito module list
+    """
+    c = course()
+    table = Table(title="TinyTorch: the 20 modules")
+    for col in ("#", "module", "package files", "unlocks", "status"):
+        table.add_column(col)
+    for m in registry.MODULES:
+        status = ("coming" if not m.available else "ready" if c.has_tests(m)
+                  else "guide only, tests coming" if c.guide(m).exists() else "being written")
+        table.add_row(m.key, m.title, Text("\n".join(f.removeprefix("tinytorch/")
+                                                     for f in m.files)),
+                      m.milestone or "", status,
+                      style=None if m.available else "dim")
+    console.print(table)
+
+
+@app.command()
+def status(workspace: WorkspaceOpt = DEFAULT) -> None:
+    """Show your progress: each module's state, tests passed, milestone unlocked.
+
+    \b
+    Examples:
+      tito module status
+      tito module status --workspace ~/tinytorch-work
+    """
+    c = course()
+    ws = workspace_or_exit(workspace)
+    data = load_progress(ws, c)
+    table = Table(title=f"Progress in {show(ws.root)}")
+    for col in ("#", "module", "state", "tests passed", "milestone"):
+        table.add_column(col)
+    for m in registry.MODULES:
+        state = learner.state(m, data, ws)
+        last = data["modules"].get(m.key, {}).get("last_test")
+        tests = f"{last['passed']}/{last['total']}" if last else "-"
+        if m.available and state not in ("completed", "given (reference)"):
+            left, total = wsmod.stubs_left(ws, c, m.number)
+            if total and left < total:
+                state += f" ({total - left}/{total} regions written)"
+        if m.milestone:
+            unlocked = m.available and learner.milestone_unlocked(m, data, ws, c)
+            milestone = f"{m.milestone} " + ("unlocked" if unlocked else "locked")
+        else:
+            milestone = ""
+        style = ("green" if state.startswith("completed") else "dim" if state == "coming"
+                 else None)
+        table.add_row(m.key, m.title, state, tests, milestone, style=style)
+    console.print(table)
+
+
+def _print_where(ws: Workspace, c, m: registry.Module) -> None:
+    console.print(Text(f"Module {m.key}: {m.title}", style="bold"))
+    files = [(rel, [r for r in c.regions(rel) if r.module == m.number])
+             for rel in c.files_of(m.number)]
+    console.print("  Write your code in:")
+    for rel, regions in files:
+        if regions:
+            names = ", ".join(r.qualname or "?" for r in regions)
+            console.print(Text(f"    {show(ws.file(rel))}  -- {len(regions)} region(s): {names}"))
+    if not any(regions for _, regions in files):
+        console.print(Text("    (this module's solution regions are not written yet)"))
+    given = [rel for rel, regions in files if not regions]
+    if given:
+        console.print(Text("  Read (given, no stubs): "
+                           + ", ".join(show(ws.file(rel)) for rel in given)))
+    left, total = wsmod.stubs_left(ws, c, m.number)
+    if total:
+        console.print(Text(f"  Stubs left to write: {left} of {total}"))
+    guide, lab = c.guide(m), c.lab(m)
+    console.print(Text(f"  Guide: {show(guide)}" + ("" if guide.exists() else "  (coming)")))
+    console.print(Text(f"  Lab:   {show(lab)}" + ("" if lab.exists() else "  (coming)")))
+    if lab.exists():
+        console.print(Text(f"         on your code: PYTHONPATH={show(ws.root)} python {show(lab)}"
+                           f"   or as a notebook: tito module start {m.number} --notebook"))
+    console.print(Text(f"  Try:   cd {show(ws.root)} && python      (there, `import tinytorch` "
+                       "is yours)"))
+    console.print(Text(f"  Test:  tito module test {m.number}      "
+                       f"Done?  tito module complete {m.number}"))
+
+
+def _open_notebook(ws: Workspace, c, m: registry.Module) -> None:
+    lab = c.lab(m)
+    if not lab.exists():
+        console.print(Text(f"Module {m.key} has no lab yet ({show(lab)})."))
+        return
+    notebook = ws.root / "labs" / f"{m.dirname}.ipynb"
+    if importlib.util.find_spec("jupytext") is None:
+        console.print(Text("jupytext is not installed, so the lab cannot be turned into a "
+                           "notebook here. Install it with: pip install -e \".[course]\"\n"
+                           f"Or run the lab as a script: PYTHONPATH={show(ws.root)} python "
+                           f"{show(lab)}"))
+        return
+    if notebook.exists():
+        console.print(Text(f"Your notebook already exists (kept as is): {show(notebook)}"))
+    else:
+        import jupytext
+
+        notebook.parent.mkdir(parents=True, exist_ok=True)
+        jupytext.write(jupytext.read(lab), notebook)
+        console.print(Text(f"Wrote the lab as a notebook: {show(notebook)}"))
+    jupyter = shutil.which("jupyter")
+    env = grading_env(ws.root)  # the notebook's kernel imports your workspace tinytorch
+    if jupyter is None:
+        console.print(Text("Jupyter is not installed. Install it with: pip install jupyterlab\n"
+                           f"then run: PYTHONPATH={show(ws.root)} jupyter lab {show(notebook)}"))
+        return
+    console.print(Text("Opening it in Jupyter (Ctrl-C to stop)..."))
+    subprocess.call([jupyter, "lab", str(notebook)], env=env)
+
+
+@app.command()
+def start(module: ModuleArg, workspace: WorkspaceOpt = DEFAULT,
+          from_module: Annotated[int, typer.Option(
+              "--from", help="When creating the workspace: the first module left for you to "
+                             "write; earlier ones get the reference solution.")] = 1,
+          notebook: Annotated[bool, typer.Option(
+              "--notebook", help="Open the module's lab in Jupyter (via jupytext).")] = False,
+          ) -> None:
+    """Start a module: create your workspace if needed and show what to write.
+
+    \b
+    Examples:
+      tito module start 1
+      tito module start 12 --from 12     # begin at attention, modules 1-11 given
+      tito module start 3 --notebook
+    """
+    c = course()
+    m = module_or_exit(c, module, need_tests=False)
+    ws = Workspace(workspace)
+    if not ws.exists():
+        try:
+            learner.create_workspace(ws, c, from_module)
+        except wsmod.WorkspaceError as e:
+            fail(str(e))
+        given = ("" if from_module <= 1 else "; module 01 holds the reference" if from_module == 2
+                 else f"; modules 01-{from_module - 1:02d} hold the reference")
+        console.print(Text(f"Created your workspace at {show(ws.root)} (every module from "
+                           f"{from_module:02d} on is a stub{given}).", style="green"))
+    else:
+        added = wsmod.sync(ws, c)
+        if added:
+            console.print(Text(f"Brought {len(added)} file(s) in from the updated course: "
+                               + ", ".join(added)))
+    data = load_progress(ws, c)
+    progress.entry(data, m.number).setdefault("started", progress.now())
+    progress.save(ws.progress_path, data)
+    missing = [k.key for k in registry.MODULES
+               if k.number < m.number and k.available and c.has_tests(k)
+               and not learner.is_done(data, ws, k.number)]
+    _print_where(ws, c, m)
+    if missing:
+        console.print(Text(f"  Note: module {m.key} builds on the modules before it; not "
+                           f"completed yet: {', '.join(missing)}.", style="yellow"))
+    if notebook:
+        _open_notebook(ws, c, m)
+
+
+@app.command()
+def test(module: ModuleArg, workspace: WorkspaceOpt = DEFAULT, reference: ReferenceOpt = False,
+         verbose: Annotated[bool, typer.Option("--verbose", "-v",
+                                               help="Show pytest's full output.")] = False,
+         keyword: Annotated[str, typer.Option("-k", help="Only tests matching this pytest -k "
+                                                         "expression.")] = "") -> None:
+    """Run a module's graded tests on your workspace's tinytorch.
+
+    The tests run in a separate process that imports your workspace's tinytorch and checks
+    that it did (never the installed reference). The first failure is shown with its input,
+    the expected value and what your code returned.
+
+    \b
+    Examples:
+      tito module test 1
+      tito module test 05 -v              # full pytest output
+      tito module test 2 -k relu          # only the relu tests
+      tito module test 1 --reference      # the reference implementation
+    """
+    c = course()
+    m = module_or_exit(c, module)
+    if reference:
+        console.print(Text(f"Module {m.key} ({m.title}): testing the reference at "
+                           f"{show(c.reference)}"))
+        run = run_tests(c, [c.tests_dir(m)], c.root, stream=verbose, keyword=keyword or None)
+        res = run.by_module(c).get(m.number, ModuleResult(m.number))
+    else:
+        ws = workspace_or_exit(workspace)
+        data = load_progress(ws, c)
+        console.print(Text(f"Module {m.key} ({m.title}): testing your code in "
+                           f"{show(ws.package)}"))
+        run, res = learner.grade_module(ws, c, m, stream=verbose, keyword=keyword or None,
+                                       data=data)
+    if print_run_problem(run):
+        raise typer.Exit(1)
+    print_module_result(m, res, run)
+    if res.ok and not reference:
+        console.print(Text(f"All tests pass. Record it with: tito module complete {m.number}",
+                           style="green"))
+    elif not res.ok:
+        console.print(Text(f"Fix it and run `tito module test {m.number}` again"
+                           + ("" if verbose else " (-v shows every traceback)") + "."))
+    raise typer.Exit(0 if res.ok else 1)
+
+
+@app.command()
+def complete(module: ModuleArg, workspace: WorkspaceOpt = DEFAULT) -> None:
+    """Complete a module: its tests and those of every module you completed before must pass.
+
+    \b
+    Examples:
+      tito module complete 1
+      tito module complete 04 --workspace ~/tt
+    """
+    c = course()
+    m = module_or_exit(c, module)
+    ws = workspace_or_exit(workspace)
+    data = load_progress(ws, c)
+    console.print(Text(f"Module {m.key} ({m.title}): testing your code, and the modules you "
+                       "completed before, for regressions"))
+    done = learner.complete(ws, c, m, data)
+    if print_run_problem(done.run):
+        raise typer.Exit(1)
+    print_module_result(m, done.module, done.run)
+    for n, res in sorted(done.regressions.items()):
+        console.print(Text(f"Module {n:02d}, completed earlier, now fails "
+                           f"({res.passed}/{res.total} pass):", style="red"))
+        if res.first_failure:
+            print_failure(res.first_failure, title=f"Module {n:02d} regression")
+    if not done.ok:
+        fail(f"Module {m.key} is not complete yet: the tests above must pass first.")
+    console.print(Text(f"Module {m.key} ({m.title}) complete.", style="bold green"))
+    for name in done.unlocked:
+        console.print(Text(f"Unlocked milestone {name}: run it with `tito milestone run "
+                           f"{name.split('_')[0]}`", style="bold green"))
+    nxt = next((k for k in registry.MODULES if k.number > m.number), None)
+    if nxt is not None:
+        console.print(Text(f"Next: tito module start {nxt.number}"
+                           + ("" if nxt.available else f"  (module {nxt.key} is coming)")))
+
+
+@app.command()
+def reset(module: ModuleArg, workspace: WorkspaceOpt = DEFAULT) -> None:
+    """Put back the stubs of a module, after saving your current files in a backup.
+
+    Only the module's solution regions change; your code elsewhere stays. The backup is in
+    .tito/backups/ in your workspace, and `tito module restore N` brings it back.
+
+    \b
+    Examples:
+      tito module reset 3
+      tito module restore 3      # changed your mind: your code comes back
+    """
+    c = course()
+    m = module_or_exit(c, module, need_tests=False)
+    ws = workspace_or_exit(workspace)
+    done = wsmod.reset(ws, c, m.number)
+    console.print(Text(f"Saved your module {m.key} files in {show(done.backup)}"))
+    for note in done.notes:
+        console.print(Text(f"  {note}", style="yellow"))
+    changed = ", ".join(done.changed) or "nothing (it was already all stubs)"
+    console.print(Text(f"Module {m.key} is back to stubs: {changed}"))
+    data = load_progress(ws, c)
+    e = progress.entry(data, m.number)
+    e.pop("completed", None)
+    e.pop("last_test", None)
+    progress.save(ws.progress_path, data)
+    console.print(Text(f"Undo with: tito module restore {m.number}"))
+
+
+@app.command()
+def restore(module: ModuleArg, workspace: WorkspaceOpt = DEFAULT) -> None:
+    """Bring back a module's newest backup (your current files are backed up first).
+
+    \b
+    Examples:
+      tito module restore 3
+    """
+    c = course()
+    m = module_or_exit(c, module, need_tests=False)
+    ws = workspace_or_exit(workspace)
+    try:
+        done = wsmod.restore(ws, c, m.number)
+    except wsmod.WorkspaceError as e:
+        fail(str(e))
+    console.print(Text(f"Saved your current module {m.key} files in {show(done.backup)}"))
+    console.print(Text(f"Restored from {show(done.source)}: "
+                       + (", ".join(done.changed) or "nothing differed")))
+    console.print(Text(f"Check it with: tito module test {m.number}"))

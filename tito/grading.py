@@ -1,0 +1,216 @@
+"""Run module tests against one chosen ``tinytorch``, and nothing else.
+
+The reference package is installed in editable mode, so ``import tinytorch`` works from
+anywhere and would find the reference, not a learner's code. A graded run therefore happens in
+a fresh Python process set up so that the chosen copy wins, and checked so that a mistake is
+loud rather than a false pass:
+
+* ``PYTHONPATH`` starts with the folder holding the chosen ``tinytorch`` (the workspace, or the
+  repository with ``--reference``): ``sys.path`` entries are searched before the editable
+  install's finder, so the chosen copy is the one imported.
+* the working directory is that same folder, because ``python -m pytest`` puts the current
+  directory first on ``sys.path``: run from the repository root it would import the reference.
+* ``--import-mode=importlib`` stops pytest from inserting the test folders (and with them
+  whatever sits next to them) into ``sys.path``; ``-c`` with tito's own minimal ini file,
+  ``--rootdir`` and ``--confcutdir`` keep the repository's ``pyproject.toml`` and any
+  ``conftest.py`` above ``modules/`` out of the run; ``-p no:cacheprovider`` writes nothing.
+* ``-p tito.pytest_guard`` checks, inside the run, that ``tinytorch.__file__`` lies in the
+  expected folder (``TINYTORCH_EXPECT_ROOT``) and stops the run otherwise. It also writes the
+  JSON report (``TITO_REPORT``) this module turns into a :class:`Run`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tito
+from tito.course import Course
+
+ISOLATION_EXIT = 13  # pytest_guard's returncode: tinytorch came from the wrong place
+IMPORT_EXIT = 14  # pytest_guard's returncode: tinytorch could not be imported at all
+TITO_HOME = Path(tito.__file__).resolve().parent.parent  # the folder that makes `tito` importable
+_INI = "[pytest]\n# tito's graded runs: no options from the repository's own configuration\n"
+
+
+@dataclass
+class TestResult:
+    __test__ = False  # not a pytest test class, whatever imports it
+
+    nodeid: str
+    path: str | None
+    outcome: str  # passed, failed, error, skipped
+    when: str
+    message: str | None
+    longrepr: str | None
+    duration: float
+
+    @property
+    def name(self) -> str:
+        """``test_file.py::test_name``, short enough to print."""
+        file, _, rest = self.nodeid.partition("::")
+        return f"{Path(file).name}::{rest}" if rest else Path(file).name
+
+    @property
+    def stub(self) -> str | None:
+        """The stub message if the failure is a still-unimplemented region."""
+        msg = self.message or ""
+        if "NotImplementedError" in msg and "implement " in msg:
+            return msg.split("implement ", 1)[1].split(" -- ")[0]
+        return None
+
+
+@dataclass
+class ModuleResult:
+    number: int
+    tests: list[TestResult] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        return sum(t.outcome == outcome for t in self.tests)
+
+    @property
+    def passed(self) -> int:
+        return self.count("passed")
+
+    @property
+    def total(self) -> int:
+        return sum(t.outcome != "skipped" for t in self.tests)
+
+    @property
+    def ok(self) -> bool:
+        return self.total > 0 and self.passed == self.total
+
+    @property
+    def first_failure(self) -> TestResult | None:
+        return next((t for t in self.tests if t.outcome in ("failed", "error")), None)
+
+    @property
+    def stubs_hit(self) -> list[str]:
+        seen = []
+        for t in self.tests:
+            if t.stub and t.stub not in seen:
+                seen.append(t.stub)
+        return seen
+
+
+@dataclass
+class Run:
+    """The outcome of one pytest subprocess."""
+
+    returncode: int
+    code_root: Path
+    tests: list[TestResult]
+    tinytorch_file: str | None = None
+    isolation_error: str | None = None
+    import_error: str | None = None
+    output: str = ""
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return (self.returncode == 0 and not self.isolation_error and not self.import_error
+                and any(t.outcome == "passed" for t in self.tests))
+
+    @property
+    def first_failure(self) -> TestResult | None:
+        return next((t for t in self.tests if t.outcome in ("failed", "error")), None)
+
+    def by_module(self, course: Course) -> dict[int, ModuleResult]:
+        out: dict[int, ModuleResult] = {}
+        for t in self.tests:
+            n = course.module_of_test(t.path) if t.path else None
+            if n is not None:
+                out.setdefault(n, ModuleResult(n)).tests.append(t)
+        return out
+
+
+def grading_env(code_root: Path, report: Path | None = None) -> dict[str, str]:
+    """Environment for a process that must import ``code_root/tinytorch`` and nothing else."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "TINYTORCH_EXPECT_ROOT", "TITO_REPORT")}
+    paths = [str(code_root), str(TITO_HOME)]
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env["TINYTORCH_EXPECT_ROOT"] = str(code_root / "tinytorch")
+    # no stale bytecode: a learner's edit within the same second, with the same file size,
+    # must still be seen; and graded runs leave no __pycache__ behind in modules/
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # third-party plugins cost half a second per run; the ones a test needs are loaded by name
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    if report is not None:
+        env["TITO_REPORT"] = str(report)
+    return env
+
+
+def _plugins_for(test_paths: list[Path]) -> list[str]:
+    """``-p`` options for the third-party plugins the tests use (autoload is off)."""
+    uses_hypothesis = False
+    for p in test_paths:
+        files = [p] if p.is_file() else p.rglob("*.py")
+        if any("hypothesis" in f.read_text(encoding="utf-8", errors="replace") for f in files):
+            uses_hypothesis = True
+            break
+    if uses_hypothesis and importlib.util.find_spec("_hypothesis_pytestplugin"):
+        return ["-p", "_hypothesis_pytestplugin"]
+    return []
+
+
+def run_tests(course: Course, test_paths: list[Path], code_root: Path, *,
+              stop_first: bool = False, keyword: str | None = None, stream: bool = False,
+              extra_args: tuple[str, ...] = ()) -> Run:
+    """Run pytest on ``test_paths`` in a subprocess that imports ``code_root/tinytorch``.
+
+    Args:
+        code_root: the folder holding the ``tinytorch`` to grade (a workspace or the repo).
+        stop_first: stop at the first failure (``-x``).
+        keyword: pytest ``-k`` expression.
+        stream: let pytest print to the terminal as it runs (else its output is captured
+            into ``Run.output``).
+    """
+    code_root = Path(code_root).resolve()
+    with tempfile.TemporaryDirectory(prefix="tito-run-") as tmp:
+        ini, report = Path(tmp) / "pytest.ini", Path(tmp) / "report.json"
+        ini.write_text(_INI)
+        cmd = [sys.executable, "-m", "pytest", *map(str, test_paths),
+               "-c", str(ini), "--rootdir", str(code_root),
+               "--confcutdir", str(course.root / "modules"),
+               "--import-mode=importlib", "-p", "no:cacheprovider", "-p", "tito.pytest_guard",
+               "--continue-on-collection-errors",
+               *_plugins_for(list(map(Path, test_paths))),
+               "-q", "--no-header", "--tb=short", *extra_args]
+        if stop_first:
+            cmd.append("-x")
+        if keyword:
+            cmd += ["-k", keyword]
+        start = time.time()
+        proc = subprocess.run(cmd, cwd=code_root, env=grading_env(code_root, report),
+                              stdout=None if stream else subprocess.PIPE,
+                              stderr=None if stream else subprocess.STDOUT, text=True)
+        data = {}
+        if report.exists():
+            try:
+                data = json.loads(report.read_text())
+            except json.JSONDecodeError:
+                data = {}
+    tests = [TestResult(**{k: t.get(k) for k in TestResult.__dataclass_fields__})
+             for t in data.get("tests", [])]
+    isolation = data.get("isolation_error")
+    if proc.returncode == ISOLATION_EXIT and not isolation:
+        isolation = "the run stopped on an isolation check (see its output)"
+    import_error = data.get("import_error")
+    if proc.returncode == IMPORT_EXIT and not import_error:
+        import_error = "tinytorch could not be imported (see the output)"
+    if not data and proc.returncode not in (0, 5) and not import_error:
+        # pytest died before the guard could report (a usage error, a crash): no result
+        import_error = (f"pytest stopped with exit code {proc.returncode} before running any "
+                        f"test:\n{(proc.stdout or '')[-1500:]}")
+    return Run(proc.returncode, code_root, tests, data.get("tinytorch_file"), isolation,
+               import_error, proc.stdout or "", time.time() - start)

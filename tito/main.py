@@ -1,0 +1,159 @@
+"""``tito``: the TinyTorch course command line.
+
+    tito setup                    check the machine, create your workspace
+    tito module start 1           what to write, where, and the guide
+    tito module test 1            grade your code
+    tito module complete 1        record it, unlock milestones
+    tito module status            your progress
+    tito milestone run 1          the 1957 perceptron, on your tinytorch
+
+Each command is defined next to its siblings (``cmd_module.py``, ``cmd_milestone.py``,
+``cmd_system.py``); this file assembles them and holds the few top-level ones.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from tito import cmd_milestone, cmd_module, cmd_system, progress, registry
+from tito.grading import run_tests
+from tito.milestones import run_script
+from tito.release import make_release
+from tito.ui import (ReferenceOpt, WorkspaceOpt, console, course, fail, load_progress,
+                     module_or_exit, print_failure, print_run_problem, show, workspace_or_exit)
+from tito.workspace import DEFAULT
+
+app = typer.Typer(
+    help="TinyTorch: build a deep-learning framework from scratch, one module at a time.\n\n"
+         "Start with `tito setup`, then `tito module start 1`.",
+    no_args_is_help=True, add_completion=False, rich_markup_mode="rich")
+app.add_typer(cmd_module.app, name="module")
+app.add_typer(cmd_milestone.app, name="milestone")
+app.add_typer(cmd_system.app, name="system")
+app.command("setup")(cmd_system.setup)
+
+
+@app.command("test")
+def test_all(modules: Annotated[list[str] | None, typer.Argument(
+                 help="Module numbers to test (default: none; use --all).",
+                 show_default=False)] = None,
+             all_: Annotated[bool, typer.Option("--all", help="Every module that has tests.")]
+             = False,
+             reference: ReferenceOpt = False, workspace: WorkspaceOpt = DEFAULT,
+             verbose: Annotated[bool, typer.Option("--verbose", "-v",
+                                                   help="Show pytest's full output.")] = False,
+             ) -> None:
+    """Run the tests of several modules (or all) in one go, with a table per module.
+
+    \b
+    Examples:
+      tito test --all --reference     # the reference passes every module's tests
+      tito test --all                 # your workspace (stubs still fail)
+      tito test 1 2 3
+    """
+    c = course()
+    if all_:
+        mods = [m for m in registry.MODULES if m.available and c.has_tests(m)]
+    elif modules:
+        mods = [module_or_exit(c, n) for n in modules]
+    else:
+        fail("Name the modules to test, or pass --all.", "Example: tito test --all --reference",
+             code=2)
+    if not mods:
+        fail("No module has tests yet.")
+    if reference:
+        root, data, ws = c.root, None, None
+        console.print(Text(f"Testing the reference at {show(c.reference)}"))
+    else:
+        ws = workspace_or_exit(workspace)
+        root = ws.root
+        data = load_progress(ws, c)
+        console.print(Text(f"Testing your code in {show(ws.package)}"))
+    run = run_tests(c, [c.tests_dir(m) for m in mods], root, stream=verbose)
+    if print_run_problem(run):
+        raise typer.Exit(1)
+    results = run.by_module(c)
+    table = Table(title=f"{'Reference' if reference else 'Workspace'}: "
+                        f"{sum(r.passed for r in results.values())} tests passed "
+                        f"({run.duration:.1f} s)")
+    for col in ("#", "module", "passed", "first failure"):
+        table.add_column(col, overflow="fold")
+    all_ok = True
+    for m in mods:
+        res = results.get(m.number)
+        ok = bool(res and res.ok)
+        all_ok &= ok
+        first = res.first_failure if res else None
+        table.add_row(m.key, m.title, f"{res.passed}/{res.total}" if res else "0/0",
+                      Text(f"{first.name}: {(first.message or '').splitlines()[0][:120]}"
+                           if first and first.message else (first.name if first else "")),
+                      style="green" if ok else "red")
+        if data is not None and res:
+            progress.record_test(data, m.number, res.passed, res.total)
+    if data is not None:
+        progress.save(ws.progress_path, data)
+    console.print(table)
+    if not all_ok and run.first_failure and not verbose:
+        print_failure(run.first_failure)
+    raise typer.Exit(0 if all_ok else 1)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def benchmark(ctx: typer.Context, reference: ReferenceOpt = False,
+              workspace: WorkspaceOpt = DEFAULT) -> None:
+    """Run the side-by-side benchmark suite (benchmarks/run.py); other arguments pass through.
+
+    \b
+    Examples:
+      tito benchmark --reference
+      tito benchmark --reference --quick
+      tito benchmark                   # on your workspace's tinytorch
+    """
+    c = course()
+    script = c.root / "benchmarks" / "run.py"
+    if not script.is_file():
+        fail(f"The benchmark suite is not written yet ({show(script)}).")
+    root = c.root if reference else workspace_or_exit(workspace).root
+    raise typer.Exit(run_script(script, root, list(ctx.args)))
+
+
+@app.command()
+def release(dest: Annotated[Path, typer.Argument(help="A new (or empty) folder for the "
+                                                      "student copy.", show_default=False)]
+            ) -> None:
+    """Make a student copy of the course: every solution region replaced by its stub.
+
+    Copies the repository without .git, workspaces and run outputs, stubs every solution
+    region, blanks instructor-only files, then checks that no solution survived and that
+    every Python file still parses.
+
+    \b
+    Example:
+      tito release ../tinytorch-student
+    """
+    try:
+        report = make_release(course(), dest)
+    except (FileExistsError, ValueError) as e:
+        fail(str(e))
+    console.print(Text(f"Wrote {show(report.dest)}: {report.files} Python files, "
+                       f"{report.regions} solution regions stubbed in {len(report.stubbed)} "
+                       "files."))
+    if not report.ok:
+        for p in report.problems:
+            console.print(Text(f"  {p}", style="red"))
+        fail("The release check FAILED: do not distribute this copy.")
+    console.print(Text("Checked: no solution region survived, every Python file parses.",
+                       style="green"))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
