@@ -15,7 +15,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from tinytorch.core.tensor import Tensor
+from tinytorch.core.tensor import Tensor, as_array
 
 __all__ = ["Module", "Parameter"]
 
@@ -31,7 +31,8 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad: bool = True):
         if data is None:
             data = np.zeros((0,), dtype=np.float32)
-        arr = data.data if isinstance(data, Tensor) else np.asarray(data)
+        # as_array: the dtype rules of tt.tensor (a list of Python floats is float32)
+        arr = data.data if isinstance(data, Tensor) else as_array(data)
         if arr.dtype.kind != "f":
             arr = arr.astype(np.float32)
         super().__init__(arr, requires_grad=requires_grad)
@@ -77,15 +78,21 @@ class Module:
                         )
                     store[name] = None
                     return
-        for store in (self._parameters, self._buffers, self._modules):
-            store.pop(name, None)
+        # clear the name from the other registries only: replacing a weight or a child keeps
+        # its place in the ordered registry, so state_dict keys keep PyTorch's order
         if isinstance(value, Parameter):
-            self._parameters[name] = value
+            target = self._parameters
         elif isinstance(value, Module):
-            self._modules[name] = value
+            target = self._modules
         else:
+            target = None
+        for store in (self._parameters, self._buffers, self._modules):
+            if store is not target:
+                store.pop(name, None)
+        if target is None:
             object.__setattr__(self, name, value)
             return
+        target[name] = value
         self.__dict__.pop(name, None)
 
     def __getattr__(self, name):
@@ -125,8 +132,8 @@ class Module:
         if not isinstance(name, str):
             raise TypeError(f"add_module: module name should be a string, got {type(name).__name__}")
         if name == "" or "." in name:
-            raise KeyError(f"add_module: module name can't be empty or contain \".\", got {name!r} "
-                           "(dots separate the levels of state_dict keys)")
+            raise KeyError(f"add_module: module name must be non-empty and without dots, got "
+                           f"{name!r} (dots separate the levels of state_dict keys)")
         if name in self.__dict__ or name in self._parameters or name in self._buffers:
             raise KeyError(f"add_module: attribute {name!r} already exists")
         self._modules[name] = module

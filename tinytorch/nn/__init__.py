@@ -2,8 +2,20 @@
 
 from tinytorch.core.activations import (GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax,
                                         Tanh)
+from tinytorch.core.layers import (Dropout, Flatten, Identity, Linear, ModuleDict, ModuleList,
+                                   Sequential)
+from tinytorch.core.losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss,
+                                   NLLLoss)
 from tinytorch.core.module import Module, Parameter
-from tinytorch.nn import functional
+from tinytorch.core.normalization import BatchNorm1d, BatchNorm2d
+from tinytorch.core.spatial import (AdaptiveAvgPool2d, AvgPool2d, Conv2d, Dropout2d,
+                                    MaxPool2d)
+from tinytorch.nn import functional, init, utils
 
 __all__ = ["Module", "Parameter", "functional", "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh",
-           "SiLU", "Softmax", "LogSoftmax"]
+           "SiLU", "Softmax", "LogSoftmax",
+           "init", "Linear", "Sequential", "ModuleList", "ModuleDict", "Dropout", "Identity",
+           "Flatten", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
+           "BCEWithLogitsLoss", "utils",
+           "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Dropout2d",
+           "BatchNorm1d", "BatchNorm2d"]

@@ -3,11 +3,18 @@
 from tinytorch.core.activations import (gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax,
                                         tanh)
 from tinytorch.core.attention import scaled_dot_product_attention
+from tinytorch.core.layers import dropout, linear
 from tinytorch.core.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
                                    cross_entropy, l1_loss, mse_loss, nll_loss)
+from tinytorch.core.normalization import batch_norm
+from tinytorch.core.spatial import (adaptive_avg_pool2d, avg_pool2d, conv2d, dropout2d,
+                                    max_pool2d, pad)
 
 __all__ = [
     "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "silu", "softmax", "log_softmax",
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "scaled_dot_product_attention",
+    "linear", "dropout",
+    "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pad", "dropout2d",
+    "batch_norm",
 ]
