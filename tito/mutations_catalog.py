@@ -19,6 +19,8 @@ OPS = "tinytorch/core/tensor_ops.py"
 ACT = "tinytorch/core/activations.py"
 LOSS = "tinytorch/core/losses.py"
 AUTOGRAD = "tinytorch/core/autograd.py"
+LAYERS = "tinytorch/core/layers.py"
+INIT = "tinytorch/core/init.py"
 
 CATALOG: dict[int, list[Mutation]] = {
     1: [
@@ -37,9 +39,53 @@ CATALOG: dict[int, list[Mutation]] = {
                  "shifted = x\n        e = np.exp(shifted)",
                  "softmax without the max shift overflows on large logits"),
     ],
+    3: [
+        Mutation("linear-no-transpose", LAYERS, "out = input @ weight.T  #", "out = input @ weight.T.T  #",
+                 "Linear multiplies by W instead of W^T"),
+        Mutation("linear-no-bias", LAYERS, "        out = out + bias  # (out,)", "        out = out  # (out,)",
+                 "bias forgotten"),
+        Mutation("dropout-no-scale", LAYERS, "scale = np.asarray(1.0 / (1.0 - p), dtype=input.dtype)",
+                 "scale = np.asarray(1.0, dtype=input.dtype)", "dropout without inverted scaling"),
+        Mutation("dropout-keep-p", LAYERS, "keep = rng.random(input.shape, dtype=np.float32) >= p",
+                 "keep = rng.random(input.shape, dtype=np.float32) < p", "dropout keeps p instead of 1 - p"),
+        Mutation("seq-only-first", LAYERS, "            input = module(input)\n        return input",
+                 "            return module(input)\n        return input", "Sequential stops after one layer"),
+        Mutation("flatten-from-0", LAYERS, "return input.flatten(self.start_dim, self.end_dim)",
+                 "return input.flatten(0, self.end_dim)", "Flatten also flattens the batch"),
+        Mutation("kaiming-no-sqrt3", INIT, "    bound = math.sqrt(3.0) * std\n    return uniform_",
+                 "    bound = std\n    return uniform_", "uniform bound taken as the std"),
+        Mutation("xavier-sum-fans", INIT, "    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))\n    a = ",
+                 "    std = gain * math.sqrt(1.0 / float(fan_in))\n    a = ", "xavier ignores fan_out"),
+        Mutation("fan-swapped", INIT, "    fan_in = shape[1] * receptive_field",
+                 "    fan_in = shape[0] * receptive_field", "fan_in read from the output dim"),
+        Mutation("gain-tanh", INIT, "        return 5.0 / 3", "        return 1.0", "tanh gain forgotten"),
+        Mutation("linear-bias-zero-init", LAYERS, "            init.uniform_(self.bias, -bound, bound)",
+                 "            init.zeros_(self.bias)", "bias initialised to zero, not PyTorch's default"),
+    ],
     4: [
-        Mutation("ce-sign", LOSS, "per_row = -np.sum(a * logp, axis=1)",
-                 "per_row = np.sum(a * logp, axis=1)", "cross-entropy with the wrong sign"),
+        Mutation("ce-no-shift", LOSS, "    shifted = x - np.max(x, axis=1, keepdims=True)\n", "    shifted = x\n",
+                 "log-softmax without the max shift overflows"),
+        Mutation("ce-mean-by-count", LOSS, "                out = np.sum(per_row) / denom",
+                 "                out = np.sum(per_row) / m", "mean over all rows, ignored ones included"),
+        Mutation("ce-smooth-missing", LOSS, "                per_row -= (smoothing / c) * valid * (logp @ w)",
+                 "                pass", "label smoothing ignored"),
+        Mutation("ce-ignore-counted", LOSS, "            wt = w[safe_t] * valid  #", "            wt = w[safe_t]  #",
+                 "ignored targets still weigh"),
+        Mutation("ce-pick-wrong", LOSS, "logp[np.arange(m), safe_t]  # pick", "logp[np.arange(m), 0]  # pick",
+                 "picks class 0 instead of the target"),
+        Mutation("mse-abs", LOSS, "    loss = diff * diff\n", "    loss = diff.abs()\n", "MSE computed as L1"),
+        Mutation("l1-square", LOSS, "    loss = (input - target).abs()\n",
+                 "    loss = (input - target) * (input - target)\n", "L1 computed as MSE"),
+        Mutation("bce-no-clamp", LOSS, "            log_p = np.maximum(np.log(p), -100.0)",
+                 "            log_p = np.log(p)", "BCE without the -100 clamp gives inf"),
+        Mutation("bcel-naive", LOSS, "        log1p_e = np.log1p(np.exp(-np.abs(z)))  #",
+                 "        log1p_e = np.log1p(np.exp(-z)) - np.maximum(-z, 0)  #", "naive softplus"),
+        Mutation("bcel-no-posw", LOSS, "            out = pos_weight * y * softplus_neg",
+                 "            out = y * softplus_neg", "pos_weight ignored"),
+        Mutation("nll-sign", LOSS, "    losses = -picked * Tensor(coef)", "    losses = picked * Tensor(coef)",
+                 "NLL with the wrong sign"),
+        Mutation("nll-mean-count", LOSS, "    return losses.sum() / total_weight\n",
+                 "    return losses.sum() / len(safe_t)\n", "mean ignores weights and ignore_index"),
     ],
     5: [
         Mutation("sub-backward-sign", OPS, "return grad, -grad", "return grad, grad",
