@@ -21,6 +21,10 @@ LOSS = "tinytorch/core/losses.py"
 AUTOGRAD = "tinytorch/core/autograd.py"
 LAYERS = "tinytorch/core/layers.py"
 INIT = "tinytorch/core/init.py"
+OPT = "tinytorch/core/optimizers.py"
+SCH = "tinytorch/core/schedulers.py"
+CK = "tinytorch/core/checkpoint.py"
+TR = "tinytorch/core/training.py"
 
 CATALOG: dict[int, list[Mutation]] = {
     1: [
@@ -101,5 +105,34 @@ CATALOG: dict[int, list[Mutation]] = {
         Mutation("unbroadcast-keeps-size1-axes", AUTOGRAD,
                  "axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)",
                  "axes = ()", "un-broadcast forgets axes of size 1"),
+    ],
+    6: [
+        Mutation("sgd-buffer-zero-init", OPT, 'buf = state["momentum_buffer"] = g.copy()', 'buf = state["momentum_buffer"] = (1 - group["dampening"]) * g'),
+        Mutation("sgd-wd-sign", OPT, "g = g + wd * param  # a new array", "g = g - wd * param  # a new array"),
+        Mutation("sgd-nesterov-ignored", OPT, 'g = g + mu * buf if group["nesterov"] else buf', 'g = buf'),
+        Mutation("sgd-grad-mutated", OPT, "g = g + wd * param  # a new array", "g += wd * param  # a new array"),
+        Mutation("adam-no-bias-correction1", OPT, "step_size = lr / (1 - beta1 ** t)", "step_size = lr"),
+        Mutation("adam-eps-inside", OPT, "denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + eps", "denom = np.sqrt(v / (1 - beta2 ** t) + eps)"),
+        Mutation("adamw-coupled", OPT, "param *= 1 - lr * wd  # AdamW", "g = g + wd * param  # AdamW"),
+        Mutation("amsgrad-ignored", OPT, '            v = state["max_exp_avg_sq"]\n', '            pass\n'),
+        Mutation("rms-centered-ignored", OPT, "denom = np.sqrt(v - a * a) + eps", "denom = np.sqrt(v) + eps"),
+        Mutation("rms-momentum-ignored", OPT, "param -= lr * buf", "param -= lr * (g / denom)"),
+        Mutation("clip-no-eps", OPT, "coef = min(max_norm / (total + 1e-6), 1.0)", "coef = max_norm / (total + 1e-6)"),
+        Mutation("steplr-off-by-one", SCH, "self.gamma ** (self.last_epoch // self.step_size)", "self.gamma ** ((self.last_epoch + 1) // self.step_size)"),
+        Mutation("cosine-no-eta", SCH, "return [self.eta_min + (base - self.eta_min) * (1 + cos) / 2 for base in self.base_lrs]\n        # END SOLUTION\n\n\nclass LinearLR", "return [base * (1 + cos) / 2 for base in self.base_lrs]\n        # END SOLUTION\n\n\nclass LinearLR"),
+        Mutation("linear-no-clamp", SCH, "t = min(self.total_iters, self.last_epoch)", "t = self.last_epoch"),
+        Mutation("warmup-from-zero", SCH, "return [base * (t + 1) / self.warmup_steps for base in self.base_lrs]", "return [base * t / self.warmup_steps for base in self.base_lrs]"),
+    ],
+    7: [
+        Mutation("accum-no-scale", TR, "(loss * (1.0 / group)).backward()", "loss.backward()"),
+        Mutation("accum-step-every-batch", TR, "if pending == group:", "if True:"),
+        Mutation("eval-grad-on", TR, "            with no_grad():\n                for x, y in loader:", "            if True:\n                for x, y in loader:"),
+        Mutation("eval-unweighted", TR, 'totals["loss"] += float(self.loss_fn(output, y).item()) * b', 'totals["loss"] += float(self.loss_fn(output, y).item()) * 4'),
+        Mutation("early-stop-max-loss", TR, 'return score < self.best_score if "loss" in monitor else score > self.best_score', 'return score > self.best_score'),
+        Mutation("ckpt-keys-as-str", CK, "items.append([_flatten(k, arrays, where)", "items.append([_flatten(str(k), arrays, where)"),
+        Mutation("ckpt-tuple-as-list", CK, "return items if t == \"list\" else tuple(items)", "return items"),
+        Mutation("ckpt-no-replace", CK, "os.replace(tmp, path)  # atomic", "os.rename(tmp, path + '.new')  # atomic"),
+        Mutation("ckpt-no-cleanup", CK, "            os.unlink(tmp)\n", "            pass\n"),
+        Mutation("ckpt-float-repr", CK, 'return {"t": "float", "v": obj.hex()}', 'return {"t": "float", "v": float(np.float32(obj)).hex()}'),
     ],
 }

@@ -1,0 +1,5 @@
+"""``tinytorch.nn.utils``: gradient clipping, PyTorch's names. A face: re-exports only."""
+
+from tinytorch.core.optimizers import clip_grad_norm_, clip_grad_value_
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_"]

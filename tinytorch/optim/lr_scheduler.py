@@ -1,0 +1,9 @@
+"""``tinytorch.optim.lr_scheduler``: learning-rate schedules, PyTorch's names. A face."""
+
+from tinytorch.core.schedulers import (CosineAnnealingLR, LambdaLR, LinearLR, LRScheduler,
+                                       SequentialLR, StepLR, WarmupCosineLR)
+
+_LRScheduler = LRScheduler  # PyTorch's older name of the base class
+
+__all__ = ["LRScheduler", "LambdaLR", "StepLR", "CosineAnnealingLR", "LinearLR",
+           "SequentialLR", "WarmupCosineLR"]
