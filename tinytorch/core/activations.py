@@ -38,9 +38,11 @@ def erf(x: np.ndarray) -> np.ndarray:
 
 
 def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
-    # exp(-|x|) is at most 1, so neither branch can overflow
+    # exp(-|x|) is at most 1, so nothing can overflow: s = sigmoid(|x|) = 1 / (1 + e), and
+    # sigmoid(-|x|) = e / (1 + e) = e * s (one division for both branches)
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    s = 1.0 / (1.0 + e)
+    return np.where(x >= 0, s, e * s).astype(x.dtype, copy=False)
 
 
 class ReLUFn(Function):
@@ -118,7 +120,10 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 class GELUFn(Function):
     """GELU(x) = x * Phi(x), Phi the standard normal CDF; ``approximate='tanh'`` uses
-    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as GPT-2 did."""
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as GPT-2 did.
+
+    The cube is written ``x * x * x``: NumPy computes float32 ``x ** 3`` with a generic
+    ``pow`` per element, measured about 500 times slower than two multiplications."""
 
     @staticmethod
     def forward(ctx, x, approximate="none"):
@@ -126,7 +131,7 @@ class GELUFn(Function):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
-            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)
+            inner = _SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))  # not x ** 3 (docstring)
             out = 0.5 * x * (1.0 + np.tanh(inner))
         else:
             out = 0.5 * x * (1.0 + erf(x * _INV_SQRT_2))
@@ -138,7 +143,7 @@ class GELUFn(Function):
         # BEGIN SOLUTION 05
         (x,) = ctx.saved_tensors
         if ctx.approximate == "tanh":
-            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)
+            inner = _SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))
             t = np.tanh(inner)
             d_inner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
             d = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * d_inner
@@ -175,9 +180,8 @@ class SoftmaxFn(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
         # BEGIN SOLUTION
-        shifted = x - np.max(x, axis=axis, keepdims=True)
-        e = np.exp(shifted)
-        out = e / np.sum(e, axis=axis, keepdims=True)
+        out = np.exp(x - np.max(x, axis=axis, keepdims=True))  # largest exponent: exp(0) = 1
+        out /= np.sum(out, axis=axis, keepdims=True)  # in place: no third buffer
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
@@ -188,7 +192,9 @@ class SoftmaxFn(Function):
         # BEGIN SOLUTION 05
         (y,) = ctx.saved_tensors
         # Jacobian-vector product without the (n x n) Jacobian: y * (g - <g, y>)
-        return y * (grad - np.sum(grad * y, axis=ctx.axis, keepdims=True)), None
+        gy = grad * y
+        gy -= y * np.sum(gy, axis=ctx.axis, keepdims=True)
+        return gy, None
         # END SOLUTION
 
 
@@ -198,8 +204,8 @@ class LogSoftmaxFn(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
         # BEGIN SOLUTION
-        shifted = x - np.max(x, axis=axis, keepdims=True)
-        out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        out = x - np.max(x, axis=axis, keepdims=True)
+        out -= np.log(np.sum(np.exp(out), axis=axis, keepdims=True))
         ctx.save_for_backward(out)
         ctx.axis = axis
         return out
@@ -221,6 +227,8 @@ def _t(x):
 
 
 def _axis(x, dim):
+    if not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"softmax: dim must be an int, got {dim!r}")
     n = x.ndim
     if not -max(n, 1) <= dim < max(n, 1):
         raise IndexError(f"softmax: dim {dim} is out of range for a tensor with {n} dimension(s)")

@@ -59,10 +59,11 @@ class SDPAFn(Function):
         dp = np.matmul(grad, np.swapaxes(v, -1, -2))  # (..., L, S)
         if drop_keep is not None:
             dp = dp * drop_keep
-        ds = p * (dp - np.sum(dp * p, axis=-1, keepdims=True)) * ctx.scale
+        dscores = p * (dp - np.sum(dp * p, axis=-1, keepdims=True))  # d/d(scaled scores + mask)
+        ds = dscores * ctx.scale  # d/d(q k^T)
         dq = np.matmul(ds, k) if need[0] else None
         dk = np.matmul(np.swapaxes(ds, -1, -2), q) if need[1] else None
-        dmask = ds / ctx.scale if need[3] else None
+        dmask = dscores if need[3] else None  # (not ds / scale: scale may be 0)
         return dq, dk, dv, dmask, None, None
         # END SOLUTION
 
@@ -86,6 +87,18 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     q, k, v = (x if isinstance(x, Tensor) else Tensor(x) for x in (query, key, value))
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
         raise ValueError("scaled_dot_product_attention: query, key and value need at least 2 dims")
+    for name, x in (("query", q), ("key", k), ("value", v)):
+        if x.dtype.kind != "f":  # softmax weights cast to int would all become 0
+            raise TypeError(f"scaled_dot_product_attention: {name} must be a floating point "
+                            f"tensor, got {x.dtype}; call .float() first")
+    try:
+        np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"scaled_dot_product_attention: the batch dimensions of query {tuple(q.shape)}, "
+            f"key {tuple(k.shape)} and value {tuple(v.shape)} do not broadcast (all but the "
+            "last two dims must be equal or 1)"
+        ) from None
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(
             f"scaled_dot_product_attention: query {tuple(q.shape)} and key {tuple(k.shape)} must "

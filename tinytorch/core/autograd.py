@@ -128,20 +128,25 @@ class Node:
     """A recorded op in the graph: ``y.grad_fn``. It doubles as the ``ctx`` of its Function.
 
     Attributes:
-        inputs: the positional arguments of the op (Tensors and plain values), in order.
-        saved_tensors: what ``forward`` stored with ``save_for_backward`` (NumPy arrays).
+        inputs: the positional arguments of the op (Tensors and plain values), in order;
+            () once a backward pass has freed the graph (so activations are released).
+        saved_tensors: what ``forward`` stored with ``save_for_backward`` (NumPy arrays);
+            None once a backward pass has freed them.
         needs_input_grad: per input, whether a gradient is wanted (lets backward skip work).
     """
 
-    __slots__ = ("inputs", "saved_tensors", "needs_input_grad", "_freed", "_retain", "__dict__")
+    # Slots for what every node holds; ``__dict__`` for what a forward keeps on ``ctx``
+    # (``ctx.axis = axis``). One node is made per op, so this class is on the hot path.
+    __slots__ = ("inputs", "saved_tensors", "needs_input_grad", "__dict__")
     function = None  # set on each Function's node class
+    _retain = None  # a weak reference to the tensor whose .grad retain_grad() asked to keep
 
     def __init__(self):
+        # Function.apply skips __init__ (object.__new__ plus two assignments is cheaper);
+        # this is for nodes made by hand.
         self.inputs = ()
         self.saved_tensors = ()
         self.needs_input_grad = ()
-        self._freed = False
-        self._retain = None
 
     def save_for_backward(self, *arrays):
         """Keep what backward will need (arrays or Python values)."""
@@ -207,23 +212,40 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        # This runs once per op, so it is written for speed: a 10,000-op loop of scalar ops
+        # spends most of its time here, not in NumPy (see benchmarks/).
         Tensor = _Tensor or _tensor_class()
-        ctx = cls._node_class()
+        ctx = _new_object(cls._node_class)
+        ctx.saved_tensors = ()
         arrays = []
-        record = False
+        needs = []
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
-                if a.requires_grad:
-                    record = True
+                needs.append(a.requires_grad)
             else:
                 arrays.append(a)
+                needs.append(False)
         out = cls.forward(ctx, *arrays, **kwargs)
-        if record and _grad_enabled:
+        if type(out) is not _ndarray:  # NumPy returns scalars, not 0-d arrays, for 0-d inputs
+            out = _asarray(out)
+        t = _new_object(Tensor)  # Tensor._wrap, inlined
+        t.data = out
+        t.grad = None
+        if _grad_enabled and True in needs:
             ctx.inputs = args
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-            return Tensor._wrap(out, ctx)
-        return Tensor._wrap(out, None)
+            ctx.needs_input_grad = tuple(needs)
+            t.grad_fn = ctx
+            t.requires_grad = True
+        else:
+            t.grad_fn = None
+            t.requires_grad = False
+        return t
+
+
+_new_object = object.__new__
+_ndarray = np.ndarray
+_asarray = np.asarray
 
 
 # --------------------------------------------------------------------------- the engine
@@ -257,7 +279,6 @@ def _topological_order(root: Node) -> list:
     inputs' nodes are, so a shared subgraph is visited once however many paths lead to it.
     """
     # BEGIN SOLUTION 05
-    Tensor = _tensor_class()
     order, visited = [], set()
     stack = [(root, False)]
     while stack:
@@ -265,12 +286,13 @@ def _topological_order(root: Node) -> list:
         if expanded:
             order.append(node)
             continue
-        if id(node) in visited:
+        if node in visited:
             continue
-        visited.add(id(node))
+        visited.add(node)
         stack.append((node, True))
-        for inp in node.inputs:
-            if isinstance(inp, Tensor) and inp.grad_fn is not None and id(inp.grad_fn) not in visited:
+        # only inputs that require grad can have a grad_fn (a non-leaf always requires grad)
+        for inp, needed in zip(node.inputs, node.needs_input_grad):
+            if needed and inp.grad_fn is not None and inp.grad_fn not in visited:
                 stack.append((inp.grad_fn, False))
     return order
     # END SOLUTION
@@ -281,14 +303,17 @@ def _accumulate_leaf(tensor, grad: np.ndarray) -> None:
 
     The first gradient is copied: backward formulas may hand the same array to several inputs
     (``a + b`` returns ``grad`` for both), and an optimizer that scales ``p.grad`` in place
-    must not change another parameter's gradient.
+    must not change another parameter's gradient. The copy takes the leaf's dtype and memory
+    layout (C order for a weight), in one pass, so the optimizer streams through both alike.
     """
-    Tensor = _tensor_class()
-    if grad.dtype != tensor.data.dtype:
-        grad = grad.astype(tensor.data.dtype)
+    Tensor = _Tensor or _tensor_class()
     if tensor.grad is None:
-        tensor.grad = Tensor._wrap(np.array(grad, copy=True), None)
+        buf = np.empty_like(tensor.data)
+        np.copyto(buf, grad, casting="unsafe")
+        tensor.grad = Tensor._wrap(buf, None)
     else:
+        if grad.dtype != tensor.data.dtype:
+            grad = grad.astype(tensor.data.dtype)
         tensor.grad.data = tensor.grad.data + grad
 
 
@@ -334,14 +359,13 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
 def _run_backward(root: Node, grad: np.ndarray, retain_graph: bool) -> None:
     """One reverse sweep over the graph below ``root``."""
     # BEGIN SOLUTION 05
-    Tensor = _tensor_class()
     order = _topological_order(root)
-    grads = {id(root): grad}
+    grads = {root: grad}  # node -> dL/d(its output), summed over every consumer
     for node in reversed(order):
-        g = grads.pop(id(node), None)
+        g = grads.pop(node, None)
         if g is None:  # no path from the root reached this node's output
             continue
-        if node._freed:
+        if node.saved_tensors is None:
             raise RuntimeError(
                 f"backward: trying to backward through the graph a second time ({node.name()} "
                 "already freed its saved arrays). Call .backward(retain_graph=True) the first "
@@ -354,22 +378,58 @@ def _run_backward(root: Node, grad: np.ndarray, retain_graph: bool) -> None:
         input_grads = node.function.backward(node, g)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
+        if len(input_grads) < len(node.inputs):  # zip would drop the missing ones silently
+            _check_arity(node, input_grads)
         for inp, ig, needed in zip(node.inputs, input_grads, node.needs_input_grad):
             if not needed or ig is None:
                 continue
-            ig = np.asarray(ig)
+            if type(ig) is not np.ndarray:
+                ig = np.asarray(ig)
             if ig.shape != inp.data.shape:
-                ig = unbroadcast(ig, inp.data.shape)
-            if inp.grad_fn is None:  # a leaf that requires grad
+                ig = _fit(node, inp, ig)  # unbroadcast, or name the op whose shape is wrong
+            producer = inp.grad_fn
+            if producer is None:  # a leaf that requires grad
                 _accumulate_leaf(inp, ig)
             else:
-                key = id(inp.grad_fn)
-                prev = grads.get(key)
-                grads[key] = ig if prev is None else prev + ig
+                prev = grads.get(producer)
+                grads[producer] = ig if prev is None else prev + ig
         if not retain_graph:
-            node.saved_tensors = ()
-            node._freed = True
+            node.saved_tensors = None  # frees the saved arrays; marks the node as used
+            node.inputs = ()  # and lets the input tensors (activations) go, like PyTorch
     # END SOLUTION
+
+
+def _check_arity(node: Node, input_grads: tuple) -> None:
+    """A backward must return one gradient per positional input (None where none is due)."""
+    if True in node.needs_input_grad[len(input_grads):]:
+        raise RuntimeError(
+            f"backward: {node.name()}.backward returned {len(input_grads)} gradient(s) for "
+            f"{len(node.inputs)} inputs; return a tuple with one entry per input of forward "
+            "(None for inputs that are not tensors, such as an axis or a shape)"
+        )
+
+
+def _fit(node: Node, inp, grad: np.ndarray) -> np.ndarray:
+    """Sum a gradient in the output's broadcast shape down to ``inp``'s (:func:`unbroadcast`).
+
+    Any other shape is a bug in ``node``'s backward: reshaping it would silently scramble the
+    gradient when the sizes happen to agree, so it is an error that names the op.
+    """
+    shape = inp.data.shape
+    try:
+        if np.broadcast_shapes(shape, grad.shape) == grad.shape:
+            return unbroadcast(grad, shape)
+    except ValueError:
+        pass
+    if grad.size == inp.data.size and [d for d in grad.shape if d != 1] == [d for d in shape
+                                                                             if d != 1]:
+        return grad.reshape(shape)  # the same values, only size-1 dims added or dropped
+    k = next(i for i, t in enumerate(node.inputs) if t is inp)
+    raise ValueError(
+        f"backward: {node.name()}.backward returned a gradient of shape {tuple(grad.shape)} "
+        f"for input {k} of shape {tuple(shape)}; a gradient has its input's shape (or the "
+        "output's broadcast shape, which is summed down)"
+    )
 
 
 # --------------------------------------------------------------------------- gradient checking
@@ -406,6 +466,9 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             xs.append(x)
     with set_grad_enabled(True):
         out = fn(*xs)
+    if not isinstance(out, Tensor) or not out.requires_grad:
+        raise TypeError(f"gradcheck: fn must return a Tensor that depends on an input with "
+                        f"requires_grad=True, got {type(out).__name__}")
     rng = np.random.default_rng(seed)
     w = rng.standard_normal(out.data.shape)
 

@@ -70,6 +70,9 @@ def _size(size):
 def _finish(arr, dtype, requires_grad):
     if dtype is not None:
         arr = arr.astype(np.dtype(dtype), copy=False)
+    if arr.dtype.kind not in "fiub":  # tt.full((2,), "a"), dtype="a": strings are not numbers
+        raise TypeError(f"tensor: unsupported dtype {arr.dtype}; tensors hold float, int, "
+                        "unsigned or bool numbers (tt.float32, tt.int64, tt.bool ...)")
     t = Tensor._wrap(arr, None)
     if requires_grad:
         t.requires_grad_(True)
@@ -138,20 +141,30 @@ def full_like(t, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
 
 def randn(*size, dtype=np.float32, generator=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples, N(0, 1)."""
-    dt = np.dtype(dtype)
+    dt = _float_dtype(dtype, "randn")
     arr = _rng(generator).standard_normal(_size(size), dtype=dt if dt in (np.float32, np.float64) else np.float64)
     return _finish(arr, dt, requires_grad)
 
 
 def rand(*size, dtype=np.float32, generator=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1)."""
-    dt = np.dtype(dtype)
+    dt = _float_dtype(dtype, "rand")
     arr = _rng(generator).random(_size(size), dtype=dt if dt in (np.float32, np.float64) else np.float64)
     return _finish(arr, dt, requires_grad)
 
 
+def _float_dtype(dtype, name):
+    dt = np.dtype(dtype)
+    if dt.kind != "f":  # samples in [0, 1) cast to int would all be 0
+        raise TypeError(f"{name}: needs a floating point dtype, got {dt}; for random integers "
+                        "use tt.randint(low, high, size)")
+    return dt
+
+
 def randint(low, high=None, size=(), dtype=np.int64, generator=None) -> Tensor:
-    """Integers in [low, high); ``randint(high, size=...)`` starts at 0."""
+    """Integers in [low, high); ``randint(high, size)`` starts at 0, as in PyTorch."""
+    if isinstance(high, (tuple, list)):  # randint(5, (3,)): PyTorch's (high, size) form
+        high, size = None, high
     if high is None:
         low, high = 0, low
     return _finish(_rng(generator).integers(low, high, size=_size((size,)) if size else ()), dtype, False)

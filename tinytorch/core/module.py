@@ -67,14 +67,16 @@ class Module:
             # as in PyTorch: a registered weight or child can be replaced, or set to None (no
             # such weight), but not silently turned into a plain attribute that state_dict,
             # parameters() and the optimizer would no longer see
-            for store, kind in ((self._parameters, "nn.Parameter"), (self._modules, "nn.Module")):
+            for store, kind in ((self._parameters, "nn.Parameter"), (self._modules, "nn.Module"),
+                                (self._buffers, "Tensor")):
                 if name in store:
                     if value is not None:
                         raise TypeError(
                             f"cannot assign {type(value).__name__!r} as {name!r} of "
                             f"{type(self).__name__} ({kind} or None expected); to change the "
                             f"values of a weight, write into it under tt.no_grad(): "
-                            f"m.{name}.copy_(new_values), or wrap it: nn.Parameter(new_values)"
+                            f"m.{name}.copy_(new_values), or wrap it: "
+                            f"{'tt.tensor' if kind == 'Tensor' else 'nn.Parameter'}(new_values)"
                         )
                     store[name] = None
                     return
@@ -115,14 +117,24 @@ class Module:
         if param is None:
             self._parameters[name] = None
             self.__dict__.pop(name, None)
+        elif not isinstance(param, Parameter):  # a plain attribute: parameters() would miss it
+            raise TypeError(f"register_parameter: {name!r} must be an nn.Parameter or None, got "
+                            f"{type(param).__name__}; wrap it: nn.Parameter(tensor)")
         else:
             setattr(self, name, param)
 
     def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
         """Register state that is saved in state_dict but not trained (BatchNorm's running mean)."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got "
+                            f"{type(tensor).__name__}; wrap it: tt.tensor(value)")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"register_buffer: attribute {name!r} already exists")
         self.__dict__.pop(name, None)
         self._buffers[name] = tensor
-        if not persistent:
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
             self._non_persistent.add(name)
 
     def add_module(self, name: str, module) -> None:
@@ -290,6 +302,9 @@ class Module:
         shapes are checked first, so a mismatch changes nothing and names the offending key.
         Values are cast to the existing parameter's dtype.
         """
+        if not hasattr(state_dict, "keys"):
+            raise TypeError(f"load_state_dict: expected a dict of name -> tensor (from "
+                            f"state_dict() or tt.load), got {type(state_dict).__name__}")
         targets = self._state_targets()
         missing = [k for k in targets if k not in state_dict]
         unexpected = [k for k in state_dict if k not in targets]

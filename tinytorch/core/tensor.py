@@ -71,10 +71,13 @@ def _dim_to_axis(dim, axis, ndim, op):
         return None
     if isinstance(dim, (tuple, list)):
         return tuple(_dim_to_axis(d, None, ndim, op) for d in dim)
+    if not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op}: dim must be an int (or a tuple of ints), got {dim!r}")
     d = dim
     if not (-max(ndim, 1) <= d < max(ndim, 1)):
         raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimension(s)")
-    return d % ndim if ndim else 0
+    # a 0-d tensor accepts dim 0 or -1 (as in PyTorch) and reduces over no axis at all: ()
+    return d % ndim if ndim else ()
 
 
 def _shape_arg(shape):
@@ -155,6 +158,13 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self.data.shape[0]
 
+    def __iter__(self):
+        """The rows (``t[0]``, ``t[1]``, ...). Without it Python would index until IndexError,
+        and a 0-d tensor would iterate as an empty loop instead of failing."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor; use .item() for its value")
+        return (self[i] for i in range(self.data.shape[0]))
+
     def item(self):
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
@@ -172,12 +182,20 @@ class Tensor:
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        # NumPy's protocol: np.array(t) asks for a copy (copy=True), np.asarray(t) for none
+        # (copy=None). A snapshot like np.array(w) must not change as training updates w.
+        arr = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        if copy is False and arr is not self.data:
+            raise ValueError(f"__array__: a {self.dtype} tensor cannot be viewed as {dtype} "
+                             "without a copy")
+        return arr.copy() if copy and arr is self.data else arr
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4,
                                floatmode="maxprec_equal" if self.data.dtype.kind == "f" else "maxprec")
         extras = []
+        if self.data.size == 0 and self.data.ndim != 1:  # "tensor([])" alone hides (0, 3)
+            extras.append(f"size={tuple(self.data.shape)}")
         if self.data.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype=tinytorch.{self.data.dtype}")
         if self.grad_fn is not None:
@@ -289,14 +307,19 @@ class Tensor:
     # ------------------------------------------------------------------ arithmetic
 
     def _binary(self, other, op, name):
+        a = self
         if isinstance(other, Tensor):
-            pass
+            if other.data.dtype != self.data.dtype:  # rare: mixed dtypes
+                a, other = _zero_dim_follows(self, other)
         elif isinstance(other, _SCALARS):
-            pass  # Python scalars stay scalars: they keep the tensor's dtype (float32 * 2.0)
+            # Python scalars stay scalars: they keep the tensor's dtype (float32 * 2.0). NumPy
+            # scalars too, as in PyTorch: ``x / np.sqrt(d)`` must not turn float32 into float64
+            if isinstance(other, np.generic):
+                other = other.item()
         else:
             other = Tensor(other)
         try:
-            return op.apply(self, other)
+            return op.apply(a, other)
         except ValueError as e:
             if "broadcast" not in str(e):
                 raise
@@ -307,7 +330,9 @@ class Tensor:
             ) from None
 
     def _rbinary(self, other, op, name):
-        if not isinstance(other, _SCALARS):
+        if isinstance(other, np.generic):
+            other = other.item()  # as in _binary: np.float64(2) * x keeps x's float32
+        elif not isinstance(other, _SCALARS):
             other = Tensor(other)
         return op.apply(other, self)
 
@@ -340,6 +365,43 @@ class Tensor:
 
     def __rpow__(self, other):
         return self._rbinary(other, ops.Pow, "pow")
+
+    # in-place operators: ``x += y`` writes into x's array, as in PyTorch, so that a
+    # hand-written ``p -= lr * p.grad`` under no_grad updates the weight itself (Python would
+    # otherwise fall back on ``p = p - lr * p.grad`` and rebind the loop variable only)
+    def _inplace(self, other, ufunc, op, name):
+        other_grad = isinstance(other, Tensor) and other.requires_grad
+        if _autograd.is_grad_enabled() and (self.requires_grad or other_grad):
+            if self.requires_grad and self.grad_fn is None:
+                raise RuntimeError(
+                    f"{name}: a leaf tensor that requires grad (a weight) cannot be changed in "
+                    "place while gradients are recorded; update it under tt.no_grad()"
+                )
+            # record it out of place: the result is a new node and every gradient stays right
+            return self._binary(other, op, name)
+        if isinstance(other, np.generic):
+            other = other.item()
+        src = other.data if isinstance(other, Tensor) else other
+        try:
+            ufunc(self.data, src, out=self.data, casting="same_kind")
+        except (TypeError, ValueError) as e:
+            raise type(e)(
+                f"{name}: cannot update a tensor of shape {tuple(self.shape)} and dtype "
+                f"{self.dtype} in place with an operand of shape {np.shape(src)}: {e}"
+            ) from None
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(other, np.add, ops.Add, "add_")
+
+    def __isub__(self, other):
+        return self._inplace(other, np.subtract, ops.Sub, "sub_")
+
+    def __imul__(self, other):
+        return self._inplace(other, np.multiply, ops.Mul, "mul_")
+
+    def __itruediv__(self, other):
+        return self._inplace(other, np.true_divide, ops.Div, "div_")
 
     def __neg__(self):
         return ops.Neg.apply(self)
@@ -438,14 +500,21 @@ class Tensor:
 
     # ------------------------------------------------------------------ elementwise math
 
+    def _floating(self):
+        # exp/log/sqrt of integers give float32, as in PyTorch (NumPy would give float64);
+        # integer tensors never require grad, so nothing is lost by not recording the cast
+        if self.data.dtype.kind == "f":
+            return self
+        return Tensor._wrap(self.data.astype(np.float32), None)
+
     def exp(self):
-        return ops.Exp.apply(self)
+        return ops.Exp.apply(self._floating())
 
     def log(self):
-        return ops.Log.apply(self)
+        return ops.Log.apply(self._floating())
 
     def sqrt(self):
-        return ops.Sqrt.apply(self)
+        return ops.Sqrt.apply(self._floating())
 
     def abs(self):
         return ops.Abs.apply(self)
@@ -508,19 +577,29 @@ class Tensor:
     def var(self, dim=None, keepdim=False, *, unbiased=None, correction=None, axis=None,
             keepdims=None):
         """Variance; unbiased (divides by N - 1) by default, as ``torch.var``."""
-        ax = _dim_to_axis(dim, axis, self.ndim, "var")
+        return self._spread(ops.Var, "var", dim, keepdim, unbiased, correction, axis, keepdims)
+
+    def std(self, dim=None, keepdim=False, *, unbiased=None, correction=None, axis=None,
+            keepdims=None):
+        """Standard deviation, sqrt(var); its gradient is 0 where it is 0, as in PyTorch."""
+        return self._spread(ops.Std, "std", dim, keepdim, unbiased, correction, axis, keepdims)
+
+    def _spread(self, op, name, dim, keepdim, unbiased, correction, axis, keepdims):
+        if self.data.dtype.kind != "f":  # an integer variance would be silently truncated
+            raise TypeError(
+                f"{name}: needs a floating point tensor, got {self.dtype}; call .float() first"
+            )
+        ax = _dim_to_axis(dim, axis, self.ndim, name)
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
-        return ops.Var.apply(self, ax, bool(keepdims if keepdims is not None else keepdim),
-                             correction)
-
-    def std(self, dim=None, keepdim=False, *, unbiased=None, correction=None):
-        return self.var(dim, keepdim, unbiased=unbiased, correction=correction).sqrt()
+        return op.apply(self, ax, bool(keepdims if keepdims is not None else keepdim), correction)
 
     def _extreme(self, dim, keepdim, axis, keepdims, smallest, name):
         if isinstance(dim, Tensor):  # torch.max(a, b): elementwise
             return self.minimum(dim) if smallest else self.maximum(dim)
         ax = _dim_to_axis(dim, axis, self.ndim, name)
+        if ax == () and self.ndim == 0:  # a 0-d tensor: the value itself, at index 0
+            return ReturnTypes(ops.Clone.apply(self), Tensor._wrap(np.zeros((), np.int64), None))
         if isinstance(ax, tuple):
             raise TypeError(f"{name}: dim must be a single int; use amax/amin for several dims")
         if self.data.size == 0:
@@ -544,6 +623,7 @@ class Tensor:
 
     def argmax(self, dim=None, keepdim=False, *, axis=None):
         ax = _dim_to_axis(dim, axis, self.ndim, "argmax")
+        ax = None if ax == () else ax  # a 0-d tensor: its only index is 0
         idx = np.argmax(self.data, axis=ax)
         if keepdim and ax is not None:
             idx = np.expand_dims(idx, ax)
@@ -551,6 +631,7 @@ class Tensor:
 
     def argmin(self, dim=None, keepdim=False, *, axis=None):
         ax = _dim_to_axis(dim, axis, self.ndim, "argmin")
+        ax = None if ax == () else ax  # a 0-d tensor: its only index is 0
         idx = np.argmin(self.data, axis=ax)
         if keepdim and ax is not None:
             idx = np.expand_dims(idx, ax)
@@ -587,6 +668,8 @@ class Tensor:
 
     def permute(self, *dims) -> "Tensor":
         dims = _shape_arg(dims)
+        for d in dims:  # d % ndim below would quietly turn an out-of-range 5 into a valid dim
+            _dim_to_axis(d, None, self.ndim, "permute")
         if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
             raise ValueError(
                 f"permute: dims {dims} are not a permutation of the {self.ndim} dims of a tensor "
@@ -601,6 +684,8 @@ class Tensor:
             return self
         d0 = _dim_to_axis(dim0, None, n, "transpose")
         d1 = _dim_to_axis(dim1, None, n, "transpose")
+        if n == 0:  # transpose(0, 0) of a 0-d tensor, as in PyTorch
+            return self
         dims = list(range(n))
         dims[d0], dims[d1] = dims[d1], dims[d0]
         return ops.Permute.apply(self, tuple(dims))
@@ -625,6 +710,10 @@ class Tensor:
         """Remove dimensions of size 1 (only ``dim`` if given; a no-op if it is not 1)."""
         if dim is None:
             return self.reshape(tuple(s for s in self.shape if s != 1))
+        if isinstance(dim, (tuple, list)):  # several dims at once; each only if it is 1
+            ds = {_dim_to_axis(d, None, self.ndim, "squeeze") for d in dim}
+            return self.reshape(tuple(s for i, s in enumerate(self.shape)
+                                      if not (i in ds and s == 1)))
         d = _dim_to_axis(dim, None, self.ndim, "squeeze")
         if self.ndim == 0 or self.shape[d] != 1:
             return self
@@ -655,6 +744,8 @@ class Tensor:
     def split(self, split_size, dim: int = 0):
         """Split into chunks of ``split_size`` along ``dim`` (views through indexing)."""
         d = _dim_to_axis(dim, None, self.ndim, "split")
+        if isinstance(split_size, int) and split_size <= 0:
+            raise ValueError(f"split: split_size must be a positive int, got {split_size}")
         n = self.shape[d]
         sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else []) \
             if isinstance(split_size, int) else list(split_size)
@@ -685,8 +776,32 @@ class Tensor:
                 "setitem: in-place assignment into a tensor that requires grad would corrupt its "
                 "gradient; do it under tt.no_grad(), or build a new tensor with tt.where/tt.cat"
             )
+        if isinstance(value, Tensor) and value.requires_grad and _autograd.is_grad_enabled():
+            # storing the values would keep them but silently drop the path to their gradient
+            raise RuntimeError(
+                f"setitem: the value (shape {tuple(value.shape)}) requires grad, and writing it "
+                "into a tensor would lose its gradient. Collect the pieces in a list and join "
+                "them with tt.stack or tt.cat (out = tt.stack(rows)), or assign value.detach() "
+                "if you do not need the gradient"
+            )
         value = value.data if isinstance(value, Tensor) else value
         self.data[_unwrap_index(index)] = value
+
+
+_KIND = {"f": "f", "i": "i", "u": "i", "b": "b"}
+
+
+def _zero_dim_follows(a, b):
+    """PyTorch's promotion rule for a 0-d tensor beside a dimensioned tensor of the same kind
+    (float and float, or integer and integer): the 0-d one takes the other's dtype, so
+    ``x_f32 - tt.tensor(np.mean(data_f64))`` stays float32. NumPy would widen to float64 and
+    silently turn the rest of the model float64. Other pairs keep NumPy's promotion."""
+    da, db = a.data, b.data
+    if (da.ndim == 0) == (db.ndim == 0) or _KIND[da.dtype.kind] != _KIND[db.dtype.kind]:
+        return a, b
+    if da.ndim == 0:
+        return a.to(db.dtype), b
+    return a, b.to(da.dtype)
 
 
 def _unwrap_index(index):
@@ -696,6 +811,7 @@ def _unwrap_index(index):
     if isinstance(index, tuple):
         return tuple(i.data if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
-        return np.asarray(index)
+        arr = np.asarray(index)
+        return arr.astype(np.int64) if arr.size == 0 else arr
     return index
 

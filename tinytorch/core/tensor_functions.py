@@ -31,8 +31,17 @@ def _norm_dim(dim, ndim, op):
     return dim % ndim
 
 
+def _check_sequence(tensors, dim, op):
+    # tt.cat(a, b) (the list forgotten) would iterate a's rows and use b as the dim
+    if isinstance(tensors, Tensor) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op}: expected a list or tuple of tensors and an int dim, as in "
+                        f"tt.{op}([a, b], dim=0); got {type(tensors).__name__} and "
+                        f"dim={type(dim).__name__}")
+
+
 def cat(tensors, dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension; all other dimensions must match."""
+    _check_sequence(tensors, dim, "cat")
     ts = [_t(x) for x in tensors]
     if not ts:
         raise ValueError("cat: expected a non-empty list of tensors")
@@ -52,6 +61,7 @@ concatenate = cat
 
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join tensors of equal shape along a new dimension."""
+    _check_sequence(tensors, dim, "stack")
     ts = [_t(x) for x in tensors]
     if not ts:
         raise ValueError("stack: expected a non-empty list of tensors")

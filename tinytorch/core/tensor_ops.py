@@ -132,13 +132,21 @@ class Pow(Function):
         a, b, out = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = grad * b * np.power(a, b - 1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ga = grad * b * np.power(a, b - 1)
+            if np.any(b == 0):  # d(a^0)/da = 0, also at a = 0 where the formula says 0 * inf
+                ga = np.where(b == 0, 0, ga)
         if ctx.needs_input_grad[1]:
             # d(a^b)/db = a^b ln a; where a == 0 the limit of a^b ln a is 0 for b > 0
             with np.errstate(divide="ignore", invalid="ignore"):
                 gb = grad * np.where(a > 0, out * np.log(np.where(a > 0, a, 1)), 0)
         return ga, gb
         # END SOLUTION
+
+
+def _transposed_2d(x: np.ndarray) -> bool:
+    """True for a 2-D array laid out column by column (the transpose of a C-ordered one)."""
+    return x.ndim == 2 and x.flags.f_contiguous and not x.flags.c_contiguous
 
 
 class MatMul(Function):
@@ -167,11 +175,21 @@ class MatMul(Function):
             g = np.expand_dims(g, -1)
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = np.matmul(g, np.swapaxes(b2, -1, -2))
+            if _transposed_2d(a) and b.ndim == 2:  # dA^T = B dY^T: laid out like A (see below)
+                ga = np.matmul(b, g.T).T
+            else:
+                ga = np.matmul(g, np.swapaxes(b2, -1, -2))
             if a.ndim == 1:
                 ga = ga[..., 0, :]
         if ctx.needs_input_grad[1]:
-            gb = np.matmul(np.swapaxes(a2, -1, -2), g)
+            if _transposed_2d(b) and a.ndim == 2:
+                # b is a transposed view, as W.T in a linear layer: compute dB^T = dY^T A and
+                # return its transpose. Same numbers, same BLAS work, but the gradient has b's
+                # memory layout, so the transpose's own backward turns it back into a
+                # C-ordered gradient for W (the optimizer then streams through it in order).
+                gb = np.matmul(g.T, a).T
+            else:
+                gb = np.matmul(np.swapaxes(a2, -1, -2), g)
             if b.ndim == 1:
                 gb = gb[..., 0]
         return ga, gb
@@ -249,7 +267,11 @@ class Abs(Function):
 
 
 class Clip(Function):
-    """Clamp into [lo, hi]; either bound may be None. The gradient passes where not clamped."""
+    """Clamp into [lo, hi]; either bound may be None, a number or a tensor.
+
+    The gradient passes to ``a`` where it is not clamped, and to a tensor bound where that
+    bound is the output (PyTorch's rules, including ``lo > hi``, where ``hi`` wins).
+    """
 
     @staticmethod
     def forward(ctx, a, lo=None, hi=None):
@@ -260,6 +282,8 @@ class Clip(Function):
             out = np.maximum(out, lo)
         if hi is not None:
             out = np.minimum(out, hi)
+        if a.dtype.kind != "f" and out.dtype.kind == "f":  # int clamped to 0.5: float32
+            return _float32_unless_asked(out, lo, hi)
         return out.astype(a.dtype, copy=False)
         # END SOLUTION
 
@@ -272,7 +296,12 @@ class Clip(Function):
             keep &= a >= lo
         if hi is not None:
             keep &= a <= hi
-        return grad * keep, None, None
+        g_lo = g_hi = None
+        if ctx.needs_input_grad[1]:  # lo is the output where a < lo (and lo < hi)
+            g_lo = grad * ((a < lo) & (lo < hi) if hi is not None else a < lo)
+        if ctx.needs_input_grad[2]:  # hi is the output where a > hi, or everywhere if hi < lo
+            g_hi = grad * ((a > hi) | (hi < lo) if lo is not None else a > hi)
+        return grad * keep, g_lo, g_hi
         # END SOLUTION
 
 
@@ -283,7 +312,7 @@ class Maximum(Function):
     def forward(ctx, a, b):
         # BEGIN SOLUTION
         ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
+        return _float32_unless_asked(np.maximum(a, b), a, b)
         # END SOLUTION
 
     @staticmethod
@@ -300,7 +329,7 @@ class Minimum(Function):
     def forward(ctx, a, b):
         # BEGIN SOLUTION
         ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
+        return _float32_unless_asked(np.minimum(a, b), a, b)
         # END SOLUTION
 
     @staticmethod
@@ -406,6 +435,27 @@ class Var(Function):
         # END SOLUTION
 
 
+class Std(Function):
+    """Standard deviation: sqrt of :class:`Var`, whose forward and backward it reuses.
+
+    d std / d var = 1 / (2 std) is infinite where the values do not vary (std = 0), and the
+    chain rule would give inf * 0 = nan. PyTorch defines that gradient as 0; so do we, so
+    that standardising a constant feature does not poison every weight with nan.
+    """
+
+    @staticmethod
+    def forward(ctx, a, axis=None, keepdim=False, correction=1):
+        out = np.sqrt(Var.forward(ctx, a, axis, keepdim, correction))
+        ctx.std = out  # reduced, so small: kept beside Var's saved arrays
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g_var = np.where(ctx.std == 0, 0, grad / (2 * ctx.std))
+        return Var.backward(ctx, g_var)
+
+
 class MaxReduce(Function):
     """max (or min, with ``smallest=True``) over all elements or one axis.
 
@@ -487,6 +537,17 @@ class Expand(Function):
         # END SOLUTION
 
 
+def _is_basic_index(index) -> bool:
+    """True for NumPy "basic" indexing: ints, slices, ``...`` and ``None`` only (no arrays)."""
+    for i in index if type(index) is tuple else (index,):
+        if i is None or i is Ellipsis or type(i) is slice:
+            continue
+        if isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)):
+            continue
+        return False
+    return True
+
+
 class GetItem(Function):
     """``x[index]``: basic slicing, integer arrays (gather) and boolean masks."""
 
@@ -501,8 +562,12 @@ class GetItem(Function):
     def backward(ctx, grad):
         # BEGIN SOLUTION 05
         out = np.zeros(ctx.shape, dtype=grad.dtype)
-        # np.add.at, unlike out[index] += grad, adds every time an index repeats (x[[0, 0]])
-        np.add.at(out, ctx.index, grad)
+        if _is_basic_index(ctx.index):  # slices and ints pick each element at most once
+            out[ctx.index] = grad
+        else:
+            # np.add.at, unlike out[index] += grad, adds every time an index repeats
+            # (x[[0, 0]]); it is much slower, so it is kept for integer and mask indexing
+            np.add.at(out, ctx.index, grad)
         return out, None
         # END SOLUTION
 
@@ -546,7 +611,7 @@ class Where(Function):
         # BEGIN SOLUTION
         cond = np.asarray(cond, dtype=bool)
         ctx.save_for_backward(cond)
-        return np.where(cond, a, b)
+        return _float32_unless_asked(np.where(cond, a, b), a, b)
         # END SOLUTION
 
     @staticmethod
