@@ -25,6 +25,7 @@ OPT = "tinytorch/core/optimizers.py"
 SCH = "tinytorch/core/schedulers.py"
 CK = "tinytorch/core/checkpoint.py"
 TR = "tinytorch/core/training.py"
+DL = "tinytorch/data/dataloader.py"
 
 CATALOG: dict[int, list[Mutation]] = {
     1: [
@@ -134,5 +135,25 @@ CATALOG: dict[int, list[Mutation]] = {
         Mutation("ckpt-no-replace", CK, "os.replace(tmp, path)  # atomic", "os.rename(tmp, path + '.new')  # atomic"),
         Mutation("ckpt-no-cleanup", CK, "            os.unlink(tmp)\n", "            pass\n"),
         Mutation("ckpt-float-repr", CK, 'return {"t": "float", "v": obj.hex()}', 'return {"t": "float", "v": float(np.float32(obj)).hex()}'),
+    ],
+    8: [
+        Mutation("batch-drop-last-ignored", DL,
+                 "stop = len(order) - len(order) % self.batch_size if self.drop_last else len(order)",
+                 "stop = len(order)", "drop_last ignored: a short final batch appears"),
+        Mutation("batch-len-floor", DL,
+                 "return n // self.batch_size if self.drop_last else -(-n // self.batch_size)  # ceil",
+                 "return n // self.batch_size", "len(loader) forgets the partial last batch"),
+        Mutation("shuffle-with-repeats", DL,
+                 "perms = [rng.permutation(n) for _ in range(rounds)]",
+                 "perms = [rng.integers(0, n, size=n) for _ in range(rounds)]",
+                 "shuffling by drawing with replacement: samples repeat and others vanish"),
+        Mutation("collate-ints-as-float", DL,
+                 "        return Tensor(np.array(batch, dtype=np.int64))",
+                 "        return Tensor(np.array(batch, dtype=np.float32))",
+                 "labels collated as floats"),
+        Mutation("batch-off-by-one", DL,
+                 "            yield order[start:start + self.batch_size].tolist()",
+                 "            yield order[start:start + self.batch_size - 1].tolist()",
+                 "each batch one sample short"),
     ],
 }
