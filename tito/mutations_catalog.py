@@ -40,8 +40,8 @@ CATALOG: dict[int, list[Mutation]] = {
         Mutation("relu-identity", ACT, "out = np.maximum(x, 0).astype(x.dtype, copy=False)",
                  "out = x.copy()", "relu returns its input"),
         Mutation("softmax-no-shift", ACT,
-                 "shifted = x - np.max(x, axis=axis, keepdims=True)\n        e = np.exp(shifted)",
-                 "shifted = x\n        e = np.exp(shifted)",
+                 "out = np.exp(x - np.max(x, axis=axis, keepdims=True))",
+                 "out = np.exp(x)",
                  "softmax without the max shift overflows on large logits"),
     ],
     3: [

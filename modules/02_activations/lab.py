@@ -1,0 +1,331 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Module 02 lab: activations, numerically
+#
+# An activation is one line of math; writing it so that it never overflows, never returns
+# NaN and does not waste time is the engineering. This lab measures:
+#
+# 1. the shapes of the activations (a plot), and how often each *saturates* as inputs grow;
+# 2. **stability**: textbook sigmoid, softmax and log-of-softmax against the stable forms you
+#    wrote, at inputs real networks produce (logits of hundreds, in float32);
+# 3. **cost**: nanoseconds per element of each activation, relative to ReLU;
+# 4. the accuracy of our `erf` (NumPy has none; GELU needs it).
+#
+# Run: `python modules/02_activations/lab.py`; `TINYTORCH_QUICK=1` for a few seconds;
+# plots go to `TINYTORCH_OUT` (default `runs/labs/02_activations`). Every number printed is
+# measured when the lab runs.
+
+# %%
+import datetime
+import math
+import os
+import platform
+import time
+import warnings
+from pathlib import Path
+
+# Time on one core, so the tables do not measure other work on a shared machine (see lab 01,
+# section 4, for what BLAS threads do under load). TINYTORCH_LAB_THREADS=0 keeps NumPy's
+# default (all cores); any other number sets the thread count.
+if os.environ.get("TINYTORCH_LAB_THREADS", "1") != "0":
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, os.environ.get("TINYTORCH_LAB_THREADS", "1"))
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+import tinytorch as tt  # noqa: E402
+import tinytorch.nn.functional as F  # noqa: E402
+from tinytorch.core.activations import erf  # noqa: E402
+
+QUICK = os.environ.get("TINYTORCH_QUICK") == "1"
+OUT = Path(os.environ.get("TINYTORCH_OUT", "runs/labs/02_activations"))
+OUT.mkdir(parents=True, exist_ok=True)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores | Python {platform.python_version()} | NumPy "
+            f"{np.__version__} | {datetime.date.today().isoformat()}")
+
+
+def best_time(fn, min_time=0.02 if QUICK else 0.1, repeat=3 if QUICK else 5) -> float:
+    """Seconds per call: best of ``repeat`` rounds, each at least ``min_time`` long."""
+    fn()
+    n = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        dt = time.perf_counter() - t0
+        if dt >= min_time or n >= 1 << 20:
+            break
+        n *= 2
+    best = dt / n
+    for _ in range(repeat - 1):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / n)
+    return best
+
+
+print("machine:", machine())
+print(f"load average (1 min): {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+print("quick mode" if QUICK else "full mode", "| plots ->", OUT)
+
+# %% [markdown]
+# ## 1. The shapes, and saturation
+#
+# Without a nonlinearity, stacked linear layers collapse into one matrix. Each activation bends
+# the line differently; where its curve goes flat (sigmoid and tanh at both ends, ReLU on the
+# left) the output stops responding to the input, and in module 05 you will see that the
+# gradient there is (nearly) zero.
+
+# %%
+xs = np.linspace(-5, 5, 401).astype(np.float32)
+curves = {
+    "relu": F.relu, "leaky_relu(0.1)": lambda t: F.leaky_relu(t, 0.1), "sigmoid": F.sigmoid,
+    "tanh": F.tanh, "gelu": F.gelu, "silu": F.silu,
+}
+fig, ax = plt.subplots(figsize=(6, 4))
+for name, fn in curves.items():
+    ax.plot(xs, fn(tt.tensor(xs)).data, label=name)
+ax.set_ylim(-1.5, 3)
+ax.axhline(0, color="k", lw=0.5)
+ax.axvline(0, color="k", lw=0.5)
+ax.set_title("activation functions")
+ax.legend()
+fig.tight_layout()
+fig.savefig(OUT / "activations.png", dpi=120)
+plt.close(fig)
+
+# %% [markdown]
+# Saturation versus input scale: draw pre-activations from N(0, std^2) and count the outputs
+# in the flat regions (sigmoid below 0.01 or above 0.99, tanh beyond +-0.99, ReLU exactly 0).
+# Badly scaled inputs (a large std) push sigmoid and tanh into their flat regions; ReLU's dead
+# half stays one half at every scale. Module 03's weight initialization exists to keep the std
+# near 1.
+
+# %%
+rng = np.random.default_rng(0)
+n_sat = 100_000 if QUICK else 1_000_000
+print(f"{'input std':>10} {'sigmoid saturated':>18} {'tanh saturated':>15} {'relu zero':>10}")
+sat_rows = []
+for std in [0.5, 1.0, 2.0, 5.0, 10.0, 50.0]:
+    z = tt.tensor((std * rng.standard_normal(n_sat)).astype(np.float32))
+    s, t, r = F.sigmoid(z).data, F.tanh(z).data, F.relu(z).data
+    row = (std, np.mean((s < 0.01) | (s > 0.99)), np.mean(np.abs(t) > 0.99), np.mean(r == 0))
+    sat_rows.append(row)
+    print(f"{row[0]:>10.1f} {row[1]:>17.1%} {row[2]:>14.1%} {row[3]:>9.1%}")
+
+# %% [markdown]
+# ## 2. Stability at extreme inputs
+#
+# ### Sigmoid
+#
+# The textbook `1 / (1 + exp(-x))` computes `exp(1000)`, which overflows to `inf` (with a
+# warning); the result `1 / inf = 0` happens to be right, but the other textbook form
+# `exp(x) / (1 + exp(x))` gives `inf / inf = NaN`. The stable form only ever computes
+# `exp(-|x|) <= 1`. Inputs in float32, as in a real network; the reference is float64.
+
+# %%
+
+
+def count_warnings(fn):
+    """Run ``fn``; return its result and how many floating-point warnings it raised."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # overflow, 0/0 and division by zero; underflow to 0 is harmless (NumPy ignores it)
+        with np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
+            out = fn()
+    return out, sum(issubclass(w.category, RuntimeWarning) for w in caught)
+
+
+def ref_sigmoid(x):
+    x = float(x)
+    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+
+
+xs_ext = np.array([-1000, -100, -88, -20, 0, 20, 88, 100, 1000], dtype=np.float32)
+naive1, w1 = count_warnings(lambda: 1 / (1 + np.exp(-xs_ext)))
+naive2, w2 = count_warnings(lambda: np.exp(xs_ext) / (1 + np.exp(xs_ext)))
+stable, w3 = count_warnings(lambda: F.sigmoid(tt.tensor(xs_ext)).data)
+print(f"{'x':>7} {'1/(1+e^-x)':>14} {'e^x/(1+e^x)':>14} {'tinytorch':>14} {'float64 ref':>14}")
+for i, x in enumerate(xs_ext):
+    print(f"{x:>7.0f} {naive1[i]:>14.6g} {naive2[i]:>14.6g} {stable[i]:>14.6g} "
+          f"{ref_sigmoid(x):>14.6g}")
+print(f"floating-point warnings: {w1} (1/(1+e^-x)), {w2} (e^x/(1+e^x)), {w3} (tinytorch)")
+
+# %% [markdown]
+# ### Softmax
+#
+# `exp(x) / sum(exp(x))` overflows as soon as a logit passes about 88.7 in float32
+# (`exp(88.7)` is float32's largest number), and then the row is NaN. Subtracting the row
+# maximum first changes nothing mathematically and keeps every exponent at most 0.
+# We scale random logits by a growing factor and count the rows that come out NaN, and the
+# largest error against a float64 reference.
+
+# %%
+
+
+def naive_softmax(x):
+    e = np.exp(x)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def ref_softmax(x):
+    x = x.astype(np.float64)
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+rows_n = 1_000 if QUICK else 10_000
+base_logits = rng.standard_normal((rows_n, 10)).astype(np.float32)
+print(f"{'logit scale':>12} {'max |logit|':>12} {'naive NaN rows':>15} {'naive max err*':>15} "
+      f"{'stable NaN rows':>16} {'stable max err':>15}")
+softmax_rows = []
+for scale in [1, 10, 30, 50, 100, 1000]:
+    logits = base_logits * scale
+    ref = ref_softmax(logits)
+    with np.errstate(all="ignore"):
+        naive = naive_softmax(logits)
+    stable = F.softmax(tt.tensor(logits), dim=1).data
+    nan_naive = int(np.isnan(naive).any(axis=1).sum())
+    nan_stable = int(np.isnan(stable).any(axis=1).sum())
+    err_naive = np.nanmax(np.abs(naive - ref)) if nan_naive < rows_n else float("nan")
+    err_stable = np.max(np.abs(stable - ref))
+    softmax_rows.append((scale, nan_naive, nan_stable))
+    print(f"{scale:>12} {np.abs(logits).max():>12.1f} {nan_naive:>15,} {err_naive:>15.2e} "
+          f"{nan_stable:>16,} {err_stable:>15.2e}")
+print(f"* over the naive rows that are not NaN; {rows_n:,} rows of 10 float32 logits")
+
+# %% [markdown]
+# ### log of softmax versus log_softmax
+#
+# Cross-entropy needs `log(softmax(x))`. Computed in two steps, a probability that underflows
+# to 0 turns into `log(0) = -inf` (and a NaN gradient later). `log_softmax` computes
+# `x - max - log(sum(exp(x - max)))` directly and stays exact. Two logits `[0, -gap]`:
+
+# %%
+print(f"{'gap':>6} {'softmax[1]':>12} {'log(softmax)[1]':>16} {'log_softmax[1]':>15} "
+      f"{'exact':>12}")
+for gap in [10, 50, 87, 100, 104, 110, 1000]:
+    x2 = tt.tensor(np.array([[0.0, -gap]], dtype=np.float32))
+    with np.errstate(all="ignore"):
+        p = F.softmax(x2, dim=1).data[0, 1]
+        two_step = np.log(F.softmax(x2, dim=1).data)[0, 1]
+    direct = F.log_softmax(x2, dim=1).data[0, 1]
+    exact = -gap - math.log1p(math.exp(-gap))
+    print(f"{gap:>6} {p:>12.4g} {two_step:>16.6g} {direct:>15.6g} {exact:>12.6g}")
+
+# %% [markdown]
+# float32 stops at about 1.4e-45 (the smallest subnormal), so `softmax` of a gap above ~103
+# is exactly 0 and its log is `-inf`; `log_softmax` keeps going. Module 04's `cross_entropy`
+# is built on the same formula for the same reason.
+#
+# ## 3. Cost per element
+#
+# Every activation is one or a few vectorized NumPy passes. The cost is set by how many passes
+# and how expensive each is: `max` is one compare; `tanh` and `exp` are transcendental; exact
+# GELU evaluates a polynomial and an `exp` for `erf`.
+
+# %%
+n_cost = 100_000 if QUICK else 1_000_000
+x_cost = tt.tensor(rng.standard_normal(n_cost).astype(np.float32))
+x_rows = tt.tensor(rng.standard_normal((n_cost // 100, 100)).astype(np.float32))
+raw = x_cost.data
+costs = {
+    "numpy maximum (bound)": best_time(lambda: np.maximum(raw, 0)),
+    "relu": best_time(lambda: F.relu(x_cost)),
+    "leaky_relu": best_time(lambda: F.leaky_relu(x_cost)),
+    "sigmoid": best_time(lambda: F.sigmoid(x_cost)),
+    "tanh": best_time(lambda: F.tanh(x_cost)),
+    "gelu (erf)": best_time(lambda: F.gelu(x_cost)),
+    "gelu (tanh)": best_time(lambda: F.gelu(x_cost, approximate="tanh")),
+    "silu": best_time(lambda: F.silu(x_cost)),
+    "softmax (rows of 100)": best_time(lambda: F.softmax(x_rows, dim=1)),
+    "log_softmax (rows of 100)": best_time(lambda: F.log_softmax(x_rows, dim=1)),
+}
+relu_t = costs["relu"]
+print(f"{n_cost:,} float32 elements")
+print(f"{'activation':>26} {'ns/element':>11} {'x relu':>7}")
+for name, t in costs.items():
+    print(f"{name:>26} {t / n_cost * 1e9:>11.2f} {t / relu_t:>7.1f}")
+
+fig, ax = plt.subplots(figsize=(7, 4))
+names = list(costs)
+ax.barh(names, [costs[k] / n_cost * 1e9 for k in names], color="tab:orange")
+ax.invert_yaxis()
+ax.set_xlabel("ns per element")
+ax.set_title(f"activation cost ({n_cost:,} float32 elements)")
+fig.tight_layout()
+fig.savefig(OUT / "activation_cost.png", dpi=120)
+plt.close(fig)
+
+# %% [markdown]
+# Why do leaky_relu, sigmoid and silu cost an order of magnitude more than relu and tanh,
+# though each is a handful of cheap passes? They pick between two formulas per element with
+# `np.where(x > 0, ...)`. On random signs that select is slow; on sorted data (the same
+# values, so the same work) it is fast. Measure it:
+
+# %%
+mask_random = raw > 0
+mask_sorted = np.sort(raw) > 0
+other = raw * 0.01
+t_rand = best_time(lambda: np.where(mask_random, raw, other))
+t_sort = best_time(lambda: np.where(mask_sorted, raw, other))
+t_mul = best_time(lambda: raw * 0.01)
+print(f"np.where, random mask: {t_rand / n_cost * 1e9:.2f} ns/element")
+print(f"np.where, sorted mask: {t_sort / n_cost * 1e9:.2f} ns/element")
+print(f"x * 0.01 (for scale):  {t_mul / n_cost * 1e9:.2f} ns/element")
+
+# %% [markdown]
+# When the cost depends on the *values* and not only the sizes, the CPU is guessing wrong:
+# a data-dependent branch per element that the branch predictor cannot learn (your numbers
+# depend on the NumPy version and CPU; on some builds `where` is branch-free and both rows
+# match). A branch-free formula (`max(x, 0) + slope * min(x, 0)`) avoids the guess; exactness
+# in the tails is why the stable sigmoid keeps its select.
+#
+# ReLU is the cheapest by a wide margin, one reason it became the default. The smooth
+# activations cost several times more per element, but in a real network the matrix
+# products around them cost far more again (module 01's lab: a (batch, d) @ (d, d) product
+# does d multiply-adds per output element), so the choice is made on how well the network
+# trains, not on this table.
+#
+# ## 4. How good is our erf?
+#
+# GELU(x) = x Phi(x) with Phi(x) = (1 + erf(x / sqrt 2)) / 2. NumPy has no `erf` (SciPy does,
+# but the framework depends on NumPy only), so `activations.erf` uses the Abramowitz-Stegun
+# rational approximation 7.1.26. Measured against Python's `math.erf`:
+
+# %%
+grid = np.linspace(-6, 6, 2001 if QUICK else 20001)
+err = np.abs(erf(grid) - np.array([math.erf(v) for v in grid]))
+print(f"max |erf_ours - math.erf| over [-6, 6]: {err.max():.2e} at x = {grid[err.argmax()]:.3f}")
+print(f"float32 resolution near 1 (np.finfo(float32).eps): {np.finfo(np.float32).eps:.2e}")
+g_exact = F.gelu(tt.tensor(grid)).data
+g_tanh = F.gelu(tt.tensor(grid), approximate="tanh").data
+print(f"max |gelu_exact - gelu_tanh| over [-6, 6]: {np.abs(g_exact - g_tanh).max():.2e}")
+
+# %%
+print("plots written:", ", ".join(sorted(p.name for p in OUT.glob("*.png"))))
