@@ -103,3 +103,19 @@ def test_start_notebook_writes_lab_notebook_without_overwriting(course, tmp_path
     notebook.write_text(notebook.read_text().replace("print(tinytorch.add)", "print('mine')"))
     r = tito("module", "start", "1", "--notebook", course=course, cwd=tmp_path, env=env)
     assert "already exists" in r.stdout and "mine" in notebook.read_text()
+
+
+def test_milestone_summary_reads_the_measured_verdict(tmp_path):
+    """`tito milestone run all` reports what each milestone measured, not what it hoped."""
+    import json
+
+    from tito.milestones import summarize
+
+    (tmp_path / "ok.json").write_text(json.dumps(
+        {"passed": True, "metrics": {"test_accuracy": 0.98333, "epochs": 3}, "seconds": 1.5}))
+    (tmp_path / "bad.json").write_text(json.dumps({"passed": False, "metrics": {"acc": 0.5}}))
+    assert summarize(tmp_path / "ok.json") == ("PASSED", "test_accuracy=0.9833, epochs=3, 1.5 s")
+    assert summarize(tmp_path / "bad.json")[0] == "FAILED"
+    assert summarize(tmp_path / "missing.json")[0] == "no metrics.json"
+    (tmp_path / "garbled.json").write_text("{not json")
+    assert summarize(tmp_path / "garbled.json")[0] == "no metrics.json"

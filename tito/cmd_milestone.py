@@ -53,25 +53,32 @@ def list_milestones(workspace: WorkspaceOpt = DEFAULT) -> None:
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def run(ctx: typer.Context,
         milestone: Annotated[str, typer.Argument(help="Milestone number or name: 1, 01, "
-                                                      "01_perceptron, perceptron.",
+                                                      "01_perceptron, perceptron; or all.",
                                                  show_default=False)],
         workspace: WorkspaceOpt = DEFAULT, reference: ReferenceOpt = False,
         out: Annotated[Path | None, typer.Option(
             "--out", help="Where the milestone writes metrics.json and its plots "
-                          "[default: runs/milestones/NAME].")] = None,
+                          "[default: runs/milestones/NAME; with all, one folder per "
+                          "milestone under it].")] = None,
         force: Annotated[bool, typer.Option(
             "--force", help="Run even if you have not unlocked it yet.")] = False) -> None:
     """Run a milestone on your workspace's tinytorch (or the reference with --reference).
 
-    Extra arguments after the options go to the milestone script.
+    Extra arguments after the options go to the milestone script. ``all`` runs every
+    milestone written so far, in historical order, and ends with a table of the measured
+    results; it fails if any milestone missed its target.
 
     \b
     Examples:
       tito milestone run 1
       tito milestone run 01_perceptron --out runs/perceptron
       tito milestone run 3 --reference --epochs 2
+      tito milestone run all --reference
     """
     c = course()
+    if milestone.strip().lower() == "all":
+        _run_all(c, workspace, reference, out, force, list(ctx.args))
+        return
     try:
         ms = milestones.find(c, milestone)
     except KeyError as e:
@@ -79,19 +86,57 @@ def run(ctx: typer.Context,
     if ms.script is None:
         fail(f"Milestone {ms.name} is not written yet (coming with module "
              f"{ms.module.key if ms.module else '?'}).")
-    if reference:
-        code_root = c.root
-    else:
-        ws = workspace_or_exit(workspace)
-        code_root = ws.root
-        if _unlocked(ms, ws, c) is False and not force:
-            fail(f"Milestone {ms.name} is locked: complete module {ms.module.key} and the "
-                 "modules before it first.",
-                 f"Or run it anyway with --force, or on the reference with --reference.")
+    code_root = _code_root(c, ms, workspace, reference, force)
     out_dir = (out or Path("runs") / "milestones" / ms.name).absolute()
-    who = "the reference" if reference else "your tinytorch"
-    console.print(Text(f"Milestone {ms.name} on {who}; results in {show(out_dir)}"))
-    code = milestones.run_script(ms.script, code_root, ["--out", str(out_dir), *ctx.args])
+    code = _run_one(ms, code_root, out_dir, reference, list(ctx.args))
     if code != 0:
         fail(f"Milestone {ms.name} exited with code {code}.")
     console.print(Text(f"Done. Metrics: {show(out_dir / 'metrics.json')}", style="green"))
+
+
+def _code_root(c, ms, workspace, reference, force, quiet=False):
+    """The folder whose tinytorch the milestone runs on, or exit if it is locked."""
+    if reference:
+        return c.root
+    ws = workspace_or_exit(workspace)
+    if _unlocked(ms, ws, c) is False and not force:
+        if quiet:
+            return None
+        fail(f"Milestone {ms.name} is locked: complete module {ms.module.key} and the "
+             "modules before it first.",
+             f"Or run it anyway with --force, or on the reference with --reference.")
+    return ws.root
+
+
+def _run_one(ms, code_root, out_dir, reference, args) -> int:
+    who = "the reference" if reference else "your tinytorch"
+    console.print(Text(f"Milestone {ms.name} on {who}; results in {show(out_dir)}", style="bold"))
+    return milestones.run_script(ms.script, code_root, ["--out", str(out_dir), *args])
+
+
+def _run_all(c, workspace, reference, out, force, args) -> None:
+    base = (out or Path("runs") / "milestones").absolute()
+    rows, failed = [], False
+    for ms in milestones.discover(c):
+        if ms.script is None:
+            rows.append((ms.name, "not written yet", ""))
+            continue
+        code_root = _code_root(c, ms, workspace, reference, force, quiet=True)
+        if code_root is None:
+            rows.append((ms.name, "locked", f"complete module {ms.module.key} first"))
+            continue
+        code = _run_one(ms, code_root, base / ms.name, reference, args)
+        verdict, detail = milestones.summarize(base / ms.name / "metrics.json")
+        if code != 0 or verdict != "PASSED":
+            failed = True
+            verdict = verdict if verdict != "PASSED" else f"FAILED (exit {code})"
+        rows.append((ms.name, verdict, detail))
+    table = Table(title="Milestones: measured results")
+    for col in ("milestone", "result", "measured"):
+        table.add_column(col)
+    for name, verdict, detail in rows:
+        style = "green" if verdict == "PASSED" else "red" if verdict.startswith("FAILED") else "dim"
+        table.add_row(name, Text(verdict, style=style), detail)
+    console.print(table)
+    if failed:
+        fail("At least one milestone missed its target or crashed (see above).")

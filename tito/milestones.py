@@ -75,3 +75,26 @@ def run_script(script: Path, code_root: Path, args: list[str], cwd: Path | None 
     cmd = [sys.executable, str(LAUNCHER), str(Path(code_root).resolve() / "tinytorch"),
            str(script), *args]
     return subprocess.call(cmd, cwd=cwd, env=grading_env(Path(code_root).resolve()))
+
+
+def summarize(metrics_path: Path) -> tuple[str, str]:
+    """("PASSED" | "FAILED" | "no metrics.json", a one-line summary) from a milestone's results.
+
+    Reads the ``passed`` flag and the headline metrics the milestone itself measured.
+    """
+    import json
+
+    try:
+        data = json.loads(Path(metrics_path).read_text())
+    except (OSError, ValueError):
+        return "no metrics.json", ""
+    verdict = "PASSED" if data.get("passed") is True else "FAILED"
+    parts = []
+    for key, value in (data.get("metrics") or {}).items():
+        if isinstance(value, float):
+            parts.append(f"{key}={value:.4g}")
+        elif isinstance(value, (int, str, bool)):
+            parts.append(f"{key}={value}")
+    if isinstance(data.get("seconds"), (int, float)):
+        parts.append(f"{data['seconds']:.1f} s")
+    return verdict, ", ".join(parts[:5])
