@@ -26,6 +26,8 @@ SCH = "tinytorch/core/schedulers.py"
 CK = "tinytorch/core/checkpoint.py"
 TR = "tinytorch/core/training.py"
 DL = "tinytorch/data/dataloader.py"
+SPATIAL = "tinytorch/core/spatial.py"
+BN = "tinytorch/core/normalization.py"
 
 CATALOG: dict[int, list[Mutation]] = {
     1: [
@@ -155,5 +157,27 @@ CATALOG: dict[int, list[Mutation]] = {
                  "            yield order[start:start + self.batch_size].tolist()",
                  "            yield order[start:start + self.batch_size - 1].tolist()",
                  "each batch one sample short"),
+    ],
+    9: [
+        Mutation("naive-conv-no-dilation", SPATIAL, "xp[n, g * cg + c, y * sh + i * dh,",
+                 "xp[n, g * cg + c, y * sh + i,", "explicit-loop conv ignores dilation"),
+        Mutation("col2im-overwrites", SPATIAL, "            dxw[tuple(where[a] for a in order)] += d[:, i, j]",
+                 "            dxw[tuple(where[a] for a in order)] = d[:, i, j]",
+                 "col2im overwrites instead of adding overlapping windows"),
+        Mutation("maxpool-naive-no-stride", SPATIAL,
+                 "out[n, ch, y, xx] = np.max(xp[n, ch, y * sh:y * sh + kh, xx * sw:xx * sw + kw])",
+                 "out[n, ch, y, xx] = np.max(xp[n, ch, y:y + kh, xx:xx + kw])",
+                 "pooling windows ignore the stride"),
+        Mutation("dropout2d-per-element", SPATIAL, "mask_shape = input.shape[:-2] + (1, 1)",
+                 "mask_shape = input.shape", "Dropout2d drops single pixels, not whole channels"),
+        Mutation("bn-running-var-biased", BN,
+                 "unbiased = var.reshape(c) * (count / (count - 1))", "unbiased = var.reshape(c)",
+                 "running variance updated with the biased batch variance"),
+        Mutation("bn-no-eps", BN, "invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)",
+                 "invstd = (1.0 / np.sqrt(var)).astype(x.dtype, copy=False)", "eps forgotten"),
+        Mutation("bn-momentum-flipped", BN,
+                 "running_mean.data[...] = ((1 - momentum) * running_mean.data\n                                      + momentum * mean.reshape(c))",
+                 "running_mean.data[...] = (momentum * running_mean.data\n                                      + (1 - momentum) * mean.reshape(c))",
+                 "momentum applied to the old statistic instead of the new one"),
     ],
 }

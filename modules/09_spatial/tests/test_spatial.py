@@ -376,6 +376,17 @@ def test_batchnorm_eval_uses_running_statistics():
     assert_close(bn.running_mean, [1.0, -1.0], what="eval mode must not change running_mean")
 
 
+def test_batchnorm_eps_keeps_a_constant_channel_finite():
+    """eps is what keeps 1 / sqrt(var + eps) finite when a channel does not vary at all."""
+    x = np.ones((4, 2, 3, 3), dtype=np.float32)
+    x[:, 1] = _rand((4, 3, 3), 26)
+    bn = nn.BatchNorm2d(2, eps=0.5)
+    out = bn(tt.tensor(x))
+    mean, var = x.mean(axis=(0, 2, 3), keepdims=True), x.var(axis=(0, 2, 3), keepdims=True)
+    assert_close(out, (x - mean) / np.sqrt(var + 0.5), rtol=1e-4, atol=1e-5,
+                 what="BatchNorm2d(2, eps=0.5), channel 0 constant", inputs={"x": x})
+
+
 def test_batchnorm_backward_through_the_batch_statistics():
     rng = np.random.default_rng(24)
     x = tt.tensor(rng.standard_normal((4, 3, 2, 2)) * 2 + 1, requires_grad=True)
