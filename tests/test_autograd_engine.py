@@ -188,3 +188,11 @@ def test_int_tensors_never_require_grad_but_index_float_ones():
     for i in [1, 3, 3, 9]:
         expected[i] += 1
     np.testing.assert_allclose(emb.grad.data, expected)
+
+
+def test_node_names_drop_the_Fn_suffix_of_op_classes():
+    import tinytorch.nn.functional as F
+
+    x = tt.randn(3, 4, requires_grad=True)
+    assert x.relu().grad_fn.name() == "ReLUBackward"
+    assert F.cross_entropy(x, tt.tensor([0, 1, 2])).grad_fn.name() == "CrossEntropyBackward"

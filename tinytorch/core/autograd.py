@@ -200,7 +200,9 @@ class Function:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        cls._node_class = type(f"{cls.__name__}Backward", (Node,), {"__slots__": (), "function": cls})
+        # ReLUFn -> ReLUBackward: the "Fn" suffix only keeps op classes apart from nn modules
+        name = cls.__name__[:-2] if cls.__name__.endswith("Fn") else cls.__name__
+        cls._node_class = type(f"{name}Backward", (Node,), {"__slots__": (), "function": cls})
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
