@@ -90,3 +90,15 @@ def test_int_tensors_stay_int_through_indexing_and_shape_ops():
     assert ids.dtype == tt.int64
     for t in (ids[0], ids.reshape(-1), ids.T, tt.cat([ids, ids]), ids.max(dim=1).values):
         assert t.dtype == tt.int64
+
+
+def test_fully_masked_attention_rows_match_torch():
+    rng = np.random.default_rng(5)
+    q = rng.standard_normal((3, 4)).astype(np.float32)
+    mask = np.zeros((3, 3), dtype=bool)
+    mask[1] = True
+    ours = tt.nn.functional.scaled_dot_product_attention(
+        tt.tensor(q), tt.tensor(q), tt.tensor(q), attn_mask=tt.tensor(mask))
+    theirs = torch.nn.functional.scaled_dot_product_attention(
+        torch.tensor(q), torch.tensor(q), torch.tensor(q), attn_mask=torch.tensor(mask))
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-5, atol=1e-6)

@@ -23,7 +23,7 @@ __all__ = ["scaled_dot_product_attention"]
 
 def _masked_softmax(scores: np.ndarray) -> np.ndarray:
     """Softmax over the last axis where -inf marks masked keys; a fully masked row gives 0s
-    (PyTorch gives NaN there; a row of zeros keeps the rest of the batch usable)."""
+    (as PyTorch 2.x's CPU kernel does: a row of NaN would poison the rest of the batch)."""
     m = np.max(scores, axis=-1, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
     e = np.exp(scores - m)
