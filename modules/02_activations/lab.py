@@ -27,24 +27,17 @@
 # measured when the lab runs.
 
 # %%
-import datetime
 import math
-import os
-import platform
-import time
 import warnings
-from pathlib import Path
+from functools import partial
 
-# Time on one core, so the tables do not measure other work on a shared machine (see lab 01,
-# section 4, for what BLAS threads do under load). TINYTORCH_LAB_THREADS=0 keeps NumPy's
-# default (all cores); any other number sets the thread count.
-if os.environ.get("TINYTORCH_LAB_THREADS", "1") != "0":
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, os.environ.get("TINYTORCH_LAB_THREADS", "1"))
+from tito import labkit
 
-import matplotlib
+# One BLAS thread for steady timings (TINYTORCH_LAB_THREADS=0 keeps NumPy's default) and the
+# Agg backend, both set before NumPy is imported: why, in tito/labkit.py.
+lab = labkit.setup("02_activations")
+QUICK, OUT = lab.quick, lab.out
 
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -52,46 +45,10 @@ import tinytorch as tt  # noqa: E402
 import tinytorch.nn.functional as F  # noqa: E402
 from tinytorch.core.activations import erf  # noqa: E402
 
-QUICK = os.environ.get("TINYTORCH_QUICK") == "1"
-OUT = Path(os.environ.get("TINYTORCH_OUT", "runs/labs/02_activations"))
-OUT.mkdir(parents=True, exist_ok=True)
+# Rounds of at least 20 ms (quick) or 100 ms, best of 3 or 5: nanoseconds per element need it.
+best_time = partial(labkit.best_time, min_time=0.02 if QUICK else 0.1, repeat=3 if QUICK else 5)
 
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return (f"{cpu}, {os.cpu_count()} cores | Python {platform.python_version()} | NumPy "
-            f"{np.__version__} | {datetime.date.today().isoformat()}")
-
-
-def best_time(fn, min_time=0.02 if QUICK else 0.1, repeat=3 if QUICK else 5) -> float:
-    """Seconds per call: best of ``repeat`` rounds, each at least ``min_time`` long."""
-    fn()
-    n = 1
-    while True:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        dt = time.perf_counter() - t0
-        if dt >= min_time or n >= 1 << 20:
-            break
-        n *= 2
-    best = dt / n
-    for _ in range(repeat - 1):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / n)
-    return best
-
-
-print("machine:", machine())
-print(f"load average (1 min): {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-print("quick mode" if QUICK else "full mode", "| plots ->", OUT)
+labkit.print_context(lab)
 
 # %% [markdown]
 # ## 1. The shapes, and saturation

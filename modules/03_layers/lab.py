@@ -26,58 +26,21 @@
 # (default `runs/labs/03_layers`). No gradients here: autograd is module 05.
 
 # %%
-import os
-import time
-from pathlib import Path
+from tito import labkit
+from tito.labkit import best_time, table
 
-# Time on one core: with several BLAS threads on a machine shared with other work, a small
-# matrix product can wait milliseconds for a busy core, and the table would measure the
-# neighbours. Set TINYTORCH_LAB_THREADS=0 to keep NumPy's default (all cores).
-if os.environ.get("TINYTORCH_LAB_THREADS", "1") != "0":
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, os.environ.get("TINYTORCH_LAB_THREADS", "1"))
+# One BLAS thread for steady timings (TINYTORCH_LAB_THREADS=0 keeps NumPy's default) and the
+# Agg backend, both set before NumPy is imported: why, in tito/labkit.py.
+lab = labkit.setup("03_layers")
+QUICK, OUT = lab.quick, lab.out
 
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import tinytorch as tt  # noqa: E402
 import tinytorch.nn as nn  # noqa: E402
 
-QUICK = os.environ.get("TINYTORCH_QUICK") == "1"
-OUT = Path(os.environ.get("TINYTORCH_OUT", "runs/labs/03_layers"))
-OUT.mkdir(parents=True, exist_ok=True)
 tt.manual_seed(0)
-
-
-def table(headers, rows):
-    """Print a Markdown table (paste it into the guide)."""
-    print("| " + " | ".join(headers) + " |")
-    print("|" + "|".join("---:" for _ in headers) + "|")
-    for r in rows:
-        print("| " + " | ".join(str(c) for c in r) + " |")
-    print()
-
-
-def best_time(fn, repeat):
-    """Seconds per call: the best of ``repeat`` rounds, each long enough (~5 ms) to time.
-
-    The minimum is the run least disturbed by other processes on a shared machine.
-    """
-    fn()  # warm up (first-call allocations)
-    number, t0 = 1, time.perf_counter()
-    fn()
-    once = time.perf_counter() - t0
-    number = max(1, int(0.005 / max(once, 1e-7)))
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / number)
-    return best
 
 
 # %% [markdown]

@@ -25,52 +25,21 @@
 # `runs/labs/04_losses`). Loss values only: gradients are module 05.
 
 # %%
-import os
-import time
-from pathlib import Path
+from tito import labkit
+from tito.labkit import best_time, table
 
-# Time on one core, so the tables do not measure other work on a shared machine (see lab 03).
-if os.environ.get("TINYTORCH_LAB_THREADS", "1") != "0":
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, os.environ.get("TINYTORCH_LAB_THREADS", "1"))
+# One BLAS thread for steady timings (TINYTORCH_LAB_THREADS=0 keeps NumPy's default) and the
+# Agg backend, both set before NumPy is imported: why, in tito/labkit.py.
+lab = labkit.setup("04_losses")
+QUICK, OUT = lab.quick, lab.out
 
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import tinytorch as tt  # noqa: E402
 import tinytorch.nn.functional as F  # noqa: E402
 
-QUICK = os.environ.get("TINYTORCH_QUICK") == "1"
-OUT = Path(os.environ.get("TINYTORCH_OUT", "runs/labs/04_losses"))
-OUT.mkdir(parents=True, exist_ok=True)
 rng = np.random.default_rng(0)
-
-
-def table(headers, rows):
-    """Print a Markdown table (paste it into the guide)."""
-    print("| " + " | ".join(headers) + " |")
-    print("|" + "|".join("---:" for _ in headers) + "|")
-    for r in rows:
-        print("| " + " | ".join(str(c) for c in r) + " |")
-    print()
-
-
-def best_time(fn, repeat):
-    """Seconds per call: best of ``repeat`` rounds of ~5 ms each."""
-    fn()
-    t0 = time.perf_counter()
-    fn()
-    number = max(1, int(0.005 / max(time.perf_counter() - t0, 1e-7)))
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - t0) / number)
-    return best
 
 
 # %% [markdown]

@@ -31,24 +31,17 @@
 # `TINYTORCH_OUT` (default `runs/labs/05_autograd`). Every number printed is measured.
 
 # %%
-import datetime
-import os
-import platform
 import sys
 import time
 import tracemalloc
-from pathlib import Path
 
-# Time on one core, so the tables do not measure other work on a shared machine (see lab 01,
-# section 4, for what BLAS threads do under load). TINYTORCH_LAB_THREADS=0 keeps NumPy's
-# default (all cores); any other number sets the thread count.
-if os.environ.get("TINYTORCH_LAB_THREADS", "1") != "0":
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, os.environ.get("TINYTORCH_LAB_THREADS", "1"))
+from tito import labkit
 
-import matplotlib
+# One BLAS thread for steady timings (TINYTORCH_LAB_THREADS=0 keeps NumPy's default) and the
+# Agg backend, both set before NumPy is imported: why, in tito/labkit.py.
+lab = labkit.setup("05_autograd")
+QUICK, OUT = lab.quick, lab.out
 
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -56,26 +49,8 @@ import tinytorch as tt  # noqa: E402
 from tinytorch.autograd import unbroadcast  # noqa: E402
 from tinytorch.core.autograd import _topological_order  # noqa: E402
 
-QUICK = os.environ.get("TINYTORCH_QUICK") == "1"
-OUT = Path(os.environ.get("TINYTORCH_OUT", "runs/labs/05_autograd"))
-OUT.mkdir(parents=True, exist_ok=True)
 rng = np.random.default_rng(0)
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return (f"{cpu}, {os.cpu_count()} cores | Python {platform.python_version()} | NumPy "
-            f"{np.__version__} | {datetime.date.today().isoformat()}")
-
-
-print("machine:", machine())
-print(f"load average (1 min): {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-print("quick mode" if QUICK else "full mode", "| plots ->", OUT)
+labkit.print_context(lab)
 
 # %% [markdown]
 # ## 1. A recorded graph

@@ -25,18 +25,16 @@
 # `runs/labs/06_optimizers`).
 
 # %%
-import os
 import time
-from pathlib import Path
 
-# Time on one core, so the tables do not measure other work on a shared machine.
-if os.environ.get("TINYTORCH_LAB_THREADS", "1") != "0":
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, os.environ.get("TINYTORCH_LAB_THREADS", "1"))
+from tito import labkit
+from tito.labkit import table
 
-import matplotlib  # noqa: E402
+# One BLAS thread for steady timings (TINYTORCH_LAB_THREADS=0 keeps NumPy's default) and the
+# Agg backend, both set before NumPy is imported: why, in tito/labkit.py.
+lab = labkit.setup("06_optimizers")
+QUICK, OUT = lab.quick, lab.out
 
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -45,19 +43,7 @@ import tinytorch.nn as nn  # noqa: E402
 import tinytorch.nn.functional as F  # noqa: E402
 from tinytorch.optim import lr_scheduler  # noqa: E402
 
-QUICK = os.environ.get("TINYTORCH_QUICK") == "1"
-OUT = Path(os.environ.get("TINYTORCH_OUT", "runs/labs/06_optimizers"))
-OUT.mkdir(parents=True, exist_ok=True)
 rng = np.random.default_rng(0)
-
-
-def table(headers, rows):
-    """Print a Markdown table (paste it into the guide)."""
-    print("| " + " | ".join(headers) + " |")
-    print("|" + "|".join("---:" for _ in headers) + "|")
-    for r in rows:
-        print("| " + " | ".join(str(c) for c in r) + " |")
-    print()
 
 
 OPTIMIZERS = {

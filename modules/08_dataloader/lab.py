@@ -27,20 +27,17 @@
 # (default `runs/labs/08_dataloader`).
 
 # %%
-import os
 import time
-from pathlib import Path
+from functools import partial
 
-# Time on one core: on a machine shared with other work, several BLAS threads wait for busy
-# cores and the tables would measure the neighbours. TINYTORCH_LAB_THREADS=0 keeps NumPy's
-# default.
-if os.environ.get("TINYTORCH_LAB_THREADS", "1") != "0":
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, os.environ.get("TINYTORCH_LAB_THREADS", "1"))
+from tito import labkit
+from tito.labkit import table
 
-import matplotlib  # noqa: E402
+# One BLAS thread for steady timings (TINYTORCH_LAB_THREADS=0 keeps NumPy's default) and the
+# Agg backend, both set before NumPy is imported: why, in tito/labkit.py.
+lab = labkit.setup("08_dataloader")
+QUICK, OUT = lab.quick, lab.out
 
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -49,30 +46,9 @@ import tinytorch.nn as nn  # noqa: E402
 from tinytorch.data import (DataLoader, Dataset, RandomCrop, RandomHorizontalFlip,  # noqa: E402
                             TensorDataset, digits)
 
-QUICK = os.environ.get("TINYTORCH_QUICK") == "1"
-OUT = Path(os.environ.get("TINYTORCH_OUT", "runs/labs/08_dataloader"))
-OUT.mkdir(parents=True, exist_ok=True)
 tt.manual_seed(0)
-
-
-def table(headers, rows):
-    """Print a Markdown table (paste it into the guide)."""
-    print("| " + " | ".join(headers) + " |")
-    print("|" + "|".join("---:" for _ in headers) + "|")
-    for r in rows:
-        print("| " + " | ".join(str(c) for c in r) + " |")
-    print()
-
-
-def best_of(fn, repeat):
-    """Seconds of the fastest of ``repeat`` calls (the run least disturbed by other work)."""
-    fn()  # warm up
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+# An epoch is long enough to time by itself: one call per round, the fastest of ``repeat``.
+best_of = partial(labkit.best_time, min_time=0)
 
 
 # %% [markdown]
