@@ -119,3 +119,46 @@ def test_milestone_summary_reads_the_measured_verdict(tmp_path):
     assert summarize(tmp_path / "missing.json")[0] == "no metrics.json"
     (tmp_path / "garbled.json").write_text("{not json")
     assert summarize(tmp_path / "garbled.json")[0] == "no metrics.json"
+
+
+def test_module_names_typos_and_slugs(course, tmp_path):
+    """`01_tensor` and `tensor` name module 01; `01_wrong` is a typo, refused, not module 01."""
+    from tito import registry
+
+    assert registry.get("tensor").number == 1 and registry.get("01_tensor").number == 1
+    r = tito("module", "start", "01_wrong", course=course, cwd=tmp_path)
+    assert r.returncode == 2 and "no module '01_wrong'" in r.stdout and "01_tensor" in r.stdout
+    assert not (tmp_path / "workspace").exists()
+
+
+def test_hints_carry_a_non_default_workspace(course, tmp_path):
+    """Every `Next:`/`Test:` hint must work when copied, so it names --workspace when needed."""
+    r = tito("setup", "--workspace", "elsewhere", course=course, cwd=tmp_path)
+    assert "tito module start 1 --workspace elsewhere" in r.stdout
+    r = tito("module", "start", "1", "--workspace", "elsewhere", course=course, cwd=tmp_path)
+    assert "tito module test 1 --workspace elsewhere" in r.stdout, r.stdout
+    r = tito("module", "test", "1", "--workspace", "elsewhere", course=course, cwd=tmp_path)
+    assert "tito module test 1 --workspace elsewhere" in r.stdout, r.stdout
+    r = tito("module", "reset", "1", "--workspace", "elsewhere", course=course, cwd=tmp_path)
+    assert "tito module restore 1 --workspace elsewhere" in r.stdout, r.stdout
+    r = tito("module", "start", "1", course=course, cwd=tmp_path)  # the default: no flag
+    assert "Test:  tito module test 1 " in r.stdout and "--workspace" not in r.stdout
+    r = tito("module", "start", "1", course=course, cwd=tmp_path,
+             env={"TITO_WORKSPACE": str(tmp_path / "elsewhere")})
+    assert "--workspace" not in r.stdout  # the variable already points there
+
+
+def test_filtered_run_does_not_claim_the_module_passes(course, tmp_path):
+    r = tito("module", "test", "1", "--reference", "-k", "test_", course=course, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout
+    assert "matching -k 'test_' pass" in r.stdout and "complete" not in r.stdout
+
+
+def test_syntax_error_names_the_file_that_does_not_parse(course, tmp_path):
+    """A syntax error in a file imported by another: the message points at the broken file."""
+    assert tito("module", "start", "1", course=course, cwd=tmp_path).returncode == 0
+    path = tmp_path / "workspace/tinytorch/core/losses.py"
+    path.write_text(path.read_text() + "\ndef broken(:\n")
+    r = tito("module", "test", "1", course=course, cwd=tmp_path)
+    assert r.returncode == 1 and "does not import" in r.stdout
+    assert "losses.py:" in r.stdout and "__init__.py:" not in r.stdout, r.stdout

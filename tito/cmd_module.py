@@ -16,12 +16,12 @@ from tito import workspace as wsmod
 from tito.grading import ModuleResult, grading_env, run_tests
 from tito.ui import (ReferenceOpt, WorkspaceOpt, console, course, fail, load_progress,
                      module_or_exit, print_failure, print_module_result, print_run_problem, show,
-                     workspace_or_exit)
+                     workspace_or_exit, ws_flag)
 from tito.workspace import DEFAULT, Workspace
 
 app = typer.Typer(help="Work through the course one module at a time.", no_args_is_help=True)
 
-ModuleArg = Annotated[str, typer.Argument(help="Module number: 1, 01 or 01_tensor.",
+ModuleArg = Annotated[str, typer.Argument(help="Module: 1, 01, 01_tensor or tensor.",
                                           show_default=False)]
 
 
@@ -100,15 +100,16 @@ def _print_where(ws: Workspace, c, m: registry.Module) -> None:
     if total:
         console.print(Text(f"  Stubs left to write: {left} of {total}"))
     guide, lab = c.guide(m), c.lab(m)
+    w = ws_flag(ws)
     console.print(Text(f"  Guide: {show(guide)}" + ("" if guide.exists() else "  (coming)")))
     console.print(Text(f"  Lab:   {show(lab)}" + ("" if lab.exists() else "  (coming)")))
     if lab.exists():
         console.print(Text(f"         on your code: PYTHONPATH={show(ws.root)} python {show(lab)}"
-                           f"   or as a notebook: tito module start {m.number} --notebook"))
+                           f"   or as a notebook: tito module start {m.number}{w} --notebook"))
     console.print(Text(f"  Try:   cd {show(ws.root)} && python      (there, `import tinytorch` "
                        "is yours)"))
-    console.print(Text(f"  Test:  tito module test {m.number}      "
-                       f"Done?  tito module complete {m.number}"))
+    console.print(Text(f"  Test:  tito module test {m.number}{w}      "
+                       f"Done?  tito module complete {m.number}{w}"))
 
 
 def _open_notebook(ws: Workspace, c, m: registry.Module) -> None:
@@ -224,11 +225,15 @@ def test(module: ModuleArg, workspace: WorkspaceOpt = DEFAULT, reference: Refere
     if print_run_problem(run):
         raise typer.Exit(1)
     print_module_result(m, res, run)
-    if res.ok and not reference:
-        console.print(Text(f"All tests pass. Record it with: tito module complete {m.number}",
+    w = "" if reference else ws_flag(ws)
+    if res.ok and keyword:
+        console.print(Text(f"The tests matching -k {keyword!r} pass; the whole module: "
+                           f"tito module test {m.number}{w}", style="green"))
+    elif res.ok and not reference:
+        console.print(Text(f"All tests pass. Record it with: tito module complete {m.number}{w}",
                            style="green"))
     elif not res.ok:
-        console.print(Text(f"Fix it and run `tito module test {m.number}` again"
+        console.print(Text(f"Fix it and run `tito module test {m.number}{w}` again"
                            + ("" if verbose else " (-v shows every traceback)") + "."))
     raise typer.Exit(0 if res.ok else 1)
 
@@ -262,10 +267,10 @@ def complete(module: ModuleArg, workspace: WorkspaceOpt = DEFAULT) -> None:
     console.print(Text(f"Module {m.key} ({m.title}) complete.", style="bold green"))
     for name in done.unlocked:
         console.print(Text(f"Unlocked milestone {name}: run it with `tito milestone run "
-                           f"{name.split('_')[0]}`", style="bold green"))
+                           f"{name.split('_')[0]}{ws_flag(ws)}`", style="bold green"))
     nxt = next((k for k in registry.MODULES if k.number > m.number), None)
     if nxt is not None:
-        console.print(Text(f"Next: tito module start {nxt.number}"
+        console.print(Text(f"Next: tito module start {nxt.number}{ws_flag(ws)}"
                            + ("" if nxt.available else f"  (module {nxt.key} is coming)")))
 
 
@@ -295,7 +300,7 @@ def reset(module: ModuleArg, workspace: WorkspaceOpt = DEFAULT) -> None:
     e.pop("completed", None)
     e.pop("last_test", None)
     progress.save(ws.progress_path, data)
-    console.print(Text(f"Undo with: tito module restore {m.number}"))
+    console.print(Text(f"Undo with: tito module restore {m.number}{ws_flag(ws)}"))
 
 
 @app.command()
@@ -316,4 +321,4 @@ def restore(module: ModuleArg, workspace: WorkspaceOpt = DEFAULT) -> None:
     console.print(Text(f"Saved your current module {m.key} files in {show(done.backup)}"))
     console.print(Text(f"Restored from {show(done.source)}: "
                        + (", ".join(done.changed) or "nothing differed")))
-    console.print(Text(f"Check it with: tito module test {m.number}"))
+    console.print(Text(f"Check it with: tito module test {m.number}{ws_flag(ws)}"))

@@ -79,6 +79,9 @@ def pytest_sessionstart(session):
         tb = traceback.TracebackException.from_exception(e)
         frames = [f for f in tb.stack if "tinytorch" in f.filename]
         where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+        if isinstance(e, SyntaxError) and e.filename:
+            # the file to fix is the one that does not parse, not the one importing it
+            where = f" ({e.filename}:{e.lineno})"
         _state["import_error"] = f"{type(e).__name__}: {e}{where}"
         _write_report(IMPORT_EXIT)
         pytest.exit(f"import tinytorch failed: {_state['import_error']}", returncode=IMPORT_EXIT)

@@ -107,14 +107,20 @@ MODULES: tuple[Module, ...] = (
 
 
 def get(number: int | str) -> Module:
-    """The module with this number (``3``, ``"03"`` or ``"03_layers"`` all work)."""
-    key = str(number).split("_")[0]
+    """The module with this number (``3``, ``"03"``, ``"03_layers"`` or ``"layers"`` all work)."""
+    text = str(number).strip().lower()
+    for m in MODULES:
+        if text == m.slug:
+            return m
+    key, _, slug = text.partition("_")
     try:
         n = int(key)
     except ValueError:
         raise KeyError(f"no module {number!r}: use a number from 1 to {len(MODULES)}") from None
     for m in MODULES:
         if m.number == n:
+            if slug and slug != m.slug:  # "01_wrong": a typo, not module 01
+                raise KeyError(f"no module {number!r}: module {m.key} is {m.dirname}")
             return m
     raise KeyError(f"no module {number!r}: use a number from 1 to {len(MODULES)}")
 

@@ -6,6 +6,8 @@ Text that comes from tests or files (array reprs such as ``[1. 2.]``) is printed
 
 from __future__ import annotations
 
+import os
+import shlex
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -18,7 +20,7 @@ from tito import registry
 from tito.course import Course
 from tito.grading import ModuleResult, Run, TestResult
 from tito.learner import NotAvailable, checked_module, open_progress
-from tito.workspace import Workspace
+from tito.workspace import DEFAULT, Workspace
 
 console = Console(highlight=False)
 
@@ -42,6 +44,18 @@ def show(path: Path | str) -> str:
         return str(rel) if str(rel) != "." else "."
     except ValueError:
         return str(p)
+
+
+def ws_flag(ws: Workspace) -> str:
+    """`` --workspace DIR`` for the hints tito prints, when ``ws`` is not the one found by default.
+
+    A learner copies ``tito module test 1`` from the output; with a workspace given by
+    ``--workspace`` that command alone would look in ``./workspace`` and find nothing.
+    """
+    default = Path(os.environ.get("TITO_WORKSPACE") or DEFAULT).absolute()
+    if ws.root.resolve() == default.resolve():
+        return ""
+    return f" --workspace {shlex.quote(show(ws.root))}"
 
 
 def fail(message: str, hint: str | None = None, code: int = 1) -> NoReturn:
