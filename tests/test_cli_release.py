@@ -73,3 +73,20 @@ def test_release_of_this_repository_is_clean(tmp_path):
     report = make_release(Course.current(), tmp_path / "student")
     assert report.ok, "\n".join(report.problems)
     assert report.regions > 0
+
+
+def test_student_copy_has_a_student_readme_and_refuses_reference(tmp_path):
+    """The copy's README must work for a student, and --reference has nothing to run there."""
+    course = make_course(tmp_path / "course")
+    (course / "tests").mkdir(exist_ok=True)
+    (course / "tests/test_framework.py").write_text("def test_needs_reference():\n    pass\n")
+    r = tito("release", str(tmp_path / "student"), course=course, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    student = tmp_path / "student"
+    readme = (student / "README.md").read_text()
+    assert "tito module start 01" in readme and "--reference" in readme
+    assert not (student / "tests").exists()  # framework tests need the reference
+    r = tito("module", "test", "1", "--reference", course=student, cwd=tmp_path)
+    assert r.returncode == 1 and "student copy" in r.stdout
+    r = tito("test", "--all", "--reference", course=student, cwd=tmp_path)
+    assert r.returncode == 1 and "student copy" in r.stdout

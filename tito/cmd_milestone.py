@@ -10,7 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from tito import learner, milestones, progress
-from tito.ui import ReferenceOpt, WorkspaceOpt, console, course, fail, show, workspace_or_exit
+from tito.ui import (ReferenceOpt, WorkspaceOpt, console, course, fail, reference_or_exit, show,
+                     workspace_or_exit)
 from tito.workspace import DEFAULT, Workspace
 
 app = typer.Typer(help="The milestones: historical models trained on the tinytorch you built.",
@@ -97,6 +98,7 @@ def run(ctx: typer.Context,
 def _code_root(c, ms, workspace, reference, force, quiet=False):
     """The folder whose tinytorch the milestone runs on, or exit if it is locked."""
     if reference:
+        reference_or_exit(c)
         return c.root
     ws = workspace_or_exit(workspace)
     if _unlocked(ms, ws, c) is False and not force:

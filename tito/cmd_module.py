@@ -14,7 +14,7 @@ from rich.text import Text
 from tito import learner, progress, registry
 from tito import workspace as wsmod
 from tito.grading import ModuleResult, grading_env, run_tests
-from tito.ui import (ReferenceOpt, WorkspaceOpt, console, course, fail, load_progress,
+from tito.ui import (ReferenceOpt, reference_or_exit, WorkspaceOpt, console, course, fail, load_progress,
                      module_or_exit, print_failure, print_module_result, print_run_problem, show,
                      workspace_or_exit, ws_flag)
 from tito.workspace import DEFAULT, Workspace
@@ -211,6 +211,7 @@ def test(module: ModuleArg, workspace: WorkspaceOpt = DEFAULT, reference: Refere
     c = course()
     m = module_or_exit(c, module)
     if reference:
+        reference_or_exit(c)
         console.print(Text(f"Module {m.key} ({m.title}): testing the reference at "
                            f"{show(c.reference)}"))
         run = run_tests(c, [c.tests_dir(m)], c.root, stream=verbose, keyword=keyword or None)

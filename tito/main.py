@@ -24,7 +24,7 @@ from tito import cmd_milestone, cmd_module, cmd_system, progress, registry
 from tito.grading import run_tests
 from tito.milestones import run_script
 from tito.release import make_release
-from tito.ui import (ReferenceOpt, WorkspaceOpt, console, course, fail, load_progress,
+from tito.ui import (ReferenceOpt, reference_or_exit, WorkspaceOpt, console, course, fail, load_progress,
                      module_or_exit, print_failure, print_run_problem, show, workspace_or_exit)
 from tito.workspace import DEFAULT
 
@@ -67,6 +67,7 @@ def test_all(modules: Annotated[list[str] | None, typer.Argument(
     if not mods:
         fail("No module has tests yet.")
     if reference:
+        reference_or_exit(c)
         root, data, ws = c.root, None, None
         console.print(Text(f"Testing the reference at {show(c.reference)}"))
     else:
@@ -118,6 +119,8 @@ def benchmark(ctx: typer.Context, reference: ReferenceOpt = False,
     script = c.root / "benchmarks" / "run.py"
     if not script.is_file():
         fail(f"The benchmark suite is not written yet ({show(script)}).")
+    if reference:
+        reference_or_exit(c)
     root = c.root if reference else workspace_or_exit(workspace).root
     raise typer.Exit(run_script(script, root, list(ctx.args)))
 

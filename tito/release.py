@@ -19,7 +19,35 @@ from tito import registry
 from tito.course import Course, is_junk
 from tito.regions import RegionError, stub_source, surviving_solutions
 
-EXCLUDED_TOP = {".git", "workspace", "runs", "build", "dist", ".benchmarks"}
+# version control, outputs, and what needs the reference solutions to pass: the framework-wide
+# tests and CI (instructors keep them; students are graded by the module tests through tito)
+EXCLUDED_TOP = {".git", "workspace", "runs", "build", "dist", ".benchmarks", "tests", ".ci"}
+
+STUDENT_README = """# TinyTorch: the course (student copy)
+
+You will build a deep-learning framework from scratch on NumPy, one module at a time. This copy
+has every reference solution replaced by a stub that tells you which module and guide it
+belongs to.
+
+## Start
+
+```bash
+pip install -e ".[course]"
+tito setup                 # checks this machine and creates ./workspace
+tito module list           # the modules and the milestones they unlock
+tito module start 01       # which file to edit, the guide, the lab
+tito module test 01        # grades the code in your workspace, first failure explained
+tito module complete 01    # records it and re-checks earlier modules
+tito milestone run 1       # once unlocked: a historical model trained on your own code
+```
+
+Each module lives in `modules/NN_slug/`: the guide (`README.md`), the lab (`lab.py`, also
+`tito module start N --notebook`) and the graded tests. `tito module reset N` restores a
+module's stubs after backing up your work; `tito module restore N` brings it back.
+
+There are no reference solutions here, so `--reference` is refused: everything runs on the
+tinytorch in your workspace.
+"""
 # files whose content would give solutions away; replaced by the text given
 INSTRUCTOR_ONLY = {
     "tito/mutations_catalog.py": (
@@ -97,6 +125,10 @@ def make_release(course: Course, dest: Path) -> ReleaseReport:
             path.write_text(out, encoding="utf-8")
         if n:
             report.stubbed[rel] = n
+    (dest / "README.md").write_text(STUDENT_README, encoding="utf-8")
+    (dest / ".tito-student-copy").write_text(
+        "Made by `tito release`: no reference solutions; tito refuses --reference here.\n",
+        encoding="utf-8")
     report.problems += verify(dest)
     return report
 

@@ -36,6 +36,17 @@ def course() -> Course:
     return Course.current()
 
 
+STUDENT_MARKER = ".tito-student-copy"
+
+
+def reference_or_exit(c: Course) -> None:
+    """Refuse ``--reference`` in a student copy made by ``tito release``: it has no solutions."""
+    if (c.root / STUDENT_MARKER).exists():
+        fail("This is a student copy of the course: it has no reference solutions, so "
+             "--reference has nothing to run.",
+             "Drop --reference to run on your own workspace.")
+
+
 def show(path: Path | str) -> str:
     """A path as short as it can be: relative to the current folder when inside it."""
     p = Path(path).absolute()
