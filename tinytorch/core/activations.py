@@ -34,7 +34,8 @@ def erf(x: np.ndarray) -> np.ndarray:
     a = np.abs(x)
     t = 1.0 / (1.0 + 0.3275911 * a)
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    return sign * (1.0 - poly * np.exp(-a * a))
+    with np.errstate(over="ignore"):  # a * a overflows to inf for |x| > 1.8e19: exp(-inf) = 0
+        return sign * (1.0 - poly * np.exp(-a * a))
 
 
 def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
