@@ -9,6 +9,7 @@ checks every backward at small sizes; the explicit-loop course path must equal t
 """
 
 import math
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ import tinytorch as tt
 import tinytorch.nn as nn
 import tinytorch.nn.functional as F
 from tinytorch.autograd import gradcheck
+from tinytorch.core import spatial
 from tinytorch.core.spatial import conv2d_naive, conv_output_size, max_pool2d_naive
 
 torch = pytest.importorskip("torch")
@@ -174,13 +176,15 @@ def conv_configs(draw):
 
 
 @SETTINGS
-@given(conv_configs(), st.integers(0, 2**16))
-def test_conv2d_matches_torch_on_random_configs(config, seed):
+@given(conv_configs(), st.integers(0, 2**16), st.sampled_from(["BATCH_SECOND", "BATCH_LAST"]))
+def test_conv2d_matches_torch_on_random_configs(config, seed, layout):
+    # images here are narrow (conv_layout picks batch-last): force each engine layout in turn
     x_shape, kw = config
     h, w = x_shape[2:]
     (kh, kww), (dh, dw), (ph, pw) = kw["kernel_size"], kw["dilation"], kw["padding"]
     assume(h + 2 * ph >= dh * (kh - 1) + 1 and w + 2 * pw >= dw * (kww - 1) + 1)
-    check_conv(x_shape, seed=seed, **kw)
+    with mock.patch.object(spatial, "conv_layout", lambda width: getattr(spatial, layout)):
+        check_conv(x_shape, seed=seed, **kw)
 
 
 def test_functional_conv2d_matches_torch_for_every_argument_form():
@@ -488,6 +492,22 @@ def test_wrong_channel_count_names_the_shapes():
         layer(tt.zeros(2, 4, 8, 8))
     msg = str(e.value)
     assert "(2, 4, 8, 8)" in msg and "(8, 3, 3, 3)" in msg and "in_channels" in msg
+
+
+@pytest.mark.parametrize("shape, kwargs", [
+    ((2, 3, 5, 2), dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 0))),
+    ((1, 2, 1, 5), dict(kernel_size=2, stride=2)),
+])
+def test_ceil_mode_keeps_a_window_longer_than_the_input_like_torch(shape, kwargs):
+    # stride > 1 and ceil_mode: torch rounds a negative room up to one partial window
+    x = _rand(shape, 30)
+    run_both(lambda t: F.max_pool2d(t, ceil_mode=True, **kwargs),
+             lambda t: TF.max_pool2d(t, ceil_mode=True, **kwargs), x)
+    for cip in (True, False):
+        run_both(lambda t: F.avg_pool2d(t, ceil_mode=True, count_include_pad=cip, **kwargs),
+                 lambda t: TF.avg_pool2d(t, ceil_mode=True, count_include_pad=cip, **kwargs), x)
+    assert conv_output_size(2, 3, 2, ceil_mode=True) == 1
+    assert conv_output_size(2, 3, 2) == 0 and conv_output_size(2, 4, 2, ceil_mode=True) == 0
 
 
 def test_kernel_larger_than_input_is_a_clear_error():

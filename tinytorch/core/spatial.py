@@ -82,14 +82,14 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, pad_lo: int = 0, p
     """
     span = dilation * (kernel - 1) + 1
     room = size + pad_lo + pad_hi - span
-    if room < 0:
-        return 0
     if not ceil_mode:
-        return room // stride + 1
+        return max(room // stride + 1, 0)
+    # rounding up lets a window longer than the input fit when stride > 1 (room in
+    # (-stride, 0)): PyTorch keeps that one partial window, so do we
     out = -(-room // stride) + 1
     if (out - 1) * stride >= size + pad_lo:
         out -= 1
-    return out
+    return max(out, 0)
 
 
 def _as_image(input, op: str) -> tuple[Tensor, bool]:
