@@ -206,7 +206,80 @@ def _check_module(module, where: str):
         raise TypeError(f"{where}: {type(module).__name__} is not a Module subclass")
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: children in order, reached by integer position.
+
+    Children are stored in ``_modules`` (so they are registered); position ``i`` is the
+    ``i``-th key, whatever its name. After a deletion the names are renumbered 0..n-1, as
+    PyTorch does.
+    """
+
+    def _key(self, idx) -> str:
+        """The name of the child at integer position ``idx`` (negative counts from the end)."""
+        size = len(self)
+        idx = int(idx)
+        if not -size <= idx < size:
+            raise IndexError(f"index {idx} is out of range for a {type(self).__name__} of "
+                             f"{size} module(s)")
+        return list(self._modules.keys())[idx % size]
+
+    def _slice(self, idx: slice):
+        raise NotImplementedError
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return self._slice(idx)
+        return self._modules[self._key(idx)]
+
+    def __setitem__(self, idx, module) -> None:
+        _check_module(module, type(self).__name__)
+        setattr(self, self._key(idx), module)
+
+    def __delitem__(self, idx) -> None:
+        keys = list(self._modules.keys())[idx] if isinstance(idx, slice) else [self._key(idx)]
+        for key in keys:
+            delattr(self, key)
+        self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        """Add ``module`` at the end (named by its position)."""
+        _check_module(module, f"{type(self).__name__}.append")
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        if not isinstance(modules, Iterable):
+            raise TypeError(f"{type(self).__name__}.extend should be called with an iterable, "
+                            f"but got {type(modules).__name__}")
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module):
+        _check_module(module, f"{type(self).__name__}.insert")
+        n = len(self._modules)
+        if not -n <= index <= n:
+            raise IndexError(f"Index out of range: {index}")
+        if index < 0:
+            index += n
+        for i in range(n, index, -1):
+            self._modules[str(i)] = self._modules[str(i - 1)]
+        self._modules[str(index)] = module
+        return self
+
+    def pop(self, key):
+        v = self[key]
+        del self[key]
+        return v
+
+
+class Sequential(_ModuleSequence):
     """A chain of modules: the output of each is the input of the next.
 
     ``Sequential(Linear(2, 8), ReLU(), Linear(8, 1))`` names its children ``"0"``, ``"1"``,
@@ -226,69 +299,14 @@ class Sequential(Module):
                 _check_module(module, "Sequential")
                 self.add_module(str(idx), module)
 
-    def _key(self, idx) -> str:
-        """The name of the child at integer position ``idx`` (negative counts from the end)."""
-        size = len(self)
-        idx = int(idx)
-        if not -size <= idx < size:
-            raise IndexError(f"index {idx} is out of range for a Sequential of {size} module(s)")
-        return list(self._modules.keys())[idx % size]
-
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return self.__class__(OrderedDict(list(self._modules.items())[idx]))
-        return self._modules[self._key(idx)]
-
-    def __setitem__(self, idx, module) -> None:
-        _check_module(module, "Sequential")
-        setattr(self, self._key(idx), module)
-
-    def __delitem__(self, idx) -> None:
-        keys = list(self._modules.keys())[idx] if isinstance(idx, slice) else [self._key(idx)]
-        for key in keys:
-            delattr(self, key)
-        # renumber so the names stay 0..n-1, as PyTorch does
-        self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+    def _slice(self, idx: slice) -> "Sequential":
+        return self.__class__(OrderedDict(list(self._modules.items())[idx]))
 
     def __add__(self, other) -> "Sequential":
         if not isinstance(other, Sequential):
             raise ValueError("add operator supports only objects of Sequential class, but "
                              f"{type(other)} is given.")
         return Sequential(*self, *other)
-
-    def append(self, module) -> "Sequential":
-        """Add ``module`` at the end (named by its position)."""
-        _check_module(module, "Sequential.append")
-        self.add_module(str(len(self)), module)
-        return self
-
-    def insert(self, index: int, module) -> "Sequential":
-        _check_module(module, "Sequential.insert")
-        n = len(self._modules)
-        if not -n <= index <= n:
-            raise IndexError(f"Index out of range: {index}")
-        if index < 0:
-            index += n
-        for i in range(n, index, -1):
-            self._modules[str(i)] = self._modules[str(i - 1)]
-        self._modules[str(index)] = module
-        return self
-
-    def extend(self, modules) -> "Sequential":
-        for m in modules:
-            self.append(m)
-        return self
-
-    def pop(self, key):
-        v = self[key]
-        del self[key]
-        return v
 
     def forward(self, input):
         # BEGIN SOLUTION
@@ -298,7 +316,7 @@ class Sequential(Module):
         # END SOLUTION
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, registered (unlike a plain Python list, whose layers would be
     invisible to ``parameters()``). It has no forward: you decide how to call them."""
 
@@ -307,64 +325,14 @@ class ModuleList(Module):
         if modules is not None:
             self.extend(modules)
 
-    def _key(self, idx) -> str:
-        idx = int(idx)
-        if not -len(self) <= idx < len(self):
-            raise IndexError(f"index {idx} is out of range for a ModuleList of {len(self)} "
-                             "module(s)")
-        return str(idx % len(self))
-
-    def __getitem__(self, idx):
-        if isinstance(idx, slice):
-            return self.__class__(list(self._modules.values())[idx])
-        return self._modules[self._key(idx)]
-
-    def __setitem__(self, idx, module) -> None:
-        _check_module(module, "ModuleList")
-        setattr(self, self._key(idx), module)
-
-    def __delitem__(self, idx) -> None:
-        keys = [str(k) for k in range(len(self))[idx]] if isinstance(idx, slice) \
-            else [self._key(idx)]
-        for key in keys:
-            delattr(self, key)
-        self._modules = OrderedDict((str(i), m) for i, m in enumerate(self._modules.values()))
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+    def _slice(self, idx: slice) -> "ModuleList":
+        return self.__class__(list(self._modules.values())[idx])
 
     def __iadd__(self, modules) -> "ModuleList":
         return self.extend(modules)
 
     def __add__(self, other) -> "ModuleList":
         return ModuleList(chain(self, other))
-
-    def append(self, module) -> "ModuleList":
-        _check_module(module, "ModuleList.append")
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules) -> "ModuleList":
-        if not isinstance(modules, Iterable):
-            raise TypeError("ModuleList.extend should be called with an iterable, but got "
-                            + type(modules).__name__)
-        for m in modules:
-            self.append(m)
-        return self
-
-    def insert(self, index: int, module) -> None:
-        _check_module(module, "ModuleList.insert")
-        for i in range(len(self._modules), index, -1):
-            self._modules[str(i)] = self._modules[str(i - 1)]
-        self._modules[str(index)] = module
-
-    def pop(self, key):
-        v = self[key]
-        del self[key]
-        return v
 
     def __repr__(self) -> str:
         """Like PyTorch's: runs of identical children are shown once, ``(0-2): 3 x Linear(..)``."""
