@@ -18,21 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness import Workload
+from harness import Workload, optional_torch, torch_side
 
 import tinytorch as tt
 
-try:
-    import torch
-except ImportError:  # the table then shows tinytorch and numpy only
-    torch = None
+torch = optional_torch()  # None: the table then shows tinytorch and numpy only
 
 F32 = np.float32
-
-
-def _torch(fn):
-    """The torch side, or None when torch is not installed."""
-    return fn if torch is not None else None
 
 
 # --------------------------------------------------------------------------- matmul
@@ -44,7 +36,7 @@ def matmul(quick: bool) -> Workload:
     a, b = rng.standard_normal((n, n), dtype=F32), rng.standard_normal((n, n), dtype=F32)
     ta, tb = tt.tensor(a), tt.tensor(b)
     pa, pb = (torch.from_numpy(a), torch.from_numpy(b)) if torch else (None, None)
-    return Workload(f"matmul {n}x{n}", lambda: ta @ tb, _torch(lambda: pa @ pb),
+    return Workload(f"matmul {n}x{n}", lambda: ta @ tb, torch_side(lambda: pa @ pb),
                     lambda: a @ b, note="float32, no grad: BLAS against BLAS")
 
 
@@ -208,7 +200,7 @@ def mlp_step(quick: bool) -> Workload:
 
     return Workload(
         "MLP 784-256-128-10 step (batch 64, Adam)",
-        lambda: _tt_step(*state["tt"]), _torch(lambda: _torch_step(*state["torch"])),
+        lambda: _tt_step(*state["tt"]), torch_side(lambda: _torch_step(*state["torch"])),
         lambda: state["np"].step(x, y), target=1.5, setup=setup,
         note="zero_grad, forward, cross_entropy, backward, Adam step")
 
@@ -252,7 +244,7 @@ def digits_epoch(quick: bool) -> Workload:
             state["np"].step(data[s:s + batch], labels[s:s + batch])
 
     return Workload(f"digits MLP epoch ({len(data)} images, batch 64)", tt_epoch,
-                    _torch(torch_epoch), np_epoch, target=1.5, setup=setup,
+                    torch_side(torch_epoch), np_epoch, target=1.5, setup=setup,
                     note="64-128-10, Adam; batches pre-sliced, same order on every side")
 
 

@@ -18,20 +18,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from harness import Workload
+from harness import Workload, optional_torch, torch_side
 
 import tinytorch as tt
 
-try:
-    import torch
-except ImportError:  # the table then shows tinytorch and numpy only
-    torch = None
+torch = optional_torch()  # None: the table then shows tinytorch and numpy only
 
 F32 = np.float32
-
-
-def _torch(fn):
-    return fn if torch is not None else None
 
 
 # --------------------------------------------------------------------------- conv2d

@@ -137,6 +137,21 @@ def blas_threads() -> int | None:
     return max(counts) if counts else None
 
 
+def optional_torch():
+    """The ``torch`` module, or None when PyTorch is not installed (the table then shows
+    tinytorch and NumPy only). Imported on first use, not when the harness is imported."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def torch_side(fn):
+    """A workload's torch callable, or None when PyTorch is not installed."""
+    return fn if optional_torch() is not None else None
+
+
 def configure_threads(threads: int | None = 1) -> int:
     """Give NumPy's BLAS and PyTorch the same number of threads; return that number.
 
@@ -153,11 +168,9 @@ def configure_threads(threads: int | None = 1) -> int:
             threadpool_limits(n, user_api="blas")
     if n is None:
         n = blas_threads() or os.cpu_count() or 1
-    try:
-        import torch
-    except ImportError:
-        return n
-    torch.set_num_threads(n)
+    torch = optional_torch()
+    if torch is not None:
+        torch.set_num_threads(n)
     return n
 
 
@@ -165,12 +178,8 @@ def configure_threads(threads: int | None = 1) -> int:
 def _threads(threads):
     """:func:`configure_threads` for the duration of a ``with`` block."""
     before_blas = blas_threads()
-    try:
-        import torch
-
-        before_torch = torch.get_num_threads()
-    except ImportError:
-        torch = before_torch = None
+    torch = optional_torch()
+    before_torch = torch.get_num_threads() if torch is not None else None
     n = configure_threads(threads)
     try:
         yield n
@@ -206,12 +215,8 @@ def machine_info(threads: int | None = None) -> dict:
         "torch_threads": threads,
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
     }
-    try:
-        import torch
-
-        info["torch"] = torch.__version__
-    except ImportError:
-        info["torch"] = None
+    torch = optional_torch()
+    info["torch"] = torch.__version__ if torch is not None else None
     return info
 
 
