@@ -160,14 +160,19 @@ class TransformDataset(Dataset):
 
     def __getitem__(self, index):
         x, y = self.dataset[index]
-        if self.transform is not None:
-            x = self.transform(x)
-        if self.target_transform is not None:
-            y = self.target_transform(y)
-        return x, y
+        return apply_transforms(x, y, self.transform, self.target_transform)
 
     def __len__(self) -> int:
         return len(self.dataset)
+
+
+def apply_transforms(x, y, transform=None, target_transform=None):
+    """``(transform(x), target_transform(y))``, skipping the transforms that are None."""
+    if transform is not None:
+        x = transform(x)
+    if target_transform is not None:
+        y = target_transform(y)
+    return x, y
 
 
 def random_split(dataset, lengths, generator: Generator | None = None) -> list[Subset]:

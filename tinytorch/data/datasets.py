@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from tinytorch.core.tensor import Tensor
-from tinytorch.data.dataset import Dataset, TensorDataset, _as_index
+from tinytorch.data.dataset import Dataset, TensorDataset, _as_index, apply_transforms
 
 __all__ = ["digits", "parse_idx", "read_idx", "parse_cifar_binary", "file_digest",
            "ChecksumError", "MNIST", "FashionMNIST", "CIFAR10"]
@@ -149,11 +149,7 @@ class _ImageDataset(Dataset):
         index = _as_index(index)
         x = Tensor(_to_float_images(self.data[index], self._channel_axis))
         y = Tensor(self.targets[index])
-        if self.transform is not None:
-            x = self.transform(x)
-        if self.target_transform is not None:
-            y = self.target_transform(y)
-        return x, y
+        return apply_transforms(x, y, self.transform, self.target_transform)
 
     def __len__(self) -> int:
         return len(self.targets)
