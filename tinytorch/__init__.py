@@ -12,10 +12,14 @@ import numpy as _np
 
 from tinytorch import autograd
 from tinytorch.core.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from tinytorch.core.creation import (Generator, arange, default_generator, empty, eye, full,
-                                     full_like, linspace, manual_seed, ones, ones_like, rand,
-                                     rand_like, randint, randn, randn_like, randperm, seed, tensor,
-                                     zeros, zeros_like)
+from tinytorch.core.creation import (Generator, arange, as_tensor, default_generator, empty,
+                                     empty_like, eye, from_numpy, full, full_like, get_rng_state,
+                                     initial_seed, linspace, manual_seed, ones, ones_like, rand,
+                                     rand_like, randint, randint_like, randn, randn_like, randperm,
+                                     seed, set_rng_state, tensor, zeros, zeros_like)
+from tinytorch.core.device import accelerator, backends, cuda, device, mps
+from tinytorch.core.dtypes import (get_default_dtype, is_complex, is_floating_point,
+                                   set_default_dtype)
 from tinytorch.core.tensor import Tensor
 from tinytorch.core.tensor_functions import (abs, allclose, argmax, argmin, cat, clamp, clip,
                                              concatenate, exp, flatten, is_tensor, log,
@@ -24,14 +28,13 @@ from tinytorch.core.tensor_functions import (abs, allclose, argmax, argmin, cat,
                                              squeeze, stack, std, sum, tanh, transpose, unsqueeze,
                                              var, where)
 
-# dtypes: NumPy's, under PyTorch's names; ``t.dtype == tt.float32`` holds.
-float16 = half = _np.float16
-float32 = float = _np.float32
-float64 = double = _np.float64
-int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
-long = int = _np.int64
-uint8 = _np.uint8
-bool = _np.bool_
+# dtypes: NumPy's, under PyTorch's names (tt.int is int32, tt.long int64, as in PyTorch);
+# names NumPy lacks (bfloat16) exist and raise a clear error when used: see core/dtypes.py
+from tinytorch.core.dtypes import NAMES as _DTYPES
+
+globals().update(_DTYPES)
+dtype = type(_np.float32)  # isinstance(x, tt.dtype) for the NumPy scalar types
+finfo, iinfo = _np.finfo, _np.iinfo
 
 __version__ = "0.1.0"
 

@@ -1,0 +1,200 @@
+"""Devices: where a tensor's numbers live, spoken in PyTorch's words.
+
+This build computes on the CPU, with NumPy. PyTorch programs still talk about devices on
+every other line (``device = "cuda" if torch.cuda.is_available() else "cpu"``,
+``x.to(device)``, ``torch.zeros(3, device=device)``), so the words are all here:
+
+* :class:`device` -- ``tt.device("cpu")``, ``tt.device("cpu:0")``, ``tt.device("cpu", 0)``,
+  with PyTorch's ``type``/``index``, ``str``, ``repr`` and ``==``;
+* :func:`as_device` -- what every ``device=`` argument and ``.to(...)`` goes through: the CPU is
+  accepted, ``cuda``/``mps`` (valid names, just not here) raise one clear error;
+* ``tt.cuda``, ``tt.backends``, ``tt.accelerator`` -- the availability questions programs ask,
+  all answered "no", and the settings they set (``cudnn.benchmark = True``) accepted.
+
+**One place for the array library.** The engine's array calls go through NumPy, and the
+device decides which array module that is: :func:`array_module` returns ``numpy`` for the
+CPU. A GPU build would map ``cuda`` to an array library with NumPy's interface (CuPy, say)
+here, and teach :func:`as_device` to accept it; nothing else needs to know the list of devices.
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+
+__all__ = ["device", "as_device", "array_module", "CPU", "cuda", "backends", "accelerator",
+           "mps"]
+
+# PyTorch's device types: a name from this list is a valid device that this build lacks
+# (a clear "runs on CPU" error), anything else is a typo (PyTorch's "Expected one of" error)
+_KNOWN_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
+                "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+                "privateuseone")
+
+
+class device:
+    """A device name: ``type`` ("cpu", "cuda", ...) and an optional ``index``.
+
+    Making one never fails for a real PyTorch device type (``tt.device("cuda")`` is a valid
+    object, as in PyTorch); putting a tensor there does, unless it is the CPU.
+
+    >>> tt.device("cpu"), tt.device("cpu:0"), tt.device("cpu", 0)
+    (device(type='cpu'), device(type='cpu', index=0), device(type='cpu', index=0))
+    """
+
+    __slots__ = ("_type", "_index")
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            if index is not None:
+                raise TypeError("device: pass an index only with a device type string")
+            self._type, self._index = type.type, type.index
+            return
+        if isinstance(type, (int, np.integer)) and not isinstance(type, bool):
+            # PyTorch reads a bare int as an index on the current accelerator: there is none
+            raise RuntimeError(f"device({type}): a bare index means an accelerator device, and "
+                               "this build runs on the CPU only; use tt.device('cpu')")
+        if not isinstance(type, str):
+            raise TypeError(f"device: expected a string such as 'cpu' or a tt.device, got "
+                            f"{type.__class__.__name__}")
+        name, sep, idx = type.partition(":")
+        if sep:
+            if index is not None:
+                raise RuntimeError(f"device: type {type!r} already has an index; do not pass "
+                                   "index= as well")
+            if not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: {type!r}")
+            index = int(idx)
+        if name not in _KNOWN_TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(_KNOWN_TYPES)} device type at start "
+                               f"of device string: {type}")
+        if index is not None and (not isinstance(index, (int, np.integer)) or index < 0):
+            raise RuntimeError(f"device: index must be a non-negative int, got {index!r}")
+        self._type = name
+        self._index = None if index is None else int(index)
+
+    @property
+    def type(self) -> str:
+        return self._type
+
+    @property
+    def index(self):
+        return self._index
+
+    def __str__(self) -> str:
+        return self._type if self._index is None else f"{self._type}:{self._index}"
+
+    def __repr__(self) -> str:
+        if self._index is None:
+            return f"device(type='{self._type}')"
+        return f"device(type='{self._type}', index={self._index})"
+
+    def __eq__(self, other) -> bool:
+        # as PyTorch: a device equals a device, never a string (device("cpu") != "cpu")
+        if not isinstance(other, device):
+            return NotImplemented
+        return self._type == other._type and self._index == other._index
+
+    def __hash__(self) -> int:
+        return hash((self._type, self._index))
+
+    def __reduce__(self):
+        return (device, (self._type, self._index))
+
+
+CPU = device("cpu")
+
+
+def as_device(dev, where: str = "device") -> device:
+    """Check a ``device=`` argument and return the device a tensor will live on.
+
+    ``None``, ``"cpu"``, ``"cpu:0"`` and ``tt.device("cpu")`` all mean the CPU (returned as
+    ``device(type='cpu')``, what ``x.device`` says). A valid PyTorch device that this build
+    lacks (``"cuda"``, ``"mps"``) raises a RuntimeError that says so and what to write instead.
+    """
+    if dev is None or dev is CPU:
+        return CPU
+    d = dev if isinstance(dev, device) else device(dev)
+    if d.type == "cpu":
+        return CPU
+    if d.type == "meta":
+        raise RuntimeError(f"{where}: 'meta' tensors (shapes without data) are not supported; "
+                           "make a real tensor on the CPU")
+    raise RuntimeError(
+        f"{where}: {str(d)!r} is not available: this build of tinytorch runs on the CPU only "
+        f"(tt.cuda.is_available() is False). Pick the device the PyTorch way, "
+        f"device = 'cuda' if tt.cuda.is_available() else 'cpu', or use 'cpu'.")
+
+
+def array_module(dev=None):
+    """The array library that holds a device's data: NumPy for the CPU (the only one today)."""
+    as_device(dev)
+    return np
+
+
+# ----------------------------------------------------------------- what programs ask about
+
+
+def _false(*args, **kwargs) -> bool:
+    return False
+
+
+def _no_accelerator(name):
+    def fail(*args, **kwargs):
+        raise RuntimeError(f"{name}: no accelerator is available; this build of tinytorch runs "
+                           "on the CPU only")
+    return fail
+
+
+class _Settings(types.ModuleType):
+    """A namespace that accepts any setting (``cudnn.benchmark = True``) and reads it back.
+
+    Settings that only tune a GPU library change nothing on the CPU; refusing them would stop
+    programs that set them unconditionally.
+    """
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return None
+
+
+cuda = types.ModuleType("tinytorch.cuda", "CUDA: not in this build (answers as PyTorch does "
+                                          "without a GPU).")
+cuda.is_available = _false
+cuda.is_initialized = _false
+cuda.is_bf16_supported = _false
+cuda.device_count = lambda: 0
+cuda.manual_seed = lambda seed: None  # PyTorch ignores it silently without CUDA
+cuda.manual_seed_all = lambda seed: None
+cuda.synchronize = lambda device=None: None
+cuda.empty_cache = lambda: None
+cuda.current_device = _no_accelerator("cuda.current_device")
+cuda.get_device_name = _no_accelerator("cuda.get_device_name")
+cuda.set_device = _no_accelerator("cuda.set_device")
+
+mps = types.ModuleType("tinytorch.mps", "Apple MPS: not in this build.")
+mps.is_available = _false
+mps.manual_seed = lambda seed: None
+mps.synchronize = lambda: None
+mps.empty_cache = lambda: None
+
+backends = types.ModuleType("tinytorch.backends", "Backend switches: accepted, no effect on CPU.")
+backends.mps = types.ModuleType("tinytorch.backends.mps")
+backends.mps.is_available = _false
+backends.mps.is_built = _false
+backends.cuda = _Settings("tinytorch.backends.cuda")
+backends.cuda.is_built = _false
+backends.cuda.matmul = _Settings("tinytorch.backends.cuda.matmul")
+backends.cudnn = _Settings("tinytorch.backends.cudnn")
+backends.cudnn.is_available = _false
+backends.cudnn.enabled = True
+backends.cudnn.benchmark = False
+backends.cudnn.deterministic = False
+backends.mkldnn = _Settings("tinytorch.backends.mkldnn")
+
+accelerator = types.ModuleType("tinytorch.accelerator", "The current accelerator: none.")
+accelerator.is_available = _false
+accelerator.device_count = lambda: 0
+accelerator.current_accelerator = lambda check_available=False: None
