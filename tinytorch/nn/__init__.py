@@ -11,6 +11,7 @@ from tinytorch.core.normalization import BatchNorm1d, BatchNorm2d
 from tinytorch.core.spatial import (AdaptiveAvgPool2d, AvgPool2d, Conv2d, Dropout2d,
                                     MaxPool2d)
 from tinytorch.nn import functional, init, utils
+from tinytorch.text.embeddings import Embedding
 
 __all__ = ["Module", "Parameter", "functional", "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh",
            "SiLU", "Softmax", "LogSoftmax",
@@ -19,3 +20,4 @@ __all__ = ["Module", "Parameter", "functional", "ReLU", "LeakyReLU", "GELU", "Si
            "BCEWithLogitsLoss", "utils",
            "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Dropout2d",
            "BatchNorm1d", "BatchNorm2d"]
+__all__ += ["Embedding"]

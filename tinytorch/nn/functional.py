@@ -7,6 +7,7 @@ from tinytorch.core.layers import dropout, linear
 from tinytorch.core.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
                                    cross_entropy, l1_loss, mse_loss, nll_loss)
 from tinytorch.core.normalization import batch_norm
+from tinytorch.text.embeddings import embedding
 from tinytorch.core.spatial import (adaptive_avg_pool2d, avg_pool2d, conv2d, dropout2d,
                                     max_pool2d, pad)
 
@@ -18,3 +19,4 @@ __all__ = [
     "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "pad", "dropout2d",
     "batch_norm",
 ]
+__all__ += ["embedding"]
