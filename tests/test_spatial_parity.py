@@ -20,8 +20,10 @@ import tinytorch as tt
 import tinytorch.nn as nn
 import tinytorch.nn.functional as F
 from tinytorch.autograd import gradcheck
-from tinytorch.core import spatial
-from tinytorch.core.spatial import conv2d_naive, conv_output_size, max_pool2d_naive
+from tinytorch.core import conv, im2col
+from tinytorch.core.conv import conv2d_naive
+from tinytorch.core.pooling import max_pool2d_naive
+from tinytorch.core.windows import conv_output_size
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -127,18 +129,14 @@ def test_conv2d_matches_torch(name):
                                   "dilation (1, 3) pad 2"])
 def test_conv2d_both_engine_layouts_match_torch(name, layout, monkeypatch):
     """The engine picks (C, N, H, W) or (C, H, W, N) by image width; force each in turn."""
-    from tinytorch.core import spatial
-
-    monkeypatch.setattr(spatial, "conv_layout", lambda width: getattr(spatial, layout))
+    monkeypatch.setattr(conv, "conv_layout", lambda width: getattr(im2col, layout))
     x_shape, kwargs = CONV_CASES[name]
     check_conv(x_shape, seed=3, **kwargs)
 
 
 def test_conv2d_wide_images_use_the_batch_second_layout_and_match_torch():
-    from tinytorch.core import spatial
-
-    assert spatial.conv_layout(32) == spatial.BATCH_SECOND
-    assert spatial.conv_layout(8) == spatial.BATCH_LAST
+    assert im2col.conv_layout(32) == im2col.BATCH_SECOND
+    assert im2col.conv_layout(8) == im2col.BATCH_LAST
     check_conv((2, 3, 30, 33), seed=4, in_channels=3, out_channels=4, kernel_size=3, padding=1,
                stride=(1, 1))
 
@@ -183,7 +181,7 @@ def test_conv2d_matches_torch_on_random_configs(config, seed, layout):
     h, w = x_shape[2:]
     (kh, kww), (dh, dw), (ph, pw) = kw["kernel_size"], kw["dilation"], kw["padding"]
     assume(h + 2 * ph >= dh * (kh - 1) + 1 and w + 2 * pw >= dw * (kww - 1) + 1)
-    with mock.patch.object(spatial, "conv_layout", lambda width: getattr(spatial, layout)):
+    with mock.patch.object(conv, "conv_layout", lambda width: getattr(im2col, layout)):
         check_conv(x_shape, seed=seed, **kw)
 
 

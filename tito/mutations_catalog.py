@@ -26,7 +26,10 @@ SCH = "tinytorch/core/schedulers.py"
 CK = "tinytorch/core/checkpoint.py"
 TR = "tinytorch/core/training.py"
 DL = "tinytorch/data/dataloader.py"
-SPATIAL = "tinytorch/core/spatial.py"
+CONV = "tinytorch/core/conv.py"
+IM2COL = "tinytorch/core/im2col.py"
+POOL = "tinytorch/core/pooling.py"
+DROPOUT2D = "tinytorch/core/dropout2d.py"
 BN = "tinytorch/core/normalization.py"
 
 CATALOG: dict[int, list[Mutation]] = {
@@ -199,16 +202,16 @@ CATALOG: dict[int, list[Mutation]] = {
                  "each batch one sample short"),
     ],
     9: [
-        Mutation("naive-conv-no-dilation", SPATIAL, "xp[n, g * cg + c, y * sh + i * dh,",
+        Mutation("naive-conv-no-dilation", CONV, "xp[n, g * cg + c, y * sh + i * dh,",
                  "xp[n, g * cg + c, y * sh + i,", "explicit-loop conv ignores dilation"),
-        Mutation("col2im-overwrites", SPATIAL, "            dxw[tuple(where[a] for a in order)] += d[:, i, j]",
+        Mutation("col2im-overwrites", IM2COL, "            dxw[tuple(where[a] for a in order)] += d[:, i, j]",
                  "            dxw[tuple(where[a] for a in order)] = d[:, i, j]",
                  "col2im overwrites instead of adding overlapping windows"),
-        Mutation("maxpool-naive-no-stride", SPATIAL,
+        Mutation("maxpool-naive-no-stride", POOL,
                  "out[n, ch, y, xx] = np.max(xp[n, ch, y * sh:y * sh + kh, xx * sw:xx * sw + kw])",
                  "out[n, ch, y, xx] = np.max(xp[n, ch, y:y + kh, xx:xx + kw])",
                  "pooling windows ignore the stride"),
-        Mutation("dropout2d-per-element", SPATIAL, "mask_shape = input.shape[:-2] + (1, 1)",
+        Mutation("dropout2d-per-element", DROPOUT2D, "mask_shape = input.shape[:-2] + (1, 1)",
                  "mask_shape = input.shape", "Dropout2d drops single pixels, not whole channels"),
         Mutation("bn-running-var-biased", BN,
                  "unbiased = var.reshape(c) * (count / (count - 1))", "unbiased = var.reshape(c)",

@@ -41,7 +41,8 @@ import numpy as np  # noqa: E402
 import tinytorch as tt  # noqa: E402
 import tinytorch.nn as nn  # noqa: E402
 import tinytorch.nn.functional as F  # noqa: E402
-from tinytorch.core.spatial import conv2d_naive, max_pool2d_naive  # noqa: E402
+from tinytorch.core.conv import conv2d_naive  # noqa: E402
+from tinytorch.core.pooling import max_pool2d_naive  # noqa: E402
 
 tt.manual_seed(0)
 
@@ -141,7 +142,7 @@ print("max_pool2d_naive == max_pool2d:",
 # (CIFAR-sized), "same" padding, stride 1 and 2.
 
 # %%
-from tinytorch.core.spatial import BATCH_SECOND, im2col, to_layout  # noqa: E402
+from tinytorch.core.im2col import BATCH_SECOND, im2col, to_layout  # noqa: E402
 
 n_img = 8 if QUICK else 32
 xin = np.random.default_rng(0).standard_normal((n_img, 3, 32, 32)).astype(np.float32)

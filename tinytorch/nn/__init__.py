@@ -7,9 +7,11 @@ from tinytorch.core.layers import (Dropout, Flatten, Identity, Linear, ModuleDic
 from tinytorch.core.losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss,
                                    NLLLoss)
 from tinytorch.core.module import Module, Parameter
+from tinytorch.core.multihead_attention import MultiheadAttention
 from tinytorch.core.normalization import BatchNorm1d, BatchNorm2d
-from tinytorch.core.spatial import (AdaptiveAvgPool2d, AvgPool2d, Conv2d, Dropout2d,
-                                    MaxPool2d)
+from tinytorch.core.conv import Conv2d
+from tinytorch.core.dropout2d import Dropout2d
+from tinytorch.core.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from tinytorch.nn import functional, init, utils
 from tinytorch.text.embeddings import Embedding
 
@@ -19,5 +21,5 @@ __all__ = ["Module", "Parameter", "functional", "ReLU", "LeakyReLU", "GELU", "Si
            "Flatten", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
            "BCEWithLogitsLoss", "utils",
            "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Dropout2d",
-           "BatchNorm1d", "BatchNorm2d"]
+           "BatchNorm1d", "BatchNorm2d", "MultiheadAttention"]
 __all__ += ["Embedding"]

@@ -8,8 +8,10 @@ from tinytorch.core.losses import (binary_cross_entropy, binary_cross_entropy_wi
                                    cross_entropy, l1_loss, mse_loss, nll_loss)
 from tinytorch.core.normalization import batch_norm
 from tinytorch.text.embeddings import embedding
-from tinytorch.core.spatial import (adaptive_avg_pool2d, avg_pool2d, conv2d, dropout2d,
-                                    max_pool2d, pad)
+from tinytorch.core.conv import conv2d
+from tinytorch.core.dropout2d import dropout2d
+from tinytorch.core.padding import pad
+from tinytorch.core.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 __all__ = [
     "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "silu", "softmax", "log_softmax",

@@ -15,8 +15,9 @@ import tinytorch as tt
 import tinytorch.nn as nn
 import tinytorch.nn.functional as F
 from tinytorch.autograd import gradcheck
-from tinytorch.core.spatial import (BATCH_LAST, BATCH_SECOND, col2im, conv2d_naive, im2col,
-                                    max_pool2d_naive, to_layout)
+from tinytorch.core.conv import conv2d_naive
+from tinytorch.core.im2col import BATCH_LAST, BATCH_SECOND, col2im, im2col, to_layout
+from tinytorch.core.pooling import max_pool2d_naive
 from tinytorch.testing import assert_close
 
 
@@ -434,7 +435,7 @@ def test_a_small_cnn_learns():
     tt.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
                           nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 2))
-    before = model[0].weight.data.copy()
+    before = model[0].weight.numpy().copy()
     opt = tt.optim.SGD(model.parameters(), lr=0.1)
     xt, yt = tt.tensor(x), tt.tensor(y)
     losses = []
