@@ -1,1 +1,6 @@
-"""Coming with its module (see tito/registry.py)."""
+"""``tinytorch.models``: complete models built from the layers (module 13: GPT). A face."""
+
+from tinytorch.models.gpt import GPT
+from tinytorch.models.transformer import MLP, CausalSelfAttention, GPTBlock
+
+__all__ = ["GPT", "GPTBlock", "CausalSelfAttention", "MLP"]
