@@ -8,7 +8,6 @@ from tinytorch.core.losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss,
                                    NLLLoss)
 from tinytorch.core.module import Module, Parameter
 from tinytorch.core.multihead_attention import MultiheadAttention
-from tinytorch.core.multihead_attention import MultiheadAttention
 from tinytorch.core.normalization import BatchNorm1d, BatchNorm2d
 from tinytorch.core.conv import Conv2d
 from tinytorch.core.dropout2d import Dropout2d
