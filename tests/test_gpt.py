@@ -190,7 +190,7 @@ def test_gpt_block_matches_the_same_block_written_in_torch():
         a = a.transpose(1, 2).reshape(B, T, C)
         x = x + TF.linear(a, w["attn.proj.weight"], w["attn.proj.bias"])
         h = TF.layer_norm(x, (C,), w["ln2.weight"], w["ln2.bias"])
-        h = TF.gelu(TF.linear(h, w["mlp.fc.weight"], w["mlp.fc.bias"]))
+        h = TF.gelu(TF.linear(h, w["mlp.fc.weight"], w["mlp.fc.bias"]), approximate="tanh")
         return x + TF.linear(h, w["mlp.proj.weight"], w["mlp.proj.bias"])
 
     tx = torch.tensor(x, requires_grad=True)
