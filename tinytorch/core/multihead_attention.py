@@ -30,7 +30,7 @@ import numpy as np
 
 from tinytorch.core import init
 from tinytorch.core.activations import softmax
-from tinytorch.core.attention import scaled_dot_product_attention
+from tinytorch.core.attention import _record, scaled_dot_product_attention
 from tinytorch.core.layers import Linear, dropout
 from tinytorch.core.module import Module, Parameter
 from tinytorch.core.tensor import Tensor
@@ -281,6 +281,7 @@ class MultiheadAttention(Module):
             weights = softmax(scores, dim=-1)
             attn = dropout(weights, p_drop, training=p_drop > 0)
             out = attn @ v  # (B, H, L, D)
+            _record(lambda: attn.numpy().copy())  # capture_attention(): (B, H, L, S)
             if average_attn_weights:
                 weights = attn.mean(dim=1)  # (B, L, S)
             else:

@@ -1,0 +1,152 @@
+"""Module 12 -- tiled attention with an online softmax (the idea of FlashAttention, Dao et al. 2022).
+
+The quadratic attention materialises the (L, S) score matrix, keeps it (and the softmax of it)
+for backward: memory O(L * S) per head. But the output row i only needs, over all keys j,
+
+    out_i = sum_j exp(s_ij - m_i) v_j / sum_j exp(s_ij - m_i),     m_i = max_j s_ij
+
+and both sums can be built one block of keys at a time if the running maximum is corrected
+whenever it grows (the *online softmax*, Milakov & Gimelshein 2018)::
+
+    m_new = max(m, rowmax(s_blk))
+    l     = l * exp(m - m_new) + rowsum(exp(s_blk - m_new))
+    acc   = acc * exp(m - m_new) + exp(s_blk - m_new) @ v_blk
+
+After the last block, out = acc / l. Only one (block_q, block_k) tile of scores exists at a time.
+
+Backward needs P = softmax(S) again. Instead of storing it, we store one number per query row,
+the log-sum-exp ``lse_i = m_i + log l_i``, and *recompute* each tile: P_tile = exp(S_tile -
+lse). With D_i = rowsum(dO_i * O_i) (equal to rowsum(P * dP)), the softmax backward is local to
+the tile: dS = P * (dP - D). Saved for backward: q, k, v, out, lse -- all linear in length.
+
+Everything is vectorised over the batch and head dims and within a tile; Python loops run only
+over tiles. Causal tiles above the diagonal are skipped (half the work at L = S).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinytorch.core.autograd import Function
+
+__all__ = ["FlashAttentionFn", "BLOCK_Q", "BLOCK_K"]
+
+# Tile sizes: big enough that each NumPy call does real work (Python overhead per tile is
+# ~10 calls), small enough that a tile stays in cache. Measured in the module-12 lab.
+BLOCK_Q = 128
+BLOCK_K = 128
+
+
+def _tile_mask(mask, i0, i1, j0, j1):
+    """The (..., i1-i0, j1-j0) slice of a mask broadcastable to (..., L, S) (a view)."""
+    if mask is None:
+        return None
+    rows = mask if mask.shape[-2] == 1 else mask[..., i0:i1, :]
+    return rows if rows.shape[-1] == 1 else rows[..., j0:j1]
+
+
+def _scores(qs, k_blk, mask, causal, i0, i1, j0, j1):
+    """Scaled scores of one tile with masks applied: (..., bq, bk); -inf where not allowed."""
+    s = np.matmul(qs, np.swapaxes(k_blk, -1, -2))  # (..., bq, bk), q already scaled
+    m = _tile_mask(mask, i0, i1, j0, j1)
+    if m is not None:
+        s = np.where(m, s, -np.inf) if m.dtype == np.bool_ else s + m
+    if causal and j1 - 1 > i0:  # the tile crosses the diagonal: query i sees keys j <= i
+        allowed = np.arange(i0, i1)[:, None] >= np.arange(j0, j1)[None, :]
+        s = np.where(allowed, s, -np.inf)
+    return s
+
+
+def _keep(seed, p, i0, j0, shape, dtype):
+    """Dropout keep-mask of one tile, scaled by 1/(1-p): regenerated identically in backward
+    from (seed, tile position) so the mask is never stored."""
+    rng = np.random.default_rng([seed, i0, j0])
+    return (rng.random(shape) >= p).astype(dtype) / dtype.type(1 - p)
+
+
+class FlashAttentionFn(Function):
+    """Tiled attention. q (..., L, E), k (..., S, E), v (..., S, Ev) -> (..., L, Ev).
+
+    mask: None, bool (True = may attend) or float (added), broadcastable to (..., L, S).
+    causal: top-left aligned lower triangle (query i sees keys 0..i), as F.sdpa.
+    dropout: (p, seed) or None.
+    """
+
+    @staticmethod
+    def forward(ctx, q, k, v, mask, scale, causal, dropout=None, block_q=BLOCK_Q,
+                block_k=BLOCK_K):
+        L, S = q.shape[-2], k.shape[-2]
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+        dtype = np.result_type(q.dtype, k.dtype, v.dtype)
+        out = np.empty(batch + (L, v.shape[-1]), dtype=dtype)
+        lse = np.empty(batch + (L, 1), dtype=dtype)
+        # BEGIN SOLUTION 12
+        for i0 in range(0, L, block_q):
+            i1 = min(i0 + block_q, L)
+            qs = q[..., i0:i1, :] * dtype.type(scale)  # (..., bq, E)
+            m = np.full(batch + (i1 - i0, 1), -np.inf, dtype=dtype)  # running row max
+            l = np.zeros(batch + (i1 - i0, 1), dtype=dtype)  # running sum of exp
+            acc = np.zeros(batch + (i1 - i0, v.shape[-1]), dtype=dtype)  # running numerator
+            j_end = min(S, i1) if causal else S  # causal: keys beyond the last query unseen
+            for j0 in range(0, j_end, block_k):
+                j1 = min(j0 + block_k, j_end)
+                s = _scores(qs, k[..., j0:j1, :], mask, causal, i0, i1, j0, j1)
+                m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+                m_safe = np.where(np.isfinite(m_new), m_new, 0)  # rows with nothing seen yet
+                p = np.exp(s - m_safe)
+                alpha = np.exp(m - m_safe)  # rescales what was summed under the old max
+                l = l * alpha + p.sum(axis=-1, keepdims=True)
+                if dropout is not None:
+                    p = p * _keep(dropout[1], dropout[0], i0, j0, p.shape, dtype)
+                acc = acc * alpha + np.matmul(p, v[..., j0:j1, :])
+                m = m_new
+            # a fully masked row has l = 0: output 0 (as the fused op) and lse = +inf (P = 0)
+            out[..., i0:i1, :] = acc / np.where(l == 0, 1, l)
+            lse[..., i0:i1, :] = np.where(l == 0, np.inf,
+                                          np.where(np.isfinite(m), m, 0) + np.log(np.where(l == 0, 1, l)))
+        # END SOLUTION
+        ctx.save_for_backward(q, k, v, out, lse)
+        ctx.mask, ctx.scale, ctx.causal, ctx.dropout = mask, scale, causal, dropout
+        ctx.blocks = (block_q, block_k)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        q, k, v, out, lse = ctx.saved_tensors
+        mask, scale, causal, dropout = ctx.mask, ctx.scale, ctx.causal, ctx.dropout
+        block_q, block_k = ctx.blocks
+        need = ctx.needs_input_grad
+        L, S = q.shape[-2], k.shape[-2]
+        batch = out.shape[:-2]
+        dtype = out.dtype
+        sc = dtype.type(scale)
+        dq = np.zeros(batch + q.shape[-2:], dtype=dtype)
+        dk = np.zeros(batch + k.shape[-2:], dtype=dtype)
+        dv = np.zeros(batch + v.shape[-2:], dtype=dtype)
+        want_dmask = need[3] and mask is not None and mask.dtype != np.bool_
+        dmask = np.zeros(batch + (L, S), dtype=dtype) if want_dmask else None  # only if asked
+        # BEGIN SOLUTION 12
+        D = np.sum(grad * out, axis=-1, keepdims=True)  # (..., L, 1) = rowsum(P * dP)
+        for i0 in range(0, L, block_q):
+            i1 = min(i0 + block_q, L)
+            qs = q[..., i0:i1, :] * sc
+            g = grad[..., i0:i1, :]  # (..., bq, Ev)
+            j_end = min(S, i1) if causal else S
+            for j0 in range(0, j_end, block_k):
+                j1 = min(j0 + block_k, j_end)
+                s = _scores(qs, k[..., j0:j1, :], mask, causal, i0, i1, j0, j1)
+                p = np.exp(s - lse[..., i0:i1, :])  # recomputed softmax tile (..., bq, bk)
+                dp = np.matmul(g, np.swapaxes(v[..., j0:j1, :], -1, -2))  # (..., bq, bk)
+                pd = p
+                if dropout is not None:
+                    keep = _keep(dropout[1], dropout[0], i0, j0, p.shape, dtype)
+                    pd, dp = p * keep, dp * keep
+                dv[..., j0:j1, :] += np.matmul(np.swapaxes(pd, -1, -2), g)
+                ds = p * (dp - D[..., i0:i1, :])  # d loss / d (scaled scores + mask)
+                if dmask is not None:
+                    dmask[..., i0:i1, j0:j1] = ds
+                dq[..., i0:i1, :] += np.matmul(ds, k[..., j0:j1, :]) * sc
+                dk[..., j0:j1, :] += np.matmul(np.swapaxes(ds, -1, -2), q[..., i0:i1, :]) * sc
+        # END SOLUTION
+        return (dq if need[0] else None, dk if need[1] else None, dv if need[2] else None,
+                dmask, None, None)
