@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-import subprocess
 from typing import Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from tito import learner, progress, registry
+from tito import labs, learner, progress, registry
 from tito import workspace as wsmod
-from tito.grading import ModuleResult, grading_env, run_tests
+from tito.grading import ModuleResult, run_tests
 from tito.ui import (ReferenceOpt, reference_or_exit, WorkspaceOpt, console, course, fail, load_progress,
                      module_or_exit, print_failure, print_module_result, print_run_problem, show,
                      workspace_or_exit, ws_flag)
@@ -102,44 +99,32 @@ def _print_where(ws: Workspace, c, m: registry.Module) -> None:
     guide, lab = c.guide(m), c.lab(m)
     w = ws_flag(ws)
     console.print(Text(f"  Guide: {show(guide)}" + ("" if guide.exists() else "  (coming)")))
-    console.print(Text(f"  Lab:   {show(lab)}" + ("" if lab.exists() else "  (coming)")))
+    console.print(Text(f"  Lab:   tito module lab {m.number}{w}" if lab.exists()
+                       else f"  Lab:   {show(lab)}  (coming)"))
     if lab.exists():
-        console.print(Text(f"         on your code: PYTHONPATH={show(ws.root)} python {show(lab)}"
-                           f"   or as a notebook: tito module start {m.number}{w} --notebook"))
+        console.print(Text(f"         (runs {show(lab)} on your code; --notebook opens it in "
+                           "JupyterLab)"))
     console.print(Text(f"  Try:   cd {show(ws.root)} && python      (there, `import tinytorch` "
                        "is yours)"))
     console.print(Text(f"  Test:  tito module test {m.number}{w}      "
                        f"Done?  tito module complete {m.number}{w}"))
 
 
-def _open_notebook(ws: Workspace, c, m: registry.Module) -> None:
-    lab = c.lab(m)
-    if not lab.exists():
-        console.print(Text(f"Module {m.key} has no lab yet ({show(lab)})."))
-        return
-    notebook = ws.root / "labs" / f"{m.dirname}.ipynb"
-    if importlib.util.find_spec("jupytext") is None:
-        console.print(Text("jupytext is not installed, so the lab cannot be turned into a "
-                           "notebook here. Install it with: pip install -e \".[course]\"\n"
-                           f"Or run the lab as a script: PYTHONPATH={show(ws.root)} python "
-                           f"{show(lab)}"))
-        return
-    if notebook.exists():
-        console.print(Text(f"Your notebook already exists (kept as is): {show(notebook)}"))
-    else:
-        import jupytext
-
-        notebook.parent.mkdir(parents=True, exist_ok=True)
-        jupytext.write(jupytext.read(lab), notebook)
-        console.print(Text(f"Wrote the lab as a notebook: {show(notebook)}"))
-    jupyter = shutil.which("jupyter")
-    env = grading_env(ws.root)  # the notebook's kernel imports your workspace tinytorch
-    if jupyter is None:
-        console.print(Text("Jupyter is not installed. Install it with: pip install jupyterlab\n"
-                           f"then run: PYTHONPATH={show(ws.root)} jupyter lab {show(notebook)}"))
-        return
-    console.print(Text("Opening it in Jupyter (Ctrl-C to stop)..."))
-    subprocess.call([jupyter, "lab", str(notebook)], env=env)
+def _open_notebook(c, m: registry.Module, code_root, folder) -> None:
+    """Write the lab as a notebook in ``folder`` and open it in JupyterLab on ``code_root``."""
+    try:
+        nb = labs.write_notebook(c, m, folder)
+    except labs.LabError as e:
+        fail(str(e))
+    console.print(Text((f"Wrote the lab as a notebook: {show(nb.path)}" if nb.created else
+                        f"Your notebook already exists (kept as is): {show(nb.path)}")))
+    missing = labs.jupyterlab_missing()
+    if missing:
+        fail(missing, f"Then run this command again; or run the lab as a script: "
+                      f"tito module lab {m.number} (without --notebook).")
+    console.print(Text("Opening it in JupyterLab; its kernel imports the tinytorch in "
+                       f"{show(code_root)} (Ctrl-C to stop)..."))
+    raise typer.Exit(labs.open_notebook(nb.path, code_root, m))
 
 
 @app.command()
@@ -148,7 +133,8 @@ def start(module: ModuleArg, workspace: WorkspaceOpt = DEFAULT,
               "--from", help="When creating the workspace: the first module left for you to "
                              "write; earlier ones get the reference solution.")] = 1,
           notebook: Annotated[bool, typer.Option(
-              "--notebook", help="Open the module's lab in Jupyter (via jupytext).")] = False,
+              "--notebook", help="Open the module's lab in JupyterLab, on your code "
+                                 "(same as tito module lab N --notebook).")] = False,
           ) -> None:
     """Start a module: create your workspace if needed and show what to write.
 
@@ -186,7 +172,7 @@ def start(module: ModuleArg, workspace: WorkspaceOpt = DEFAULT,
         console.print(Text(f"  Note: module {m.key} builds on the modules before it; not "
                            f"completed yet: {', '.join(missing)}.", style="yellow"))
     if notebook:
-        _open_notebook(ws, c, m)
+        _open_notebook(c, m, ws.root, ws.root / "labs")
 
 
 @app.command()
@@ -323,3 +309,51 @@ def restore(module: ModuleArg, workspace: WorkspaceOpt = DEFAULT) -> None:
     console.print(Text(f"Restored from {show(done.source)}: "
                        + (", ".join(done.changed) or "nothing differed")))
     console.print(Text(f"Check it with: tito module test {m.number}{ws_flag(ws)}"))
+
+
+@app.command()
+def lab(module: ModuleArg, workspace: WorkspaceOpt = DEFAULT, reference: ReferenceOpt = False,
+        notebook: Annotated[bool, typer.Option(
+            "--notebook", help="Open the lab in JupyterLab (a notebook in your workspace, its "
+                               "kernel importing your tinytorch).")] = False,
+        quick: Annotated[bool, typer.Option(
+            "--quick", help="Shrink every experiment so the lab runs in seconds "
+                            "(TINYTORCH_QUICK=1).")] = False) -> None:
+    """Run a module's lab on your tinytorch: its experiments, timings and plots.
+
+    The lab measures *your* code, so it needs the module written: while stubs of this
+    module (or an earlier one) are open, it stops and lists them. Plots go to
+    runs/labs/NN_slug in your workspace. The lab prints which tinytorch it imported.
+
+    \b
+    Examples:
+      tito module lab 1
+      tito module lab 1 --quick           # seconds, smaller experiments
+      tito module lab 3 --notebook        # as a notebook in JupyterLab
+      tito module lab 1 --reference       # the reference implementation
+    """
+    c = course()
+    m = module_or_exit(c, module, need_tests=False)
+    if not c.lab(m).is_file():
+        fail(f"Module {m.key} has no lab yet ({show(c.lab(m))}).")
+    if reference:
+        reference_or_exit(c)
+        root = c.root
+        if notebook:
+            _open_notebook(c, m, root, root / "runs" / "notebooks")
+    else:
+        ws = workspace_or_exit(workspace)
+        stubs = wsmod.open_stubs(ws, c, m.number)
+        if stubs:
+            fail("write these stubs first: " + ", ".join(
+                f"{s.qualname} ({show(ws.file(s.rel))}:{s.line})" for s in stubs))
+        root = ws.root
+        if notebook:
+            _open_notebook(c, m, root, root / "labs")
+    console.print(Text(f"Lab {m.dirname} on {'the reference' if reference else 'your code'}; "
+                       f"plots go to {show(labs.out_dir(root, m))}", style="bold"))
+    code = labs.run_lab(c, m, root, quick=quick)
+    if code != 0:
+        fail(f"The lab stopped with exit code {code} (the traceback above says where).")
+    console.print(Text(f"Lab {m.dirname} done. Plots: {show(labs.out_dir(root, m))}",
+                       style="green"))

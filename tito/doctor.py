@@ -21,6 +21,7 @@ from tito.workspace import Workspace
 
 OK, WARN, FAIL, INFO = "ok", "warn", "fail", "info"
 INSTALL_COURSE = 'pip install -e ".[course]"   (from the repository root)'
+INSTALL_NOTEBOOK = 'pip install -e ".[notebook]"   (from the repository root)'
 INSTALL_DEV = 'pip install -e ".[dev]"   (from the repository root)'
 
 
@@ -94,11 +95,12 @@ DEPENDENCIES = [
     # (distribution, what it is for, status when missing, the fix)
     ("typer", "the tito command line", FAIL, INSTALL_COURSE),
     ("rich", "tito's tables", FAIL, INSTALL_COURSE),
-    ("pytest", "running the graded tests", FAIL, INSTALL_DEV),
+    ("pytest", "running the graded tests", FAIL, INSTALL_COURSE),
     ("matplotlib", "the labs' plots", WARN, INSTALL_COURSE),
     ("jupytext", "opening labs as notebooks", WARN, INSTALL_COURSE),
     ("scikit-learn", "the bundled digits data set", WARN, INSTALL_COURSE),
-    ("hypothesis", "property tests", WARN, INSTALL_DEV),
+    ("hypothesis", "the graded property tests", FAIL, INSTALL_COURSE),
+    ("jupyterlab", "labs as notebooks: tito module lab N --notebook", INFO, INSTALL_NOTEBOOK),
     ("torch", "PyTorch parity tests and benchmarks (optional)", INFO, INSTALL_DEV),
 ]
 

@@ -112,10 +112,17 @@ class Run:
     import_error: str | None = None
     output: str = ""
     duration: float = 0.0
+    # a tool the tests need is not installed (pytest, hypothesis): nothing was graded
+    tool_error: str | None = None
+
+    @property
+    def void(self) -> bool:
+        """True when the run graded nothing: wrong tinytorch, no import, a missing tool."""
+        return bool(self.isolation_error or self.import_error or self.tool_error)
 
     @property
     def ok(self) -> bool:
-        return (self.returncode == 0 and not self.isolation_error and not self.import_error
+        return (self.returncode == 0 and not self.void
                 and any(t.outcome == "passed" for t in self.tests))
 
     @property
@@ -150,15 +157,40 @@ def grading_env(code_root: Path, report: Path | None = None) -> dict[str, str]:
     return env
 
 
-def _plugins_for(test_paths: list[Path]) -> list[str]:
-    """``-p`` options for the third-party plugins the tests use (autoload is off)."""
-    uses_hypothesis = False
+INSTALL = 'pip install -e ".[course]"   (from the course folder)'
+
+
+def installed(name: str) -> bool:
+    """True if ``import name`` would find something (without importing it)."""
+    return importlib.util.find_spec(name) is not None
+
+
+def _uses_hypothesis(test_paths: list[Path]) -> bool:
     for p in test_paths:
         files = [p] if p.is_file() else p.rglob("*.py")
         if any("hypothesis" in f.read_text(encoding="utf-8", errors="replace") for f in files):
-            uses_hypothesis = True
-            break
-    if uses_hypothesis and importlib.util.find_spec("_hypothesis_pytestplugin"):
+            return True
+    return False
+
+
+def missing_tools(test_paths: list[Path]) -> str | None:
+    """What to install before these tests can grade anything, or None.
+
+    Without pytest nothing runs; without hypothesis the property tests would be skipped and a
+    module would pass with fewer tests than it has. Both come with the ``course`` extra.
+    """
+    missing = [name for name in ("pytest",) if not installed(name)]
+    if _uses_hypothesis(test_paths) and not installed("hypothesis"):
+        missing.append("hypothesis")
+    if not missing:
+        return None
+    return (f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed: "
+            f"{INSTALL}  (or: pip install {' '.join(missing)})")
+
+
+def _plugins_for(test_paths: list[Path]) -> list[str]:
+    """``-p`` options for the third-party plugins the tests use (autoload is off)."""
+    if _uses_hypothesis(test_paths) and installed("_hypothesis_pytestplugin"):
         return ["-p", "_hypothesis_pytestplugin"]
     return []
 
@@ -176,6 +208,9 @@ def run_tests(course: Course, test_paths: list[Path], code_root: Path, *,
             into ``Run.output``).
     """
     code_root = Path(code_root).resolve()
+    missing = missing_tools(list(map(Path, test_paths)))
+    if missing:
+        return Run(-1, code_root, [], tool_error=missing)
     with tempfile.TemporaryDirectory(prefix="tito-run-") as tmp:
         ini, report = Path(tmp) / "pytest.ini", Path(tmp) / "report.json"
         ini.write_text(_INI)

@@ -6,7 +6,8 @@ same as a script, in the test suite and as a notebook, each lab starts the same 
 
 1. limit BLAS to one thread, *before* NumPy is imported (`limit_threads`);
 2. draw plots into files with matplotlib's Agg backend (no display needed);
-3. read ``TINYTORCH_QUICK`` (shrink every experiment) and ``TINYTORCH_OUT`` (where plots go).
+3. read ``TINYTORCH_QUICK`` (shrink every experiment) and ``TINYTORCH_OUT`` (where plots go);
+4. print which ``tinytorch`` it imported: your workspace's or the reference.
 
 ``lab = labkit.setup("04_losses")`` does all three and returns a `Lab`; `table` prints a
 Markdown table and `best_time` times a function. This file imports nothing heavy at module
@@ -82,7 +83,23 @@ def setup(name: str) -> Lab:
     quick = os.environ.get("TINYTORCH_QUICK") == "1"
     out = Path(os.environ.get("TINYTORCH_OUT", f"runs/labs/{name}"))
     out.mkdir(parents=True, exist_ok=True)
+    print(which_tinytorch())
     return Lab(name=name, out=out, quick=quick, threads=threads)
+
+
+def which_tinytorch() -> str:
+    """``tinytorch: <folder> (your workspace | the reference)``: the code this lab measures.
+
+    A lab run from the course folder imports the reference unless told otherwise (``tito
+    module lab N`` runs it on your workspace); printing the folder first makes it impossible
+    to mistake one for the other. A workspace is recognised by its ``.tito/workspace.json``.
+    """
+    import tinytorch  # after limit_threads: it imports NumPy
+
+    pkg = Path(tinytorch.__file__).resolve().parent
+    whose = ("your workspace" if (pkg.parent / ".tito" / "workspace.json").is_file()
+             else "the reference")
+    return f"tinytorch: {pkg} ({whose})"
 
 
 def table(headers, rows) -> None:

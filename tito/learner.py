@@ -57,8 +57,9 @@ def open_progress(ws: Workspace, course: Course) -> tuple[dict, str | None]:
                 + (f" (the unreadable file is kept as {aside.name})" if aside else "")
                 + (f": modules passing their tests: {', '.join(done)}." if done
                    else ": no module passes its tests yet."))
-        if run is not None and (run.isolation_error or run.import_error):
-            note += f" The test run had a problem: {run.isolation_error or run.import_error}"
+        if run is not None and run.void:
+            note += (" The test run had a problem: "
+                     f"{run.tool_error or run.isolation_error or run.import_error}")
         return data, note
 
 
@@ -69,7 +70,7 @@ def rebuild_progress(ws: Workspace, course: Course) -> tuple[dict, Run | None]:
     run = None
     if mods:
         run = grading.run_tests(course, [course.tests_dir(m) for m in mods], ws.root)
-        if not (run.isolation_error or run.import_error):
+        if not run.void:
             for n, res in sorted(run.by_module(course).items()):
                 progress.record_test(data, n, res.passed, res.total)
                 if res.ok:
@@ -112,7 +113,7 @@ def grade_module(ws: Workspace, course: Course, m: registry.Module, *, stream: b
     """Run module ``m``'s tests on the workspace and record the result in the progress."""
     run = grading.run_tests(course, [course.tests_dir(m)], ws.root, stream=stream, keyword=keyword)
     result = run.by_module(course).get(m.number, ModuleResult(m.number))
-    if data is not None and not (run.isolation_error or run.import_error) and not keyword:
+    if data is not None and not run.void and not keyword:
         progress.record_test(data, m.number, result.passed, result.total)
         progress.save(ws.progress_path, data)
     return run, result
@@ -128,8 +129,7 @@ class Completion:
 
     @property
     def ok(self) -> bool:
-        return (self.module.ok and not self.regressions and not self.run.isolation_error
-                and not self.run.import_error)
+        return self.module.ok and not self.regressions and not self.run.void
 
 
 def complete(ws: Workspace, course: Course, m: registry.Module, data: dict) -> Completion:
@@ -143,7 +143,7 @@ def complete(ws: Workspace, course: Course, m: registry.Module, data: dict) -> C
     regressions = {k.number: results[k.number] for k in earlier
                    if k.number in results and not results[k.number].ok}
     done = Completion(run, result, regressions)
-    if run.isolation_error or run.import_error:
+    if run.void:
         return done
     progress.record_test(data, m.number, result.passed, result.total)
     if done.ok:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -22,7 +23,20 @@ from tito.grading import ModuleResult, Run, TestResult
 from tito.learner import NotAvailable, checked_module, open_progress
 from tito.workspace import DEFAULT, Workspace
 
-console = Console(highlight=False)
+
+
+def _console() -> Console:
+    """Rich's console; when the output is not a terminal (a pipe, a file, a CI log), no width.
+
+    Rich wraps and cuts at 80 columns when it cannot ask a terminal: a failing test's name or
+    a path would be cut in the one place a learner copies it from. ``COLUMNS`` still wins.
+    """
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return Console(highlight=False)
+    return Console(highlight=False, width=100_000, soft_wrap=True)
+
+
+console = _console()
 
 WorkspaceOpt = Annotated[Path, typer.Option(
     "--workspace", "-w", envvar="TITO_WORKSPACE", show_default=True,
@@ -119,17 +133,21 @@ def print_failure(t: TestResult, title: str = "First failure") -> None:
 
 
 def print_run_problem(run: Run) -> bool:
-    """Print an isolation or import problem; True if there was one (results are void)."""
+    """Print an isolation, import or missing-tool problem; True if there was one (void run)."""
+    if run.tool_error:  # not the learner's code: the machine lacks a tool the tests need
+        console.print(Text(run.tool_error, style="bold red"))
+        return True
     if run.isolation_error:
         console.print(Panel(Text(run.isolation_error), title="Grading stopped",
-                            border_style="red"))
+                            border_style="red", expand=False))
         return True
     if run.import_error:
         console.print(Panel(Text(f"import tinytorch failed: {run.import_error}\n\nEvery test "
                                  "needs the package to import. Fix the file named above (a "
                                  "syntax error, or code that runs at import time calling a "
                                  "stub)."),
-                            title="Your tinytorch does not import", border_style="red"))
+                            title="Your tinytorch does not import", border_style="red",
+                            expand=False))
         return True
     return False
 

@@ -394,3 +394,40 @@ def stubs_left(ws: Workspace, course: Course, number: int) -> tuple[int, int]:
         lines = text.splitlines(keepends=True)
         left += sum(r.module == number and r.is_stub(lines) for r in mine)
     return left, total
+
+
+@dataclass(frozen=True)
+class StubSite:
+    """A stub still waiting in the workspace: where it is and whose work it is."""
+
+    rel: str  # file, relative to the workspace root
+    line: int  # the ``raise NotImplementedError`` line (1-based, as an editor shows it)
+    module: int
+    qualname: str
+
+    def __str__(self) -> str:
+        return f"{self.qualname} ({self.rel}:{self.line})"
+
+
+def open_stubs(ws: Workspace, course: Course, up_to: int) -> list[StubSite]:
+    """Every stub of modules 1..``up_to`` still open in the workspace, by module then file.
+
+    A file whose markers were edited away counts as written (as in :func:`stubs_left`).
+    """
+    rels: list[str] = []
+    for m in registry.MODULES:
+        if m.number <= up_to:
+            rels += [rel for rel in course.files_of(m.number) if rel not in rels]
+    out = []
+    for rel in rels:
+        target = ws.file(rel)
+        if not course.regions(rel) or not target.exists():
+            continue
+        text = target.read_text(encoding="utf-8")
+        mine = _learner_regions(ws, course, rel, text)
+        if mine is None:
+            continue
+        lines = text.splitlines(keepends=True)
+        out += [StubSite(rel, r.begin + 1, r.module, r.qualname or "?") for r in mine
+                if r.module <= up_to and r.is_stub(lines)]
+    return sorted(out, key=lambda s: (s.module, rels.index(s.rel), s.line))
