@@ -285,4 +285,20 @@ CASES = [
          lambda a, b: _TF().binary_cross_entropy_with_logits(a, b.sigmoid(), pos_weight=_torch().tensor(W4, dtype=a.dtype))),
 ]
 
+# ------------------------------------------------------------ normalization (module 13)
+CASES += [
+    Case("layer_norm", ((2, 3, 5), (5,), (5,)), lambda x, w, b: _F().layer_norm(x, (5,), w, b),
+         lambda x, w, b: _TF().layer_norm(x, (5,), w, b)),
+    Case("layer_norm_2d_shape", ((2, 3, 4), (3, 4), (3, 4)),
+         lambda x, w, b: _F().layer_norm(x * 3 + 1, (3, 4), w, b, eps=1e-3),
+         lambda x, w, b: _TF().layer_norm(x * 3 + 1, (3, 4), w, b, eps=1e-3)),
+    Case("layer_norm_no_affine", ((4, 6),), lambda x: _F().layer_norm(x, 6),
+         lambda x: _TF().layer_norm(x, (6,))),
+    Case("rms_norm", ((2, 3, 5), (5,)), lambda x, w: _F().rms_norm(x, (5,), w),
+         lambda x, w: _TF().rms_norm(x, (5,), w)),
+    Case("rms_norm_2d_shape_eps", ((2, 3, 4), (3, 4)), lambda x, w: _F().rms_norm(x, (3, 4), w, eps=0.1),
+         lambda x, w: _TF().rms_norm(x, (3, 4), w, eps=0.1)),
+    Case("rms_norm_no_affine", ((4, 6),), lambda x: _F().rms_norm(x, [6]), lambda x: _TF().rms_norm(x, [6])),
+]
+
 CASE_IDS = [c.name for c in CASES]

@@ -2,6 +2,7 @@
 
 from tinytorch.core.activations import (GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax,
                                         Tanh)
+from tinytorch.core.layernorm import LayerNorm, RMSNorm
 from tinytorch.core.layers import (Dropout, Flatten, Identity, Linear, ModuleDict, ModuleList,
                                    Sequential)
 from tinytorch.core.losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss,
@@ -23,3 +24,4 @@ __all__ = ["Module", "Parameter", "functional", "ReLU", "LeakyReLU", "GELU", "Si
            "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Dropout2d",
            "BatchNorm1d", "BatchNorm2d", "MultiheadAttention"]
 __all__ += ["Embedding"]
+__all__ += ["LayerNorm", "RMSNorm"]

@@ -3,6 +3,7 @@
 from tinytorch.core.activations import (gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax,
                                         tanh)
 from tinytorch.core.attention import scaled_dot_product_attention
+from tinytorch.core.layernorm import layer_norm, rms_norm
 from tinytorch.core.layers import dropout, linear
 from tinytorch.core.losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
                                    cross_entropy, l1_loss, mse_loss, nll_loss)
@@ -22,3 +23,4 @@ __all__ = [
     "batch_norm",
 ]
 __all__ += ["embedding"]
+__all__ += ["layer_norm", "rms_norm"]
