@@ -9,9 +9,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from tito import learner, milestones, progress
-from tito.ui import (ReferenceOpt, WorkspaceOpt, console, course, fail, reference_or_exit, show,
-                     workspace_or_exit)
+from tito import learner, milestones
+from tito.ui import (ReferenceOpt, WorkspaceOpt, console, course, fail, load_progress,
+                     reference_or_exit, show, workspace_or_exit)
 from tito.workspace import DEFAULT, Workspace
 
 app = typer.Typer(help="The milestones: historical models trained on the tinytorch you built.",
@@ -22,11 +22,7 @@ def _unlocked(ms: milestones.Milestone, ws: Workspace, c) -> bool | None:
     """True/False for a milestone some module unlocks, None if the workspace or module is absent."""
     if ms.module is None or not ws.exists():
         return None
-    try:
-        data = progress.load(ws.progress_path)
-    except progress.ProgressError:
-        data, _ = learner.open_progress(ws, c)
-    return learner.milestone_unlocked(ms.module, data, ws, c)
+    return learner.milestone_unlocked(ms.module, load_progress(ws, c), ws, c)
 
 
 @app.command("list")
@@ -104,8 +100,9 @@ def _code_root(c, ms, workspace, reference, force, quiet=False):
     if _unlocked(ms, ws, c) is False and not force:
         if quiet:
             return None
-        fail(f"Milestone {ms.name} is locked: complete module {ms.module.key} and the "
-             "modules before it first.",
+        missing = learner.missing_for(ms.module, load_progress(ws, c), ws, c)
+        fail(f"Milestone {ms.name} is locked: complete module"
+             f"{'s' if len(missing) > 1 else ''} {', '.join(k.key for k in missing)} first.",
              f"Or run it anyway with --force, or on the reference with --reference.")
     return ws.root
 
@@ -125,7 +122,11 @@ def _run_all(c, workspace, reference, out, force, args) -> None:
             continue
         code_root = _code_root(c, ms, workspace, reference, force, quiet=True)
         if code_root is None:
-            rows.append((ms.name, "locked", f"complete module {ms.module.key} first"))
+            ws = Workspace(workspace)
+            missing = learner.missing_for(ms.module, load_progress(ws, c), ws, c)
+            rows.append((ms.name, "locked", "complete module"
+                         f"{'s' if len(missing) > 1 else ''} "
+                         f"{', '.join(k.key for k in missing)} first"))
             continue
         code = _run_one(ms, code_root, base / ms.name, reference, args)
         verdict, detail = milestones.summarize(base / ms.name / "metrics.json")

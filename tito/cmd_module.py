@@ -72,10 +72,17 @@ def status(workspace: WorkspaceOpt = DEFAULT) -> None:
             milestone = f"{m.milestone} " + ("unlocked" if unlocked else "locked")
         else:
             milestone = ""
-        style = ("green" if state.startswith("completed") else "dim" if state == "coming"
-                 else None)
+        style = ("red" if state == "completed, now failing" else "green"
+                 if state.startswith("completed") else "dim" if state == "coming" else None)
         table.add_row(m.key, m.title, state, tests, milestone, style=style)
     console.print(table)
+    regressed = [m.key for m in registry.MODULES if progress.completed(data, m.number)
+                 and progress.regressed(data, m.number)]
+    if regressed:
+        console.print(Text(f"Completed earlier but failing now: {', '.join(regressed)} (a "
+                           f"later change broke them): tito module test "
+                           f"{int(regressed[0])}{ws_flag(ws)} shows why.", style="red"))
+    console.print(Text(f"Next: {learner.next_step(data, ws, c, ws_flag(ws))}"))
 
 
 def _print_where(ws: Workspace, c, m: registry.Module) -> None:
@@ -255,10 +262,7 @@ def complete(module: ModuleArg, workspace: WorkspaceOpt = DEFAULT) -> None:
     for name in done.unlocked:
         console.print(Text(f"Unlocked milestone {name}: run it with `tito milestone run "
                            f"{name.split('_')[0]}{ws_flag(ws)}`", style="bold green"))
-    nxt = next((k for k in registry.MODULES if k.number > m.number), None)
-    if nxt is not None:
-        console.print(Text(f"Next: tito module start {nxt.number}{ws_flag(ws)}"
-                           + ("" if nxt.available else f"  (module {nxt.key} is coming)")))
+    console.print(Text(f"Next: {learner.next_step(data, ws, c, ws_flag(ws))}"))
 
 
 @app.command()
@@ -356,4 +360,47 @@ def lab(module: ModuleArg, workspace: WorkspaceOpt = DEFAULT, reference: Referen
     if code != 0:
         fail(f"The lab stopped with exit code {code} (the traceback above says where).")
     console.print(Text(f"Lab {m.dirname} done. Plots: {show(labs.out_dir(root, m))}",
+                       style="green"))
+
+
+@app.command()
+def solution(module: ModuleArg, workspace: WorkspaceOpt = DEFAULT) -> None:
+    """Compare your code with the reference solution, once your tests for the module pass.
+
+    Shows each of the module's regions as a diff: your lines (-) against the reference's
+    (+). Your tests must pass first, so it shows another way to write what you already
+    wrote, never the answer to a stub.
+
+    \b
+    Example:
+      tito module solution 2
+    """
+    import difflib
+
+    c = course()
+    m = module_or_exit(c, module)
+    ws = workspace_or_exit(workspace)
+    reference_or_exit(c)
+    data = load_progress(ws, c)
+    console.print(Text(f"Module {m.key} ({m.title}): your tests first..."))
+    run, res = learner.grade_module(ws, c, m, data=data)
+    if print_run_problem(run):
+        raise typer.Exit(1)
+    if not res.ok:
+        print_module_result(m, res, run)
+        fail(f"The solution of module {m.key} opens once your own code passes its tests "
+             f"({res.passed}/{res.total} pass now).",
+             f"Keep going: tito resume{ws_flag(ws)} shows the line to work on.")
+    pairs = wsmod.region_pairs(ws, c, m.number)
+    same = 0
+    for pair in pairs:
+        where = f"{show(ws.file(pair.rel))}:{pair.line} ({pair.qualname})"
+        diff = list(difflib.unified_diff(pair.mine, pair.reference, fromfile=f"yours {where}",
+                                         tofile="reference", n=2))
+        if not diff:
+            same += 1
+            continue
+        console.print(Text("".join(d if d.endswith("\n") else d + "\n" for d in diff)))
+    console.print(Text(f"Module {m.key}: {len(pairs)} regions, {same} written exactly as the "
+                       f"reference, {len(pairs) - same} differently (both pass the tests).",
                        style="green"))

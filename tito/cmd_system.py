@@ -11,7 +11,7 @@ from rich.text import Text
 from tito import doctor as checks
 from tito import learner
 from tito import workspace as wsmod
-from tito.ui import WorkspaceOpt, console, course, fail, show, ws_flag
+from tito.ui import WorkspaceOpt, console, course, fail, load_progress, show, ws_flag
 from tito.workspace import DEFAULT, Workspace
 
 app = typer.Typer(help="Check that this machine is ready for the course.", no_args_is_help=True)
@@ -69,5 +69,8 @@ def setup(workspace: WorkspaceOpt = DEFAULT,
         except wsmod.WorkspaceError as e:
             fail(str(e))
         console.print(Text(f"Created your workspace at {show(ws.root)}.", style="green"))
-    console.print(Text(f"Next: tito module start {max(from_module, 1)}{ws_flag(ws)}"))
+    data = load_progress(ws, c) if ws.exists() else None
+    nxt = (learner.next_step(data, ws, c, ws_flag(ws)) if data is not None
+           else f"tito module start {max(from_module, 1)}{ws_flag(ws)}")
+    console.print(Text(f"Next: {nxt}"))
     raise typer.Exit(0 if ok else 1)

@@ -41,14 +41,19 @@ def create_workspace(ws: Workspace, course: Course, from_module: int = 1) -> Wor
     return ws
 
 
-def open_progress(ws: Workspace, course: Course) -> tuple[dict, str | None]:
+def open_progress(ws: Workspace, course: Course, announce=None) -> tuple[dict, str | None]:
     """The progress, rebuilt from test results if the file is missing or corrupt.
 
     Returns (progress, note); the note, when not None, tells the learner what was rebuilt.
+    ``announce(text)``, if given, is called before the rebuild starts: it runs every module's
+    tests, which takes a while, and silence would look like a hang.
     """
     try:
         return progress.load(ws.progress_path), None
     except progress.ProgressError as e:
+        if announce is not None:
+            announce(f"progress.json {e.reason}: rebuilding it by running the tests of every "
+                     "module on your workspace (this takes a little while)...")
         aside = progress.quarantine(ws.progress_path)
         data, run = rebuild_progress(ws, course)
         done = [f"{n:02d}" for n in sorted(int(k) for k in data["modules"])
@@ -89,7 +94,7 @@ def state(m: registry.Module, data: dict, ws: Workspace) -> str:
     if not m.available:
         return "coming"
     if progress.completed(data, m.number):
-        return "completed"
+        return "completed, now failing" if progress.regressed(data, m.number) else "completed"
     if m.number < ws.from_module:
         return "given (reference)"
     e = data["modules"].get(m.key, {})
@@ -99,9 +104,38 @@ def state(m: registry.Module, data: dict, ws: Workspace) -> str:
 def milestone_unlocked(m: registry.Module, data: dict, ws: Workspace,
                        course: Course) -> bool:
     """A module's milestone opens once it, and every gradable module before it, is done."""
-    return m.available and is_done(data, ws, m.number) and all(
-        is_done(data, ws, k.number) for k in registry.MODULES
-        if k.number < m.number and k.available and course.has_tests(k))
+    return m.available and not missing_for(m, data, ws, course)
+
+
+def missing_for(m: registry.Module, data: dict, ws: Workspace,
+                course: Course) -> list[registry.Module]:
+    """The modules still to complete before ``m``'s milestone opens (``m`` included)."""
+    return [k for k in registry.MODULES
+            if k.number <= m.number and (k.number == m.number or (k.available
+                                                                   and course.has_tests(k)))
+            and not is_done(data, ws, k.number)]
+
+
+def next_module(data: dict, ws: Workspace, course: Course) -> registry.Module | None:
+    """Where the learner is: the first gradable module not done yet, or completed and failing
+    now (a regression comes first); None when all are done."""
+    return next((k for k in registry.MODULES if k.available and course.has_tests(k)
+                 and (not is_done(data, ws, k.number) or progress.regressed(data, k.number))),
+                None)
+
+
+def next_step(data: dict, ws: Workspace, course: Course, flag: str = "") -> str:
+    """The command to run next, computed from the progress (never completed work)."""
+    m = next_module(data, ws, course)
+    if m is None:
+        return ("every module written so far is complete: run the milestones with "
+                f"`tito milestone run all{flag}`")
+    e = data["modules"].get(m.key, {})
+    if progress.regressed(data, m.number):
+        return f"tito resume{flag}   (module {m.key}, completed earlier, fails now)"
+    if e.get("started") or e.get("last_test"):
+        return f"tito resume{flag}   (module {m.key}, {m.title}, is in progress)"
+    return f"tito module start {m.number}{flag}"
 
 
 # --------------------------------------------------------------------------- test and complete
@@ -146,6 +180,10 @@ def complete(ws: Workspace, course: Course, m: registry.Module, data: dict) -> C
     if run.void:
         return done
     progress.record_test(data, m.number, result.passed, result.total)
+    for k in earlier:  # `module status` must show a completed module that now fails
+        if k.number in results:
+            progress.record_test(data, k.number, results[k.number].passed,
+                                 results[k.number].total)
     if done.ok:
         before = {k.milestone for k in registry.MODULES
                   if k.milestone and milestone_unlocked(k, data, ws, course)}

@@ -3,8 +3,10 @@
     tito setup                    check the machine, create your workspace
     tito module start 1           what to write, where, and the guide
     tito module test 1            grade your code
+    tito module lab 1             the module's experiments, on your code
     tito module complete 1        record it, unlock milestones
     tito module status            your progress
+    tito resume                   where you left off: the test and line to work on
     tito milestone run 1          the 1957 perceptron, on your tinytorch
 
 Each command is defined next to its siblings (``cmd_module.py``, ``cmd_milestone.py``,
@@ -20,12 +22,15 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from tito import cmd_milestone, cmd_module, cmd_system, progress, registry
+from tito import cmd_milestone, cmd_module, cmd_system, learner, progress, registry
+from tito import workspace as wsmod
 from tito.grading import run_tests
 from tito.milestones import run_script
 from tito.release import make_release
+from tito.resume import where_to_edit
 from tito.ui import (ReferenceOpt, reference_or_exit, WorkspaceOpt, console, course, fail, load_progress,
-                     module_or_exit, print_failure, print_run_problem, show, workspace_or_exit)
+                     module_or_exit, print_failure, print_run_problem, show, workspace_or_exit,
+                     ws_flag)
 from tito.workspace import DEFAULT
 
 app = typer.Typer(
@@ -102,6 +107,51 @@ def test_all(modules: Annotated[list[str] | None, typer.Argument(
     if not all_ok and run.first_failure and not verbose:
         print_failure(run.first_failure)
     raise typer.Exit(0 if all_ok else 1)
+
+
+@app.command()
+def resume(workspace: WorkspaceOpt = DEFAULT) -> None:
+    """Pick up where you left off: the module in progress, its first failing test, the line.
+
+    Runs the tests of the first module you have not completed and points at the line to
+    edit: the stub you have not written yet, or where your code's traceback ends.
+
+    \b
+    Example:
+      tito resume
+    """
+    c = course()
+    ws = workspace_or_exit(workspace)
+    data = load_progress(ws, c)
+    w = ws_flag(ws)
+    m = learner.next_module(data, ws, c)
+    if m is None:
+        console.print(Text(f"Every module written so far is complete. Next: "
+                           f"{learner.next_step(data, ws, c, w)}", style="green"))
+        return
+    left, total = wsmod.stubs_left(ws, c, m.number)
+    state = ("was completed but fails now" if progress.regressed(data, m.number)
+             else "is in progress")
+    console.print(Text(f"Module {m.key} ({m.title}) {state}: {total - left} of {total} "
+                       "regions written.", style="bold"))
+    run, res = learner.grade_module(ws, c, m, data=data)
+    if print_run_problem(run):
+        raise typer.Exit(1)
+    if res.ok:
+        console.print(Text(f"Its {res.total} tests pass. Record it: tito module complete "
+                           f"{m.number}{w}", style="green"))
+        return
+    first = res.first_failure
+    console.print(Text(f"  {res.passed} of {res.total} tests pass."))
+    if first is not None:
+        print_failure(first, title="First failing test")
+    spot = where_to_edit(ws, c, m, first)
+    if spot is not None:
+        console.print(Text(f"Edit:  {show(spot.path)}:{spot.line}   ({spot.what})",
+                           style="bold"))
+    console.print(Text(f"Guide: {show(c.guide(m))}"))
+    console.print(Text(f"Then:  tito module test {m.number}{w}"))
+    raise typer.Exit(1)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -50,7 +50,7 @@ def _check(data) -> None:
     for key, entry in modules.items():
         if not re.fullmatch(r"\d\d", str(key)) or not isinstance(entry, dict):
             raise ProgressError(f"has a bad entry {key!r}")
-        for field in ("started", "completed"):
+        for field in ("started", "completed", "regressed"):
             if entry.get(field) is not None and not isinstance(entry[field], str):
                 raise ProgressError(f"module {key}: '{field}' is not a time")
         last = entry.get("last_test")
@@ -100,7 +100,18 @@ def completed(data: dict, number: int) -> bool:
     return bool(data["modules"].get(f"{number:02d}", {}).get("completed"))
 
 
+def regressed(data: dict, number: int) -> bool:
+    """Completed earlier, but its last test run failed (a later module broke it)."""
+    return bool(data["modules"].get(f"{number:02d}", {}).get("regressed"))
+
+
 def record_test(data: dict, number: int, passed: int, total: int) -> None:
+    """Record a full test run of module ``number``; a completed module failing is marked
+    ``regressed`` until its tests pass again."""
     e = entry(data, number)
     e.setdefault("started", now())
     e["last_test"] = {"passed": passed, "total": total, "at": now()}
+    if e.get("completed") and passed < total:
+        e["regressed"] = now()
+    else:
+        e.pop("regressed", None)

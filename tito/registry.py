@@ -70,7 +70,9 @@ def _m(number, slug, title, files, prerequisites=None, milestone=None, available
 
 MODULES: tuple[Module, ...] = (
     _m(1, "tensor", "Tensor", ["tinytorch/core/tensor.py", "tinytorch/core/tensor_ops.py",
-                               "tinytorch/core/creation.py"]),
+                               "tinytorch/core/creation.py", "tinytorch/core/ops_support.py",
+                               "tinytorch/core/ops_elementwise.py",
+                               "tinytorch/core/ops_reduce.py"]),
     _m(2, "activations", "Activations", ["tinytorch/core/activations.py"]),
     _m(3, "layers", "Layers", ["tinytorch/core/module.py", "tinytorch/core/layers.py",
                                "tinytorch/core/init.py"]),
@@ -90,7 +92,10 @@ MODULES: tuple[Module, ...] = (
        milestone="04_cnn"),
     _m(10, "tokenization", "Tokenization", ["tinytorch/text/tokenization.py"]),
     _m(11, "embeddings", "Embeddings", ["tinytorch/text/embeddings.py"]),
-    _m(12, "attention", "Attention", ["tinytorch/core/attention.py"], available=False),
+    _m(12, "attention", "Attention", ["tinytorch/core/attention.py",
+                                      "tinytorch/core/flash_attention.py",
+                                      "tinytorch/core/multihead_attention.py",
+                                      "tinytorch/core/attention_viz.py"]),
     _m(13, "transformers", "Transformers", ["tinytorch/core/layernorm.py",
                                             "tinytorch/models/transformer.py",
                                             "tinytorch/models/gpt.py"],

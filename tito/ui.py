@@ -6,6 +6,7 @@ Text that comes from tests or files (array reprs such as ``[1. 2.]``) is printed
 
 from __future__ import annotations
 
+import difflib
 import os
 import shlex
 import sys
@@ -90,11 +91,29 @@ def fail(message: str, hint: str | None = None, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def did_you_mean(text: str) -> str:
+    """`` did you mean 01 (tensor)?`` for a near-miss module name or number, else ``""``."""
+    text = str(text).strip().lower()
+    names = {}
+    for m in registry.MODULES:
+        for name in (m.slug, m.dirname, m.title.lower()):
+            names[name] = m
+    close = difflib.get_close_matches(text, list(names), n=1, cutoff=0.6)
+    if not close:
+        return ""
+    m = names[close[0]]
+    return f" Did you mean {m.key} ({m.slug})?"
+
+
 def module_or_exit(c: Course, number: str, need_tests: bool = True) -> registry.Module:
     try:
         return checked_module(c, number, need_tests)
     except KeyError as e:
-        fail(str(e.args[0]) if e.args else str(e), code=2)
+        message = str(e.args[0]) if e.args else str(e)
+        if "use a number" in message:
+            message += " or a name (tensor, activations, layers, ...)"
+        fail(message + "." + did_you_mean(number), "tito module list shows every module.",
+             code=2)
     except NotAvailable as e:
         fail(str(e))
 
@@ -110,7 +129,8 @@ def workspace_or_exit(path: Path) -> Workspace:
 
 def load_progress(ws: Workspace, c: Course) -> dict:
     """The progress, rebuilt from test results (with a note saying so) if it was damaged."""
-    data, note = open_progress(ws, c)
+    data, note = open_progress(
+        ws, c, announce=lambda text: console.print(Text(f"Note: {text}", style="yellow")))
     if note:
         console.print(Text(f"Note: {note}", style="yellow"))
     return data

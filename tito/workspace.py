@@ -431,3 +431,36 @@ def open_stubs(ws: Workspace, course: Course, up_to: int) -> list[StubSite]:
         out += [StubSite(rel, r.begin + 1, r.module, r.qualname or "?") for r in mine
                 if r.module <= up_to and r.is_stub(lines)]
     return sorted(out, key=lambda s: (s.module, rels.index(s.rel), s.line))
+
+
+@dataclass(frozen=True)
+class RegionPair:
+    """One region of a module: the learner's body beside the reference's."""
+
+    rel: str
+    line: int  # the learner's BEGIN line
+    qualname: str
+    mine: list[str]
+    reference: list[str]
+
+
+def region_pairs(ws: Workspace, course: Course, number: int) -> list[RegionPair]:
+    """Module ``number``'s regions, the learner's body and the reference's, file by file.
+
+    Files whose markers no longer match the reference are left out (nothing to pair).
+    """
+    out = []
+    for rel in course.files_of(number):
+        ref = course.regions(rel)
+        target = ws.file(rel)
+        if not any(r.module == number for r in ref) or not target.exists():
+            continue
+        text = target.read_text(encoding="utf-8")
+        mine = _learner_regions(ws, course, rel, text)
+        if mine is None:
+            continue
+        lines, ref_lines = text.splitlines(keepends=True), course.read(rel).splitlines(True)
+        out += [RegionPair(rel, r.begin, ref[i].qualname or "?", r.body(lines),
+                           ref[i].body(ref_lines))
+                for i, r in enumerate(mine) if r.module == number]
+    return out
