@@ -27,9 +27,11 @@ from tinytorch.core.attention import scaled_dot_product_attention
 from tinytorch.core.layernorm import LayerNorm
 from tinytorch.core.layers import Dropout, Linear, ModuleList
 from tinytorch.core.module import Module
+from tinytorch.core.multihead_attention import MultiheadAttention
 from tinytorch.core.tensor import Tensor
 
-__all__ = ["MLP", "CausalSelfAttention", "GPTBlock"]
+__all__ = ["MLP", "CausalSelfAttention", "GPTBlock", "TransformerEncoderLayer",
+           "TransformerEncoder"]
 
 
 class MLP(Module):
@@ -109,3 +111,110 @@ class GPTBlock(Module):
         x = x + self.mlp(self.ln2(x))
         return x
         # END SOLUTION
+
+
+def _activation_fn(activation):
+    if callable(activation):
+        return activation
+    if activation == "relu":
+        return relu
+    if activation == "gelu":
+        return gelu
+    raise RuntimeError(f"activation should be relu/gelu, not {activation}")
+
+
+class TransformerEncoderLayer(Module):
+    """``torch.nn.TransformerEncoderLayer``: self-attention and a feed-forward network, each
+    wrapped in a residual and a LayerNorm (post-norm by default, as in the 2017 paper).
+
+    Args (PyTorch's): d_model, nhead, dim_feedforward=2048, dropout=0.1,
+        activation ("relu", "gelu" or a callable such as ``F.gelu`` or ``nn.GELU()``),
+        layer_norm_eps=1e-5, batch_first=False, norm_first=False (True: pre-norm), bias=True.
+
+    Shapes: src (S, B, E), or (B, S, E) with batch_first, or unbatched (S, E) -> same shape.
+    Masks follow nn.MultiheadAttention: ``src_mask`` (S, S) or (B * nhead, S, S), boolean True
+    = may NOT attend, or float (added); ``src_key_padding_mask`` (B, S), True = padding.
+
+    state_dict keys (PyTorch's): ``self_attn.in_proj_weight``, ``self_attn.in_proj_bias``,
+    ``self_attn.out_proj.{weight,bias}``, ``linear1.*``, ``linear2.*``, ``norm1.*``, ``norm2.*``.
+    Unlike PyTorch's inference fast path, outputs at padded positions are not zeroed.
+    """
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
+                 dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 device=None, dtype=None):
+        super().__init__()
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first, dtype=dtype)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.norm_first = norm_first
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.activation = _activation_fn(activation)  # a Module (nn.GELU()) registers itself
+        self.batch_first = batch_first
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                           need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(x)
+
+    def _ff_block(self, x):
+        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None,
+                is_causal: bool = False) -> Tensor:
+        x = src if isinstance(src, Tensor) else Tensor(src)
+        # BEGIN SOLUTION
+        if self.norm_first:  # pre-norm: the residual stream itself is never normalized
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            x = x + self._ff_block(self.norm2(x))
+        else:  # post-norm: normalize after each residual addition
+            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+            x = self.norm2(x + self._ff_block(x))
+        return x
+        # END SOLUTION
+
+
+def _is_causal_mask(mask, size: int) -> bool:
+    """True when ``mask`` is exactly the (size, size) causal mask (float -inf above the
+    diagonal, or bool True above it), as PyTorch's ``_detect_is_causal_mask``."""
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.shape != (size, size):
+        return False
+    upper = np.triu(np.ones((size, size), dtype=bool), 1)
+    if m.dtype == np.bool_:
+        return bool(np.array_equal(m, upper))
+    return bool(np.array_equal(m, np.where(upper, -np.inf, 0.0).astype(m.dtype)))
+
+
+class TransformerEncoder(Module):
+    """``torch.nn.TransformerEncoder``: ``num_layers`` independent copies of
+    ``encoder_layer`` (deep copies: no weights shared), then an optional final ``norm``.
+
+    state_dict keys: ``layers.{i}.*`` (and ``norm.*``). Forward as the layer's, with
+    ``mask`` for ``src_mask``; ``is_causal=None`` detects a causal ``mask``.
+    """
+
+    def __init__(self, encoder_layer, num_layers: int, norm=None,
+                 enable_nested_tensor: bool = True, mask_check: bool = True):
+        super().__init__()
+        self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
+        self.num_layers = num_layers
+        self.norm = norm
+
+    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None) -> Tensor:
+        x = src if isinstance(src, Tensor) else Tensor(src)
+        seq_dim = 1 if (x.ndim == 3 and self.layers and self.layers[0].batch_first) else 0
+        if is_causal is None:
+            is_causal = mask is not None and _is_causal_mask(mask, x.shape[seq_dim])
+        for layer in self.layers:
+            x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
+                      is_causal=is_causal)
+        if self.norm is not None:
+            x = self.norm(x)
+        return x

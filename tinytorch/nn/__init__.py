@@ -13,6 +13,7 @@ from tinytorch.core.normalization import BatchNorm1d, BatchNorm2d
 from tinytorch.core.conv import Conv2d
 from tinytorch.core.dropout2d import Dropout2d
 from tinytorch.core.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from tinytorch.models.transformer import TransformerEncoder, TransformerEncoderLayer
 from tinytorch.nn import functional, init, utils
 from tinytorch.text.embeddings import Embedding
 
@@ -25,3 +26,4 @@ __all__ = ["Module", "Parameter", "functional", "ReLU", "LeakyReLU", "GELU", "Si
            "BatchNorm1d", "BatchNorm2d", "MultiheadAttention"]
 __all__ += ["Embedding"]
 __all__ += ["LayerNorm", "RMSNorm"]
+__all__ += ["TransformerEncoderLayer", "TransformerEncoder"]
