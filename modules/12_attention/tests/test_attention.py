@@ -1,0 +1,371 @@
+"""Module 12 graded tests: attention -- loops, fused, tiled, multi-head, masks, heatmaps.
+
+Every expected value comes from ``ref_attention`` below: the definition written in plain
+NumPy (scores, mask, stable softmax, weighted sum), with float64 arithmetic. Gradients are
+checked against finite differences (``gradcheck``, module 05). Nothing here imports PyTorch;
+the PyTorch parity of the same code lives in the framework's tests/test_attention_parity.py.
+
+Mask conventions (the trap of this module):
+* ``F.scaled_dot_product_attention`` and ``attention_loops``: bool True = MAY attend.
+* ``nn.MultiheadAttention``: bool True = masked OUT (ignored).
+"""
+
+import math
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import tinytorch as tt
+import tinytorch.nn as nn
+import tinytorch.nn.functional as F
+from tinytorch.autograd import gradcheck
+from tinytorch.core.attention import (SDPAFn, attention_loops, attention_weights,
+                                      capture_attention)
+from tinytorch.core.flash_attention import FlashAttentionFn
+
+
+def _rand(shape, seed, dtype=np.float64):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def ref_attention(q, k, v, allowed=None, add=None, causal=False, scale=None):
+    """softmax(q k^T * scale + add, masked where not allowed) v, and the weights.
+
+    q (..., L, E), k (..., S, E), v (..., S, Ev). ``allowed``: bool (..., L, S), True = may
+    attend. ``causal``: query i sees keys 0..i (top-left aligned, as PyTorch). A query that
+    may attend to nothing gets weights 0 and output 0.
+    """
+    q, k, v = (np.asarray(x, np.float64) for x in (q, k, v))
+    L, S = q.shape[-2], k.shape[-2]
+    scale = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
+    s = np.einsum("...ie,...je->...ij", q, k) * scale
+    if add is not None:
+        s = s + add
+    ok = np.ones(s.shape, bool)
+    if allowed is not None:
+        ok = ok & allowed
+    if causal:
+        ok = ok & (np.arange(L)[:, None] >= np.arange(S)[None, :])
+    s = np.where(ok, s, -np.inf)
+    top = np.max(s, axis=-1, keepdims=True)
+    e = np.where(ok, np.exp(s - np.where(np.isfinite(top), top, 0)), 0.0)
+    tot = e.sum(-1, keepdims=True)
+    w = e / np.where(tot == 0, 1, tot)
+    return w @ v, w
+
+
+# --------------------------------------------------------------------------- the loop version
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+@pytest.mark.parametrize("L,S", [(4, 4), (3, 6), (6, 2), (1, 1), (1, 5)])
+def test_loops_match_the_definition(dtype, tol, L, S):
+    q, k, v = _rand((2, L, 3), 1, dtype), _rand((2, S, 3), 2, dtype), _rand((2, S, 4), 3, dtype)
+    out, w = attention_loops(q, k, v, return_weights=True)
+    ref, ref_w = ref_attention(q, k, v)
+    assert out.shape == (2, L, 4) and w.shape == (2, L, S)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out.numpy(), ref, rtol=tol, atol=tol)
+    np.testing.assert_allclose(w.numpy(), ref_w, rtol=tol, atol=tol)
+    np.testing.assert_allclose(w.numpy().sum(-1), 1.0, rtol=tol)
+
+
+def test_loops_without_batch_dims_and_custom_scale():
+    q, k, v = _rand((5, 2), 4), _rand((7, 2), 5), _rand((7, 3), 6)
+    out = attention_loops(q, k, v, scale=0.3)
+    np.testing.assert_allclose(out.numpy(), ref_attention(q, k, v, scale=0.3)[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("L,S", [(5, 5), (3, 6), (6, 3)])
+def test_loops_causal_is_top_left_aligned(L, S):
+    q, k, v = _rand((L, 4), 7), _rand((S, 4), 8), _rand((S, 2), 9)
+    out, w = attention_loops(q, k, v, is_causal=True, return_weights=True)
+    ref, ref_w = ref_attention(q, k, v, causal=True)
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-12, atol=1e-12)
+    assert np.all(np.triu(w.numpy(), 1) == 0), "a query looked at a future key"
+    np.testing.assert_allclose(w.numpy()[0, 0], 1.0)  # the first query sees only key 0
+
+
+def test_loops_masks_bool_float_and_fully_masked_row():
+    q, k, v = _rand((2, 4, 3), 10), _rand((2, 5, 3), 11), _rand((2, 5, 2), 12)
+    allowed = np.random.default_rng(13).random((4, 5)) < 0.5
+    allowed[1] = False  # query 1 may attend to nothing
+    out, w = attention_loops(q, k, v, mask=allowed, return_weights=True)
+    ref, ref_w = ref_attention(q, k, v, allowed=allowed)
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-12, atol=1e-12)
+    assert np.all(out.numpy()[:, 1] == 0) and np.all(w.numpy()[:, 1] == 0)
+    add = _rand((4, 5), 14)
+    out = attention_loops(q, k, v, mask=add)
+    np.testing.assert_allclose(out.numpy(), ref_attention(q, k, v, add=add)[0], rtol=1e-12)
+
+
+def test_loops_softmax_is_stable_for_large_scores():
+    q = _rand((3, 4), 15) * 200  # scores in the thousands: exp overflows without the shift
+    out = attention_loops(q, q, q)
+    assert np.all(np.isfinite(out.numpy()))
+    np.testing.assert_allclose(out.numpy(), ref_attention(q, q, q)[0], rtol=1e-9, atol=1e-9)
+
+
+# --------------------------------------------------------------------------- the fused op
+
+
+@pytest.mark.parametrize("kind", ["none", "causal", "bool", "float"])
+def test_sdpa_matches_definition_and_gradcheck(kind):
+    q, k, v = _rand((2, 2, 4, 3), 20), _rand((2, 2, 6, 3), 21), _rand((2, 2, 6, 2), 22)
+    allowed = np.random.default_rng(23).random((4, 6)) < 0.6
+    allowed[:, 0] = True
+    add = _rand((4, 6), 24)
+    kw = {"causal": {"is_causal": True}, "bool": {"attn_mask": allowed},
+          "float": {"attn_mask": add}}.get(kind, {})
+    out = F.scaled_dot_product_attention(tt.tensor(q), tt.tensor(k), tt.tensor(v), **kw)
+    ref = ref_attention(q, k, v, allowed=allowed if kind == "bool" else None,
+                        add=add if kind == "float" else None, causal=kind == "causal")[0]
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-12, atol=1e-12)
+    ts = [tt.tensor(x, requires_grad=True) for x in (q, k, v)]
+    assert gradcheck(lambda a, b, c: F.scaled_dot_product_attention(a, b, c, **kw), ts)
+
+
+def test_sdpa_fully_masked_row_gives_zero_output_and_finite_gradients():
+    q, k, v = _rand((3, 2), 25), _rand((4, 2), 26), _rand((4, 2), 27)
+    allowed = np.ones((3, 4), bool)
+    allowed[2] = False
+    ts = [tt.tensor(x, requires_grad=True) for x in (q, k, v)]
+    out = F.scaled_dot_product_attention(*ts, attn_mask=allowed)
+    assert np.all(out.numpy()[2] == 0)
+    out.sum().backward()
+    assert all(np.all(np.isfinite(t.grad.numpy())) for t in ts)
+    assert np.all(ts[0].grad.numpy()[2] == 0)
+
+
+def test_sdpa_float32_stays_float32():
+    x = tt.tensor(_rand((2, 5, 4), 28, np.float32))
+    out = F.scaled_dot_product_attention(x, x, x, is_causal=True)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.numpy(), ref_attention(x.numpy(), x.numpy(), x.numpy(),
+                                                          causal=True)[0], rtol=1e-5, atol=1e-6)
+
+
+def test_sdpa_dropout_zero_is_eval_and_dropout_is_random_but_unbiased():
+    x = tt.tensor(_rand((1, 1, 16, 4), 29))
+    plain = F.scaled_dot_product_attention(x, x, x)
+    np.testing.assert_array_equal(F.scaled_dot_product_attention(x, x, x, dropout_p=0.0).numpy(),
+                                  plain.numpy())
+    tt.manual_seed(0)
+    a = F.scaled_dot_product_attention(x, x, x, dropout_p=0.5).numpy()
+    tt.manual_seed(0)
+    b = F.scaled_dot_product_attention(x, x, x, dropout_p=0.5).numpy()
+    np.testing.assert_array_equal(a, b)  # same seed, same mask
+    assert not np.allclose(a, plain.numpy())
+    many = np.mean([F.scaled_dot_product_attention(x, x, x, dropout_p=0.5).numpy()
+                    for _ in range(300)], axis=0)
+    np.testing.assert_allclose(many, plain.numpy(), atol=0.15)  # inverted dropout: unbiased
+
+
+# --------------------------------------------------------------------------- the tiled op
+
+
+@pytest.mark.parametrize("L,S", [(7, 7), (9, 4), (4, 9), (1, 3), (11, 11)])
+@pytest.mark.parametrize("kind", ["none", "causal", "bool", "float"])
+def test_tiled_matches_definition_with_odd_tiles(L, S, kind):
+    q, k, v = _rand((2, L, 3), 30), _rand((2, S, 3), 31), _rand((2, S, 2), 32)
+    allowed = np.random.default_rng(33).random((L, S)) < 0.5
+    allowed[0] = False  # a fully masked row too
+    add = _rand((L, S), 34)
+    mask = {"bool": allowed, "float": add}.get(kind)
+    out = FlashAttentionFn.apply(tt.tensor(q), tt.tensor(k), tt.tensor(v),
+                                 None if mask is None else tt.tensor(mask), 0.5,
+                                 kind == "causal", block_q=3, block_k=2)
+    ref = ref_attention(q, k, v, allowed=allowed if kind == "bool" else None,
+                        add=add if kind == "float" else None, causal=kind == "causal",
+                        scale=0.5)[0]
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_tiled_backward_gradcheck(causal):
+    ts = [tt.tensor(_rand(s, 35 + i), requires_grad=True)
+          for i, s in enumerate([(2, 5, 3), (2, 7, 3), (2, 7, 2)])]
+    assert gradcheck(lambda a, b, c: FlashAttentionFn.apply(a, b, c, None, 0.6, causal,
+                                                            block_q=2, block_k=3), ts)
+
+
+def test_tiled_and_fused_gradients_agree():
+    q, k, v = _rand((1, 2, 13, 4), 40), _rand((1, 2, 13, 4), 41), _rand((1, 2, 13, 4), 42)
+    g = _rand((1, 2, 13, 4), 43)
+    grads = []
+    for fn in (lambda a, b, c: FlashAttentionFn.apply(a, b, c, None, 0.5, True, block_q=4,
+                                                      block_k=5),
+               lambda a, b, c: SDPAFn.apply(a, b, c, tt.tensor(np.tril(np.ones((13, 13), bool))),
+                                            0.5, None)):
+        ts = [tt.tensor(x, requires_grad=True) for x in (q, k, v)]
+        fn(*ts).backward(tt.tensor(g))
+        grads.append([t.grad.numpy() for t in ts])
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def _peak_bytes(fn, L):
+    ts = [tt.tensor(_rand((1, L, 8), 50 + i, np.float32), requires_grad=True) for i in range(3)]
+    tracemalloc.start()
+    try:
+        fn(*ts).sum().backward()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_tiled_memory_is_far_below_quadratic():
+    L = 1024
+    causal = tt.tensor(np.tril(np.ones((L, L), bool)))
+    quad = _peak_bytes(lambda a, b, c: SDPAFn.apply(a, b, c, causal, 0.35, None), L)
+    tiled = _peak_bytes(lambda a, b, c: FlashAttentionFn.apply(a, b, c, None, 0.35, True), L)
+    assert quad >= 4 * tiled, f"quadratic {quad:,} bytes vs tiled {tiled:,} bytes"
+
+
+def test_sdpa_uses_linear_memory_on_long_sequences():
+    x = tt.tensor(_rand((1, 1024, 8), 60, np.float32), requires_grad=True)
+    out = F.scaled_dot_product_attention(x, x, x, is_causal=True)
+    np.testing.assert_allclose(out.numpy()[0, :6], ref_attention(x.numpy(), x.numpy(), x.numpy(),
+                                                                 causal=True)[0][0, :6],
+                               rtol=1e-4, atol=1e-5)
+    assert type(out.grad_fn).__name__ == "FlashAttentionBackward"
+
+
+# --------------------------------------------------------------------------- multi-head
+
+
+def _mha_ref(m, q, k, v, masked_out=None, kpm=None, causal=False):
+    """MHA from its weights in NumPy: project, split heads, attend, merge, project.
+    (batch_first inputs; MHA masks: True = masked OUT.)"""
+    E, H = m.embed_dim, m.num_heads
+    D = E // H
+    W, b = m.in_proj_weight.numpy().astype(np.float64), m.in_proj_bias.numpy().astype(np.float64)
+    Q, K, V = q @ W[:E].T + b[:E], k @ W[E:2 * E].T + b[E:2 * E], v @ W[2 * E:].T + b[2 * E:]
+    B, L, S = q.shape[0], q.shape[1], k.shape[1]
+    split = lambda x, n: x.reshape(B, n, H, D).transpose(0, 2, 1, 3)  # noqa: E731
+    allowed = np.ones((B, 1, L, S), bool)
+    if masked_out is not None:
+        allowed = allowed & ~masked_out
+    if kpm is not None:
+        allowed = allowed & ~kpm[:, None, None, :]
+    out, w = ref_attention(split(Q, L), split(K, S), split(V, S), allowed=allowed, causal=causal)
+    out = out.transpose(0, 2, 1, 3).reshape(B, L, E)
+    return out @ m.out_proj.weight.numpy().T + m.out_proj.bias.numpy(), w
+
+
+def _mha(seed=0, **kw):
+    tt.manual_seed(seed)
+    m = nn.MultiheadAttention(8, 2, batch_first=True, dtype=np.float64, **kw)
+    with tt.no_grad():  # nonzero biases, so a bias mistake shows
+        m.in_proj_bias.copy_(tt.tensor(_rand((24,), seed + 1)))
+        m.out_proj.bias.copy_(tt.tensor(_rand((8,), seed + 2)))
+    return m
+
+
+def test_mha_parameters_and_state_dict_keys():
+    m = nn.MultiheadAttention(16, 4)
+    assert list(m.state_dict()) == ["in_proj_weight", "in_proj_bias", "out_proj.weight",
+                                    "out_proj.bias"]
+    assert m.in_proj_weight.shape == (48, 16) and m.head_dim == 4
+    assert sum(p.numel() for p in m.parameters()) == 4 * 16 * 16 + 4 * 16
+    c = nn.MultiheadAttention(16, 4, kdim=6, vdim=5)
+    assert list(c.state_dict()) == ["q_proj_weight", "k_proj_weight", "v_proj_weight",
+                                    "in_proj_bias", "out_proj.weight", "out_proj.bias"]
+    assert c.k_proj_weight.shape == (16, 6) and c.v_proj_weight.shape == (16, 5)
+    with pytest.raises(ValueError, match="divisible"):
+        nn.MultiheadAttention(10, 4)
+
+
+@pytest.mark.parametrize("mask", ["none", "attn", "kpm", "both"])
+def test_mha_matches_the_definition(mask):
+    m = _mha()
+    q, kv = _rand((2, 5, 8), 70), _rand((2, 6, 8), 71)  # cross-attention: L != S
+    masked_out = np.triu(np.ones((5, 6), bool), 2) if mask in ("attn", "both") else None
+    kpm = np.zeros((2, 6), bool) if mask in ("kpm", "both") else None
+    if kpm is not None:
+        kpm[1, -2:] = True
+    out, w = m(tt.tensor(q), tt.tensor(kv), tt.tensor(kv), attn_mask=masked_out,
+               key_padding_mask=kpm, average_attn_weights=False)
+    ref, ref_w = _mha_ref(m, q, kv, kv, masked_out, kpm)
+    assert out.shape == (2, 5, 8) and w.shape == (2, 2, 5, 6)
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(w.numpy(), ref_w, rtol=1e-10, atol=1e-12)
+    out2, none = m(tt.tensor(q), tt.tensor(kv), tt.tensor(kv), attn_mask=masked_out,
+                   key_padding_mask=kpm, need_weights=False)
+    assert none is None
+    np.testing.assert_allclose(out2.numpy(), ref, rtol=1e-10, atol=1e-12)
+
+
+def test_mha_average_weights_layouts_and_unbatched():
+    m = _mha(1)
+    x = _rand((2, 4, 8), 72)
+    out, w = m(tt.tensor(x), tt.tensor(x), tt.tensor(x))
+    ref, ref_w = _mha_ref(m, x, x, x)
+    np.testing.assert_allclose(w.numpy(), ref_w.mean(1), rtol=1e-10)  # averaged over heads
+    one, w1 = m(tt.tensor(x[0]), tt.tensor(x[0]), tt.tensor(x[0]))  # unbatched (L, E)
+    assert one.shape == (4, 8) and w1.shape == (4, 4)
+    np.testing.assert_allclose(one.numpy(), ref[0], rtol=1e-10)
+    m.batch_first = False  # (L, B, E) layout: same numbers, transposed
+    seq_first, _ = m(*(tt.tensor(x.transpose(1, 0, 2)),) * 3)
+    np.testing.assert_allclose(seq_first.numpy().transpose(1, 0, 2), ref, rtol=1e-10)
+
+
+def test_mha_is_causal():
+    m = _mha(2)
+    x = _rand((1, 6, 8), 73)
+    out, w = m(tt.tensor(x), tt.tensor(x), tt.tensor(x), is_causal=True)
+    np.testing.assert_allclose(out.numpy(), _mha_ref(m, x, x, x, causal=True)[0], rtol=1e-10)
+    assert np.all(np.triu(w.numpy()[0], 1) == 0)
+
+
+def test_mha_mask_convention_is_the_opposite_of_sdpa():
+    """The same boolean array: MHA reads True as 'blocked', F.sdpa as 'allowed'."""
+    m = _mha(3)
+    x = _rand((1, 5, 8), 74)
+    future = np.triu(np.ones((5, 5), bool), 1)  # True above the diagonal
+    _, w = m(tt.tensor(x), tt.tensor(x), tt.tensor(x), attn_mask=future)
+    assert np.all(w.numpy()[0][future] == 0)  # MHA: True = masked out -> causal
+    w_sdpa = attention_weights(x, x, attn_mask=future)
+    assert np.all(w_sdpa[0][~future] == 0)  # sdpa: True = may attend -> only the future
+
+
+def test_mha_gradcheck():
+    m = _mha(4)
+    x = tt.tensor(_rand((1, 3, 8), 75), requires_grad=True)
+    kv = tt.tensor(_rand((1, 4, 8), 76), requires_grad=True)
+    kpm = np.array([[False, False, True, False]])
+    assert gradcheck(lambda a, b: m(a, b, b, key_padding_mask=kpm, need_weights=False)[0],
+                     [x, kv])
+    m(x, kv, kv)[0].sum().backward()
+    assert all(p.grad is not None for p in m.parameters())
+
+
+def test_mha_dropout_only_in_training():
+    m = _mha(5, dropout=0.5)
+    x = tt.tensor(_rand((1, 6, 8), 77))
+    m.eval()
+    a, _ = m(x, x, x)
+    np.testing.assert_allclose(a.numpy(), _mha_ref(m, x.numpy(), x.numpy(), x.numpy())[0],
+                               rtol=1e-10)
+    m.train()
+    b, _ = m(x, x, x)
+    assert not np.allclose(a.numpy(), b.numpy())
+
+
+# --------------------------------------------------------------------------- seeing attention
+
+
+def test_capture_attention_and_heatmaps(tmp_path):
+    pytest.importorskip("matplotlib")
+    from tinytorch.core.attention_viz import plot_attention
+
+    m = _mha(6)
+    x = tt.tensor(_rand((1, 4, 8), 78))
+    with capture_attention() as maps:
+        m(x, x, x, is_causal=True, need_weights=False)
+    assert len(maps) == 1 and maps[0].shape == (1, 2, 4, 4)
+    np.testing.assert_allclose(maps[0].sum(-1), 1.0)
+    files = plot_attention(maps[0], tmp_path / "layer0", tokens=list("abcd"))
+    assert [f.name for f in files] == ["layer0_head0.png", "layer0_head1.png"]
+    assert all(f.stat().st_size > 0 for f in files)
