@@ -114,7 +114,7 @@ def test_run_py_discovers_bench_modules_and_writes_reports(bench, tmp_path, caps
     _, run = bench
     (tmp_path / "bench_tiny.py").write_text(_TINY_MODULE)
     js, md = tmp_path / "out.json", tmp_path / "out.md"
-    code = run.main(["--quick", "--threads", "0", "--dir", str(tmp_path), "--json", str(js),
+    code = run.main(["--mode", "interleaved", "--quick", "--threads", "0", "--dir", str(tmp_path), "--json", str(js),
                      "--markdown", str(md)])
     assert code == 0
     out = capsys.readouterr().out
@@ -123,7 +123,7 @@ def test_run_py_discovers_bench_modules_and_writes_reports(bench, tmp_path, caps
     assert names == ["square 4", "sum only"]
     assert "| square 4 |" in md.read_text()
 
-    quick = ["--quick", "--threads", "0", "--dir", str(tmp_path)]
+    quick = ["--mode", "interleaved", "--quick", "--threads", "0", "--dir", str(tmp_path)]
     assert run.main([*quick, "--only", "square"]) == 0
     out = capsys.readouterr().out
     assert "square 4" in out and "sum only" not in out
@@ -136,7 +136,7 @@ def test_a_broken_bench_module_is_an_error_row_not_a_crash(bench, tmp_path, caps
     broken = "import tinytorch\nraise ImportError('no layers yet')\n"
     (tmp_path / "bench_broken.py").write_text(broken)
     js = tmp_path / "out.json"
-    code = run.main(["--quick", "--threads", "0", "--dir", str(tmp_path), "--json", str(js)])
+    code = run.main(["--mode", "interleaved", "--quick", "--threads", "0", "--dir", str(tmp_path), "--json", str(js)])
     assert code == 1  # something raised: the exit status says so
     rows = {r["name"]: r for r in json.loads(js.read_text())["results"]}
     assert rows["bench_broken.py"]["error"] == "ImportError: no layers yet"
@@ -149,7 +149,7 @@ def test_the_core_benchmarks_run_in_quick_mode(bench, tmp_path):
     pytest.importorskip("sklearn")
     _, run = bench
     js = tmp_path / "core.json"
-    code = run.main(["--quick", "--threads", "0", "--only", "core", "--repeats", "1",
+    code = run.main(["--mode", "interleaved", "--quick", "--threads", "0", "--only", "core", "--repeats", "1",
                      "--warmup", "0", "--json", str(js)])
     results = json.loads(js.read_text())["results"]
     assert [r["name"] for r in results if r["error"]] == []
