@@ -50,14 +50,14 @@ FILES = {
         def add(a, b):
             """Elementwise a + b."""
             # BEGIN SOLUTION
-            return Tensor([x + y for x, y in zip(a.data, b.data)])
+            return Tensor([x + y for x, y in zip(a.numpy(), b.numpy())])
             # END SOLUTION
 
 
         def mul(a, b):
             """Elementwise a * b."""
             # BEGIN SOLUTION
-            return Tensor([x * y for x, y in zip(a.data, b.data)])
+            return Tensor([x * y for x, y in zip(a.numpy(), b.numpy())])
             # END SOLUTION
 
 
@@ -76,7 +76,7 @@ FILES = {
         def relu(x):
             """max(x, 0), elementwise."""
             # BEGIN SOLUTION
-            return Tensor([v if v > 0 else 0.0 for v in x.data])
+            return Tensor([v if v > 0 else 0.0 for v in x.numpy()])
             # END SOLUTION
         ''',
     "tinytorch/core/losses.py": '''
@@ -86,7 +86,7 @@ FILES = {
         def mse(pred, target):
             """Mean of squared differences."""
             # BEGIN SOLUTION
-            return sum((p - t) ** 2 for p, t in zip(pred.data, target.data)) / len(pred.data)
+            return sum((p - t) ** 2 for p, t in zip(pred.numpy(), target.numpy())) / len(pred.numpy())
             # END SOLUTION
         ''',
     "tinytorch/core/autograd.py": '''
@@ -111,7 +111,8 @@ FILES = {
                 raise AssertionError(f"{what}: input {shown}, expected {expected}, got {got}")
         ''',
     "modules/01_tensor/README.md": "# Module 01: Tensor\n",
-    "modules/01_tensor/lab.py": "# %%\nimport tinytorch\nprint(tinytorch.add)\n",
+    "modules/01_tensor/lab.py": "# %%\nimport tinytorch\nprint('lab imported', tinytorch.__file__)\n"
+                                "print(tinytorch.add)\n",
     "modules/01_tensor/tests/test_tensor.py": '''
         import tinytorch as tt
         from tinytorch.testing import assert_close
@@ -128,7 +129,7 @@ FILES = {
 
 
         def test_tensor_keeps_data():
-            assert tt.Tensor([1, 2]).data == [1.0, 2.0]
+            assert tt.Tensor([1, 2]).numpy() == [1.0, 2.0]
         ''',
     "modules/02_activations/README.md": "# Module 02: Activations\n",
     "modules/02_activations/tests/test_activations.py": '''
@@ -180,8 +181,8 @@ FILES = {
         out.mkdir(parents=True, exist_ok=True)
         y = tt.relu(tt.add(tt.Tensor([1, -3]), tt.Tensor([1, 1])))
         (out / "metrics.json").write_text(json.dumps(
-            {"tinytorch": tt.__file__, "y": y.data, "epochs": args.epochs}))
-        print("milestone done", y.data)
+            {"tinytorch": tt.__file__, "y": y.numpy(), "epochs": args.epochs}))
+        print("milestone done", y.numpy())
         ''',
     "benchmarks/run.py": '''
         import sys
@@ -209,18 +210,25 @@ FILES = {
 
 # the reference bodies, as a learner would type them into the workspace
 SOLUTIONS = {
-    "add": "return Tensor([x + y for x, y in zip(a.data, b.data)])",
-    "mul": "return Tensor([x * y for x, y in zip(a.data, b.data)])",
-    "relu": "return Tensor([v if v > 0 else 0.0 for v in x.data])",
+    "add": "return Tensor([x + y for x, y in zip(a.numpy(), b.numpy())])",
+    "mul": "return Tensor([x * y for x, y in zip(a.numpy(), b.numpy())])",
+    "relu": "return Tensor([v if v > 0 else 0.0 for v in x.numpy()])",
 }
 
 
 def make_course(root: Path) -> Path:
-    """Write the fixture course under ``root`` and return ``root``."""
+    """Write the fixture course under ``root`` and return ``root``.
+
+    ``modules/conftest.py`` is the real one (a plain ``pytest modules/...`` must grade the
+    workspace it is meant to), and ``.gitignore`` the real course's (workspaces, runs).
+    """
     for rel, text in FILES.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"))
+    for rel in ("modules/conftest.py", ".gitignore"):
+        if (TITO_HOME / rel).is_file():
+            (root / rel).write_text((TITO_HOME / rel).read_text())
     return root
 
 

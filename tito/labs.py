@@ -55,6 +55,7 @@ def run_lab(course: Course, m: registry.Module, code_root: Path, quick: bool = F
     if not lab.is_file():
         raise LabError(f"Module {m.key} has no lab yet ({lab}).")
     code_root = Path(code_root).resolve()
+    out_dir(code_root, m).mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, str(LAUNCHER), str(code_root / "tinytorch"), str(lab.resolve())]
     return subprocess.call(cmd, cwd=code_root, env=lab_env(code_root, m, quick))
 

@@ -28,10 +28,12 @@ from tito.grading import run_tests
 from tito.milestones import run_script
 from tito.release import make_release
 from tito.resume import where_to_edit
+from tito.update import UpdateError
+from tito.update import update as run_update
 from tito.ui import (ReferenceOpt, reference_or_exit, WorkspaceOpt, console, course, fail, load_progress,
                      module_or_exit, print_failure, print_run_problem, show, workspace_or_exit,
                      ws_flag)
-from tito.workspace import DEFAULT
+from tito.workspace import DEFAULT, Workspace
 
 app = typer.Typer(
     help="TinyTorch: build a deep-learning framework from scratch, one module at a time.\n\n"
@@ -152,6 +154,49 @@ def resume(workspace: WorkspaceOpt = DEFAULT) -> None:
     console.print(Text(f"Guide: {show(c.guide(m))}"))
     console.print(Text(f"Then:  tito module test {m.number}{w}"))
     raise typer.Exit(1)
+
+
+@app.command()
+def update(workspace: WorkspaceOpt = DEFAULT) -> None:
+    """Update the course (new modules, fixed tests and guides); keep every file of yours.
+
+    Backs up your workspace first, pulls the course (git, fast-forward only), then brings
+    new package files into your workspace; a file you edited is never replaced. Ends with
+    a summary of what changed.
+
+    \b
+    Example:
+      tito update
+    """
+    c = course()
+    ws = Workspace(workspace)
+    try:
+        done = run_update(c, ws)
+    except UpdateError as e:
+        fail(str(e))
+    if done.backup is not None:
+        console.print(Text(f"Backed up your workspace in {show(done.backup)}"))
+    if done.old is None:
+        console.print(Text(f"{show(c.root)} is not a git clone, so there is nothing to pull: "
+                           "download the new course, then run tito update from it with "
+                           "--workspace pointing here."))
+    elif done.old == done.new:
+        console.print(Text(f"The course is up to date ({done.pulled or done.new[:10]})."))
+    else:
+        console.print(Text(f"Course updated {done.old[:10]} -> {done.new[:10]}:", style="bold"))
+        if done.new_modules:
+            console.print(Text(f"  new modules: {', '.join(done.new_modules)}", style="green"))
+        for kind, files in done.changes.items():
+            shown = ", ".join(files[:6]) + (f" and {len(files) - 6} more" if len(files) > 6
+                                            else "")
+            console.print(Text(f"  {kind}: {len(files)} file(s): {shown}"))
+    if ws.exists():
+        console.print(Text("Your workspace: " + (
+            f"{len(done.synced)} file(s) you never edited brought up to date: "
+            + ", ".join(done.synced) if done.synced else "nothing to bring in")
+            + "; every file you edited is kept as it is."))
+        data = load_progress(ws, c)
+        console.print(Text(f"Next: {learner.next_step(data, ws, c, ws_flag(ws))}"))
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

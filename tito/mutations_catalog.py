@@ -36,6 +36,9 @@ EMB = "tinytorch/text/embeddings.py"
 ATT = "tinytorch/core/attention.py"
 FLASH = "tinytorch/core/flash_attention.py"
 MHA = "tinytorch/core/multihead_attention.py"
+LN = "tinytorch/core/layernorm.py"
+TF = "tinytorch/models/transformer.py"
+GPT = "tinytorch/models/gpt.py"
 
 CATALOG: dict[int, list[Mutation]] = {
     1: [
@@ -339,5 +342,57 @@ CATALOG: dict[int, list[Mutation]] = {
         Mutation("mha-average-over-queries", MHA, "weights = attn.mean(dim=1)  # (B, L, S)",
                  "weights = attn.mean(dim=2)  # (B, L, S)",
                  "weights averaged over the wrong dim"),
+    ],
+    13: [
+        Mutation("ln-no-centring", LN, "        xc = x2 - mean\n", "        xc = x2\n",
+                 "layer norm divides by the spread but forgets to subtract the mean"),
+        Mutation("ln-no-eps", LN, "rstd = (1.0 / np.sqrt(var + eps))", "rstd = (1.0 / np.sqrt(var))",
+                 "eps forgotten: a constant row divides by zero"),
+        Mutation("ln-unbiased-variance", LN,
+                 "var = np.mean(xc * xc, axis=1, keepdims=True)",
+                 "var = np.sum(xc * xc, axis=1, keepdims=True) / max(n - 1, 1)",
+                 "normalizes with the unbiased variance (torch.var's default), not the biased one"),
+        Mutation("ln-backward-no-mean-term", LN,
+                 "dx = rstd * (dxhat - dxhat.mean(axis=1, keepdims=True)\n",
+                 "dx = rstd * (dxhat\n",
+                 "backward forgets that the mean moves with x"),
+        Mutation("ln-backward-ignores-weight", LN,
+                 "dxhat = g if weight is None else g * weight.reshape(n)\n            dx = rstd",
+                 "dxhat = g\n            dx = rstd",
+                 "the gradient reaches x without the scale gamma"),
+        Mutation("rms-subtracts-mean", LN,
+                 "rrms = (1.0 / np.sqrt(np.mean(x2 * x2, axis=1, keepdims=True) + eps))",
+                 "rrms = (1.0 / np.sqrt(np.var(x2, axis=1, keepdims=True) + eps))",
+                 "RMS norm divides by the standard deviation instead of the root mean square"),
+        Mutation("mlp-no-activation", TF,
+                 "return self.dropout(self.proj(gelu(self.fc(x), self.approximate)))",
+                 "return self.dropout(self.proj(self.fc(x)))",
+                 "the MLP is two linear maps in a row: one linear map"),
+        Mutation("attn-not-causal", TF, "is_causal=True)  # (B, H, T, hs)",
+                 "is_causal=False)  # (B, H, T, hs)", "GPT attention sees the future"),
+        Mutation("heads-split-by-reshape", TF,
+                 "qkv = qkv.permute(2, 0, 3, 1, 4)  # (3, B, H, T, hs)",
+                 "qkv = qkv.reshape(3, B, H, T, C // H)  # (3, B, H, T, hs)",
+                 "heads split by reshaping instead of moving the axes"),
+        Mutation("block-post-norm", TF, "x = x + self.attn(self.ln1(x))  #",
+                 "x = self.ln1(x + self.attn(x))  #", "GPT block normalizes after the residual"),
+        Mutation("block-no-mlp-residual", TF, "        x = x + self.mlp(self.ln2(x))\n",
+                 "        x = self.mlp(self.ln2(x))\n", "the MLP's residual connection forgotten"),
+        Mutation("encoder-post-norm-as-pre-norm", TF,
+                 "x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))",
+                 "x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)",
+                 "norm_first=False treated as pre-norm"),
+        Mutation("gpt-no-position", GPT,
+                 "x = self.tok_emb(Tensor(ids)) + self.pos_emb(Tensor(pos))",
+                 "x = self.tok_emb(Tensor(ids))", "no positional embedding: word order invisible"),
+        Mutation("gpt-residual-init-unscaled", GPT,
+                 "init.normal_(p, 0.0, 0.02 / math.sqrt(2 * self.n_layers))",
+                 "init.normal_(p, 0.0, 0.02)",
+                 "residual projections not scaled down with depth"),
+        Mutation("sample-ignores-temperature", GPT, "    logits = logits / temperature\n",
+                 "    logits = logits\n", "temperature accepted but never applied"),
+        Mutation("top-k-keeps-one-more", GPT, "kth = np.sort(logits, axis=-1)[:, -top_k][:, None]",
+                 "kth = np.sort(logits, axis=-1)[:, -top_k - 1][:, None]",
+                 "off by one: top_k keeps k + 1 tokens"),
     ],
 }
