@@ -412,6 +412,17 @@ def test_sampling_is_reproducible_and_respects_top_k_and_top_p():
         assert tok in o[kp], "sampled outside the top_p nucleus"
 
 
+def test_a_cold_temperature_and_top_k_1_are_greedy():
+    """Dividing the logits by a temperature near 0 makes the top token certain; so does
+    keeping only the single most likely one."""
+    m = _gpt()
+    start = _ids((20, 3), seed=6)
+    greedy = m.generate(start, 3, temperature=0.0).numpy()
+    for kwargs in (dict(temperature=1e-4), dict(top_k=1, temperature=5.0)):
+        tt.manual_seed(1)
+        assert np.array_equal(m.generate(start, 3, **kwargs).numpy(), greedy), kwargs
+
+
 @pytest.mark.parametrize("kwargs", [dict(temperature=-0.5), dict(top_k=0), dict(top_p=0.0),
                                     dict(top_p=1.2), dict(max_new_tokens=-1)])
 def test_generate_rejects_bad_arguments(kwargs):
