@@ -60,7 +60,7 @@ def conv(quick: bool) -> Workload:
     x = rng.standard_normal((n, 3, 32, 32), dtype=F32)
     grad = rng.standard_normal((n, 16, 32, 32), dtype=F32)
     layer = tt.nn.Conv2d(3, 16, 3, padding=1)
-    w, b = layer.weight.data.copy(), layer.bias.data.copy()
+    w, b = layer.weight.numpy().copy(), layer.bias.numpy().copy()
     tx, tg = tt.tensor(x, requires_grad=True), tt.tensor(grad)
 
     def tt_step():
@@ -120,7 +120,7 @@ def lenet_step(quick: bool) -> Workload:
     torch_step = None
     if torch is not None:
         pmodel = lenet(torch.nn)
-        pmodel.load_state_dict({k: torch.from_numpy(v.data.copy())
+        pmodel.load_state_dict({k: torch.from_numpy(v.numpy().copy())
                                 for k, v in model.state_dict().items()})
         popt = torch.optim.SGD(pmodel.parameters(), lr=0.01, momentum=0.9)
         px, py = torch.from_numpy(x), torch.from_numpy(y)

@@ -29,7 +29,7 @@ def test_shared_subgraph_is_walked_once_not_once_per_path():
     finally:
         tt.core.tensor_ops.Mul.backward = staticmethod(orig)
     assert calls["n"] == 400  # each of the 400 Mul nodes exactly once
-    np.testing.assert_allclose(x.grad.data, [1.0])
+    np.testing.assert_allclose(x.grad.numpy(), [1.0])
 
 
 def test_deep_chain_has_no_recursion_limit():
@@ -39,7 +39,7 @@ def test_deep_chain_has_no_recursion_limit():
     for _ in range(n):
         y = y + 1e-4
     y.backward()
-    np.testing.assert_array_equal(x.grad.data, [1.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0])
 
 
 def test_backward_work_is_linear_in_graph_size():
@@ -54,17 +54,17 @@ def test_backward_work_is_linear_in_graph_size():
             y = y * x  # x feeds every node: n + 1 paths into x
         assert len(autograd._topological_order(y.grad_fn)) == n
         y.backward()
-        np.testing.assert_allclose(x.grad.data, [n + 1.0])  # d(x^(n+1))/dx at x = 1
+        np.testing.assert_allclose(x.grad.numpy(), [n + 1.0])  # d(x^(n+1))/dx at x = 1
 
 
 def test_gradients_accumulate_across_backward_calls_and_reset():
     x = tt.tensor([1.0, 2.0], requires_grad=True)
     (x * 3).sum().backward()
     (x * x).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [3 + 2, 3 + 4])
+    np.testing.assert_allclose(x.grad.numpy(), [3 + 2, 3 + 4])
     x.grad = None
     (x * 3).sum().backward()
-    np.testing.assert_allclose(x.grad.data, [3, 3])
+    np.testing.assert_allclose(x.grad.numpy(), [3, 3])
 
 
 def test_leaf_grads_do_not_alias_each_other():
@@ -72,7 +72,7 @@ def test_leaf_grads_do_not_alias_each_other():
     b = tt.tensor([3.0, 4.0], requires_grad=True)
     (a + b).sum().backward()  # Add hands the same array to both inputs
     a.grad.data *= 10
-    np.testing.assert_allclose(b.grad.data, [1.0, 1.0])
+    np.testing.assert_allclose(b.grad.numpy(), [1.0, 1.0])
 
 
 def test_retain_graph_allows_a_second_backward_and_freed_graph_says_what_to_do():
@@ -80,7 +80,7 @@ def test_retain_graph_allows_a_second_backward_and_freed_graph_says_what_to_do()
     y = (x * x).exp()
     y.backward(retain_graph=True)
     y.backward()
-    np.testing.assert_allclose(x.grad.data, 2 * 2 * 2 * np.exp(4.0), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * 2 * 2 * np.exp(4.0), rtol=1e-6)
     with pytest.raises(RuntimeError, match="second time.*retain_graph=True"):
         y.backward()
 
@@ -91,7 +91,7 @@ def test_non_scalar_backward_needs_a_gradient_and_accepts_one():
     with pytest.raises(RuntimeError, match=r"scalar output.*\(2, 2\).*sum\(\)\.backward\(\)"):
         y.backward()
     y.backward(tt.ones_like(y))
-    np.testing.assert_allclose(x.grad.data, np.full((2, 2), 2.0))
+    np.testing.assert_allclose(x.grad.numpy(), np.full((2, 2), 2.0))
     with pytest.raises(ValueError, match=r"gradient has shape \(3,\).*\(2, 2\)"):
         (x * 2).backward(tt.ones(3))
 
@@ -146,8 +146,8 @@ def test_retain_grad_keeps_intermediate_gradients():
     h = x * 3
     h.retain_grad()
     (h * h).sum().backward()
-    np.testing.assert_allclose(h.grad.data, 2 * h.data)
-    np.testing.assert_allclose(x.grad.data, 2 * h.data * 3)
+    np.testing.assert_allclose(h.grad.numpy(), 2 * h.numpy())
+    np.testing.assert_allclose(x.grad.numpy(), 2 * h.numpy() * 3)
 
 
 def test_custom_function_with_save_for_backward():
@@ -166,7 +166,7 @@ def test_custom_function_with_save_for_backward():
     y = Cube.apply(x)
     assert y.grad_fn.name() == "CubeBackward"
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, [3.0, 12.0])
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 12.0])
     assert tt.autograd.gradcheck(Cube.apply, [x])
 
 
@@ -186,7 +186,7 @@ def test_int_tensors_never_require_grad_but_index_float_ones():
     expected = np.zeros((10, 4))
     for i in [1, 3, 3, 9]:
         expected[i] += 1
-    np.testing.assert_allclose(emb.grad.data, expected)
+    np.testing.assert_allclose(emb.grad.numpy(), expected)
 
 
 def test_node_names_drop_the_Fn_suffix_of_op_classes():

@@ -44,17 +44,17 @@ def step_both(ours, th, x, seed):
     """One forward + backward of a random upstream gradient; compare output and all grads."""
     a, b = tt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     out, ref = ours(a), th(b)
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-4, atol=1e-5,
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-4, atol=1e-5,
                                err_msg="forward")
     g = _rand(x.shape, seed + 100)
     out.backward(tt.tensor(g))
     ref.backward(torch.tensor(g))
     # the input gradient through the batch statistics sums to ~0 per channel: compare it
     # with an absolute tolerance scaled to the gradient's size
-    np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-3,
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-3,
                                atol=1e-5 * max(1.0, np.abs(g).max()), err_msg="input gradient")
     for (name, p), (_, q) in zip(ours.named_parameters(), th.named_parameters()):
-        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-3, atol=1e-4,
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-3, atol=1e-4,
                                    err_msg=f"{name} gradient")
         p.grad = None
         q.grad = None
@@ -64,7 +64,7 @@ def assert_same_buffers(ours, th):
     mine, ref = ours.state_dict(), th.state_dict()
     assert list(mine) == list(ref)
     for k in ref:
-        np.testing.assert_allclose(np.asarray(mine[k].data, dtype=np.float64),
+        np.testing.assert_allclose(np.asarray(mine[k].numpy(), dtype=np.float64),
                                    ref[k].numpy().astype(np.float64), rtol=1e-5, atol=1e-6,
                                    err_msg=k)
 
@@ -103,8 +103,8 @@ def test_running_stats_use_the_unbiased_variance_and_momentum():
     bn = nn.BatchNorm1d(2, momentum=0.25)
     bn(tt.tensor(x))
     per_channel = x.transpose(1, 0, 2).reshape(2, -1)
-    np.testing.assert_allclose(bn.running_mean.data, 0.25 * per_channel.mean(1), rtol=1e-5)
-    np.testing.assert_allclose(bn.running_var.data, 0.75 + 0.25 * per_channel.var(1, ddof=1),
+    np.testing.assert_allclose(bn.running_mean.numpy(), 0.25 * per_channel.mean(1), rtol=1e-5)
+    np.testing.assert_allclose(bn.running_var.numpy(), 0.75 + 0.25 * per_channel.var(1, ddof=1),
                                rtol=1e-5)
     assert int(bn.num_batches_tracked.item()) == 1
     assert bn.num_batches_tracked.dtype == np.int64
@@ -112,16 +112,16 @@ def test_running_stats_use_the_unbiased_variance_and_momentum():
 
 def test_eval_mode_normalizes_with_running_statistics():
     bn = nn.BatchNorm2d(2)
-    bn.running_mean.data[...] = [1.0, -2.0]
-    bn.running_var.data[...] = [4.0, 0.25]
-    bn.weight.data[...] = [2.0, 1.0]
-    bn.bias.data[...] = [0.5, 0.0]
+    bn.running_mean.numpy()[...] = [1.0, -2.0]
+    bn.running_var.numpy()[...] = [4.0, 0.25]
+    bn.weight.numpy()[...] = [2.0, 1.0]
+    bn.bias.numpy()[...] = [0.5, 0.0]
     bn.eval()
     x = _rand((1, 2, 2, 2), 3)  # a single image: fine in eval mode
     expected = (x - np.array([1.0, -2.0]).reshape(1, 2, 1, 1)) \
         / np.sqrt(np.array([4.0, 0.25]).reshape(1, 2, 1, 1) + 1e-5) \
         * np.array([2.0, 1.0]).reshape(1, 2, 1, 1) + np.array([0.5, 0.0]).reshape(1, 2, 1, 1)
-    np.testing.assert_allclose(bn(tt.tensor(x)).data, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(bn(tt.tensor(x)).numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
 @settings(max_examples=20, deadline=None)
@@ -145,15 +145,15 @@ def test_functional_batch_norm_matches_torch(training):
     tw, tb = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
     out = F.batch_norm(a, ours_rm, ours_rv, ow, ob, training=training, momentum=0.2, eps=1e-3)
     ref = TF.batch_norm(bt, th_rm, th_rv, tw, tb, training=training, momentum=0.2, eps=1e-3)
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-4, atol=1e-5)
     g = _rand(x.shape, 9)
     out.backward(tt.tensor(g))
     ref.backward(torch.tensor(g))
     for mine, theirs, what in ((a, bt, "input"), (ow, tw, "weight"), (ob, tb, "bias")):
-        np.testing.assert_allclose(mine.grad.data, theirs.grad.numpy(), rtol=1e-3, atol=1e-5,
+        np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-3, atol=1e-5,
                                    err_msg=what)
-    np.testing.assert_allclose(ours_rm.data, th_rm.numpy(), rtol=1e-5)
-    np.testing.assert_allclose(ours_rv.data, th_rv.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(ours_rm.numpy(), th_rm.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(ours_rv.numpy(), th_rv.numpy(), rtol=1e-5)
 
 
 def test_state_dict_round_trip_with_torch():
@@ -163,7 +163,7 @@ def test_state_dict_round_trip_with_torch():
     ours.load_state_dict({k: v.numpy() for k, v in th.state_dict().items()})
     assert_same_buffers(ours, th)
     back = torch.nn.BatchNorm2d(3)
-    back.load_state_dict({k: torch.tensor(np.asarray(v.data)) for k, v in
+    back.load_state_dict({k: torch.tensor(np.asarray(v.numpy())) for k, v in
                           ours.state_dict().items()})
     assert int(back.num_batches_tracked) == 1
 
@@ -207,4 +207,4 @@ def test_single_sample_is_fine_in_eval_mode_and_batch_stats_need_grad_through_me
     bn.train()
     x = tt.tensor(_rand((6, 3), 13, scale=3.0), requires_grad=True)
     F.batch_norm(x, None, None, training=True).sum().backward()
-    np.testing.assert_allclose(x.grad.data, 0.0, atol=1e-5)
+    np.testing.assert_allclose(x.grad.numpy(), 0.0, atol=1e-5)

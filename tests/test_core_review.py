@@ -24,7 +24,7 @@ def _pair(values, dtype=np.float64):
 
 def _close(ours, theirs, what, rtol=1e-6, atol=1e-7):
     theirs = theirs.detach().numpy() if hasattr(theirs, "detach") else np.asarray(theirs)
-    ours = ours.data if isinstance(ours, tt.Tensor) else np.asarray(ours)
+    ours = ours.numpy() if isinstance(ours, tt.Tensor) else np.asarray(ours)
     assert ours.shape == theirs.shape, f"{what}: shape {ours.shape} vs torch {theirs.shape}"
     np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol, err_msg=what)
 
@@ -57,7 +57,7 @@ def test_setitem_of_a_value_that_requires_grad_refuses_instead_of_losing_the_gra
     with tt.no_grad():  # without recording there is no gradient to lose
         out[1] = h * 2
     out[2] = (h * 2).detach()
-    np.testing.assert_allclose(out.data[1], 2 * h.data)
+    np.testing.assert_allclose(out.numpy()[1], 2 * h.numpy())
 
 
 def test_pow_with_exponent_zero_at_base_zero_has_zero_gradient():
@@ -85,7 +85,7 @@ def test_std_of_constant_values_has_zero_gradient_not_nan():
     x, xr = _pair(data)
     (x / (x.std(0) + 1e-5)).sum().backward()
     (xr / (xr.std(0) + 1e-5)).sum().backward()
-    assert np.isfinite(x.grad.data).all()
+    assert np.isfinite(x.grad.numpy()).all()
     _close(x.grad, xr.grad, "std gradient at zero spread", rtol=1e-5)
 
 
@@ -158,7 +158,7 @@ def test_max_over_everything_splits_ties_evenly_like_torch():
         x, xr = _pair(vals)
         y, yr = ours_fn(x), torch_fn(xr)
         _close(y, yr, "max/min with ties")
-        w = np.arange(1.0, 1.0 + y.data.size).reshape(y.shape)
+        w = np.arange(1.0, 1.0 + y.numpy().size).reshape(y.shape)
         (y * tt.tensor(w)).sum().backward()
         (yr * torch.tensor(w)).sum().backward()
         _close(x.grad, xr.grad, "max/min with ties: gradient")
@@ -255,7 +255,7 @@ def test_parameter_from_a_list_of_floats_is_float32_like_tensor():
 def test_randint_with_high_and_size_positional_like_torch():
     assert tt.randint(5, (3,)).shape == (3,)
     assert tt.randint(2, 5, (2, 2)).shape == (2, 2)
-    assert 0 <= tt.randint(5, (100,)).data.min() and tt.randint(5, (100,)).data.max() < 5
+    assert 0 <= tt.randint(5, (100,)).numpy().min() and tt.randint(5, (100,)).numpy().max() < 5
 
 
 def test_random_floats_with_an_integer_dtype_refuse():
@@ -282,7 +282,7 @@ def test_0d_tensor_reductions_accept_dim_0_and_minus_1_like_torch():
             _close(vals, vr, "0-d max(dim)")
             assert idx.shape == tuple(ir.shape) and idx.item() == 0
             vals.backward()
-            np.testing.assert_allclose(x.grad.data, 3.0)
+            np.testing.assert_allclose(x.grad.numpy(), 3.0)
 
 
 def test_indexing_with_an_empty_list_gives_an_empty_result_like_torch():
@@ -290,7 +290,7 @@ def test_indexing_with_an_empty_list_gives_an_empty_result_like_torch():
     y, yr = x[[]], xr[[]]
     assert y.shape == tuple(yr.shape) == (0, 4)
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, np.zeros((3, 4)))
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((3, 4)))
     z = tt.zeros(3)
     z[[]] = 1.0
     assert z.tolist() == [0.0, 0.0, 0.0]
@@ -316,7 +316,7 @@ def test_manual_sgd_step_updates_the_weights_in_place_like_torch():
     """The canonical hand-written update ``p -= lr * p.grad`` under no_grad used to rebind the
     loop variable only: no weight ever changed and the model silently never learned."""
     model = nn.Linear(3, 2)
-    before = [p.data.copy() for p in model.parameters()]
+    before = [p.numpy().copy() for p in model.parameters()]
     ids = [id(p) for p in model.parameters()]
     model(tt.ones(4, 3)).sum().backward()
     with tt.no_grad():
@@ -325,7 +325,7 @@ def test_manual_sgd_step_updates_the_weights_in_place_like_torch():
     after = list(model.parameters())
     assert [id(p) for p in after] == ids
     for b, p in zip(before, after):
-        np.testing.assert_allclose(p.data, b - 0.1 * p.grad.data, rtol=1e-6)
+        np.testing.assert_allclose(p.numpy(), b - 0.1 * p.grad.numpy(), rtol=1e-6)
 
 
 def test_in_place_operators_write_into_the_tensor_like_torch():
@@ -351,7 +351,7 @@ def test_in_place_update_of_a_weight_while_recording_refuses_like_torch():
     h = x * 3
     h += x
     h.sum().backward()
-    np.testing.assert_allclose(x.grad.data, [4.0, 4.0])
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 4.0])
 
 
 # --------------------------------------------------------------------------- memory
@@ -418,8 +418,8 @@ def test_detach_cuts_the_path_but_shares_the_values_like_torch():
     (xr * xr.detach() + xr.detach().exp()).sum().backward()
     _close(x.grad, xr.grad, "detach")
     d = x.detach()
-    d.data[0, 0] = 42.0
-    assert x.data[0, 0] == 42.0 and not d.requires_grad
+    d.numpy()[0, 0] = 42.0
+    assert x.numpy()[0, 0] == 42.0 and not d.requires_grad
 
 
 # --------------------------------------------------------------------------- engine invariants
@@ -457,7 +457,7 @@ def test_no_op_writes_into_its_inputs_or_into_the_gradient_it_receives(monkeypat
         ts = [tt.tensor(x, requires_grad=i in case.grad_indices())
               for i, x in enumerate(case.inputs(dtype=np.float64))]
         for t in ts:
-            t.data.flags.writeable = False
+            t.numpy().flags.writeable = False
         out = case.tt(*ts)
         out.backward(tt.ones_like(out))
         for i in case.grad_indices():

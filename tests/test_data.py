@@ -29,7 +29,7 @@ from torch.utils import data as tdata  # noqa: E402
 def _as_np(x):
     """A batch (tinytorch or torch, possibly nested) as NumPy, for comparing structures."""
     if isinstance(x, tt.Tensor):
-        return x.data
+        return x.numpy()
     if isinstance(x, torch.Tensor):
         return x.numpy()
     if isinstance(x, dict):
@@ -109,12 +109,12 @@ def test_shuffled_epoch_has_torchs_batch_sizes_and_every_sample_once(n, batch_si
                               generator=torch.Generator().manual_seed(seed))
     sizes = [len(yb) for _, yb in ours]
     assert sizes == [len(yb) for _, yb in theirs]
-    seen = np.concatenate([yb.data for _, yb in ours]) if sizes else np.empty(0, np.int64)
+    seen = np.concatenate([yb.numpy() for _, yb in ours]) if sizes else np.empty(0, np.int64)
     assert len(np.unique(seen)) == len(seen)  # no sample twice
     if not drop_last:
         assert sorted(seen.tolist()) == list(range(n))  # every sample exactly once
     for xb, yb in ours:  # inputs travel with their labels
-        np.testing.assert_array_equal(xb.data, x[yb.data])
+        np.testing.assert_array_equal(xb.numpy(), x[yb.numpy()])
 
 
 def test_shuffle_is_seeded_repeatable_and_differs_across_epochs():
@@ -122,7 +122,7 @@ def test_shuffle_is_seeded_repeatable_and_differs_across_epochs():
     ds = TensorDataset(x, y)
 
     def epochs(loader, k=3):
-        return [np.concatenate([yb.data for _, yb in loader]) for _ in range(k)]
+        return [np.concatenate([yb.numpy() for _, yb in loader]) for _ in range(k)]
 
     a = epochs(DataLoader(ds, batch_size=8, shuffle=True, generator=tt.Generator().manual_seed(7)))
     b = epochs(DataLoader(ds, batch_size=8, shuffle=True, generator=tt.Generator().manual_seed(7)))
@@ -140,10 +140,10 @@ def test_shuffle_without_a_generator_follows_tt_manual_seed():
     x, y = _data(30)
     loader = DataLoader(TensorDataset(x, y), batch_size=4, shuffle=True)
     tt.manual_seed(123)
-    first = np.concatenate([yb.data for _, yb in loader])
-    second = np.concatenate([yb.data for _, yb in loader])
+    first = np.concatenate([yb.numpy() for _, yb in loader])
+    second = np.concatenate([yb.numpy() for _, yb in loader])
     tt.manual_seed(123)
-    again = np.concatenate([yb.data for _, yb in loader])
+    again = np.concatenate([yb.numpy() for _, yb in loader])
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, second)
 
@@ -188,7 +188,7 @@ def test_batch_size_none_yields_single_samples_like_torch():
                                    batch_size=None))
     assert len(ours) == len(theirs) == 4
     for (xa, ya), (xb, yb) in zip(ours, theirs):
-        np.testing.assert_array_equal(xa.data, xb.numpy())
+        np.testing.assert_array_equal(xa.numpy(), xb.numpy())
         assert int(ya.item()) == int(yb.item())
 
 
@@ -196,12 +196,12 @@ def test_sampler_and_batch_sampler_arguments_like_torch():
     x, y = _data(10)
     ds = TensorDataset(x, y)
     order = [9, 0, 8, 1, 7, 2, 6, 3, 5, 4]
-    got = [yb.data.tolist() for _, yb in DataLoader(ds, batch_size=4, sampler=order)]
+    got = [yb.numpy().tolist() for _, yb in DataLoader(ds, batch_size=4, sampler=order)]
     assert got == [[9, 0, 8, 1], [7, 2, 6, 3], [5, 4]]
     batches = [[0, 1], [5, 6, 7], [2]]
     loader = DataLoader(ds, batch_sampler=batches)
     assert len(loader) == 3
-    assert [yb.data.tolist() for _, yb in loader] == batches
+    assert [yb.numpy().tolist() for _, yb in loader] == batches
     tds = tdata.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
     bad = [dict(sampler=order, shuffle=True), dict(batch_sampler=batches, batch_size=2),
            dict(batch_sampler=batches, shuffle=True), dict(batch_sampler=batches, drop_last=True),
@@ -261,7 +261,7 @@ def test_default_collate_stacks_tensors_and_explains_ragged_samples():
     xs = [rng.standard_normal((2, 3)).astype(np.float32) for _ in range(4)]
     out = default_collate([(tt.tensor(x), tt.tensor(i)) for i, x in enumerate(xs)])
     assert isinstance(out, list) and out[0].shape == (4, 2, 3) and out[1].dtype == np.int64
-    np.testing.assert_array_equal(out[0].data, np.stack(xs))
+    np.testing.assert_array_equal(out[0].numpy(), np.stack(xs))
     with pytest.raises(ValueError, match="different shapes"):
         default_collate([tt.zeros(2), tt.zeros(3)])
     with pytest.raises(RuntimeError, match="equal size"):
@@ -277,16 +277,16 @@ def test_tensor_dataset_int_and_array_indexing_and_errors():
     xi, yi = ds[2]
     assert xi.shape == (3,) and yi.shape == () and int(yi.item()) == 2
     xb, yb = ds[np.array([4, 1, 1])]
-    np.testing.assert_array_equal(xb.data, x[[4, 1, 1]])
-    assert yb.data.tolist() == [4, 1, 1]
+    np.testing.assert_array_equal(xb.numpy(), x[[4, 1, 1]])
+    assert yb.numpy().tolist() == [4, 1, 1]
     xl, _ = ds[[0, 5]]
     assert xl.shape == (2, 3)
     xt, _ = ds[tt.tensor([3])]
     assert xt.shape == (1, 3)
     xs, ys = ds[1:4]  # slices too, as torch's TensorDataset
-    np.testing.assert_array_equal(xs.data, x[1:4])
-    assert ys.data.tolist() == [1, 2, 3]
-    assert Subset(ds, [5, 4, 3])[1:][1].data.tolist() == [4, 3]
+    np.testing.assert_array_equal(xs.numpy(), x[1:4])
+    assert ys.numpy().tolist() == [1, 2, 3]
+    assert Subset(ds, [5, 4, 3])[1:][1].numpy().tolist() == [4, 3]
     with pytest.raises(ValueError, match="size mismatch"):
         TensorDataset(x, y[:5])
     with pytest.raises(IndexError):
@@ -302,8 +302,8 @@ def test_subset_keeps_the_fast_path_and_maps_indices():
     sub = Subset(TensorDataset(x, y), [7, 3, 5])
     assert len(sub) == 3 and sub.supports_index_arrays
     assert int(sub[0][1].item()) == 7
-    assert sub[np.array([2, 0])][1].data.tolist() == [5, 7]
-    assert [yb.data.tolist() for _, yb in DataLoader(sub, batch_size=2)] == [[7, 3], [5]]
+    assert sub[np.array([2, 0])][1].numpy().tolist() == [5, 7]
+    assert [yb.numpy().tolist() for _, yb in DataLoader(sub, batch_size=2)] == [[7, 3], [5]]
     assert not Subset(PerSample(x, y), [1]).supports_index_arrays
 
 
@@ -334,14 +334,14 @@ def test_to_tensor_normalize_flatten_compose():
     img = rng.integers(0, 256, size=(2, 4, 4, 3), dtype=np.uint8)  # (N, H, W, C) from a file
     t = ToTensor(channels_last=True)(img)
     assert t.dtype == np.float32 and t.shape == (2, 3, 4, 4)
-    np.testing.assert_allclose(t.data, np.moveaxis(img, -1, 1) / 255.0, rtol=1e-6)
+    np.testing.assert_allclose(t.numpy(), np.moveaxis(img, -1, 1) / 255.0, rtol=1e-6)
     mean, std = [0.5, 0.4, 0.3], [0.2, 0.25, 0.5]
     got = Normalize(mean, std)(t)
-    want = (t.data - np.array(mean).reshape(3, 1, 1)) / np.array(std).reshape(3, 1, 1)
-    np.testing.assert_allclose(got.data, want, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(Normalize(mean, std)(t[0]).data, want[0], rtol=1e-5, atol=1e-6)
+    want = (t.numpy() - np.array(mean).reshape(3, 1, 1)) / np.array(std).reshape(3, 1, 1)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(Normalize(mean, std)(t[0]).numpy(), want[0], rtol=1e-5, atol=1e-6)
     flat = rng.standard_normal((5, 3)).astype(np.float32)  # (N, D): channels are the last dim
-    np.testing.assert_allclose(Normalize(mean, std)(flat).data, (flat - mean) / np.array(std),
+    np.testing.assert_allclose(Normalize(mean, std)(flat).numpy(), (flat - mean) / np.array(std),
                                rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="channel"):
         Normalize([0.5, 0.5], [1, 1])(t)
@@ -349,7 +349,7 @@ def test_to_tensor_normalize_flatten_compose():
                         Lambda(lambda v: v * 2)])
     out = pipeline(img)
     assert out.shape == (2, 48)
-    np.testing.assert_allclose(out.data, 2 * ((np.moveaxis(img, -1, 1) / 255.0 - 0.5) / 0.5)
+    np.testing.assert_allclose(out.numpy(), 2 * ((np.moveaxis(img, -1, 1) / 255.0 - 0.5) / 0.5)
                                .reshape(2, -1), rtol=1e-5, atol=1e-6)
     assert Flatten()(tt.zeros(3, 4, 4)).shape == (48,)
 
@@ -357,9 +357,9 @@ def test_to_tensor_normalize_flatten_compose():
 def test_random_horizontal_flip_per_image():
     rng = np.random.default_rng(1)
     batch = rng.standard_normal((64, 2, 3, 5)).astype(np.float32)
-    np.testing.assert_array_equal(RandomHorizontalFlip(1.0)(batch).data, batch[..., ::-1])
-    np.testing.assert_array_equal(RandomHorizontalFlip(0.0)(batch).data, batch)
-    out = RandomHorizontalFlip(0.5, generator=tt.Generator().manual_seed(0))(batch).data
+    np.testing.assert_array_equal(RandomHorizontalFlip(1.0)(batch).numpy(), batch[..., ::-1])
+    np.testing.assert_array_equal(RandomHorizontalFlip(0.0)(batch).numpy(), batch)
+    out = RandomHorizontalFlip(0.5, generator=tt.Generator().manual_seed(0))(batch).numpy()
     flipped = np.array([np.array_equal(o, b[..., ::-1]) for o, b in zip(out, batch)])
     kept = np.array([np.array_equal(o, b) for o, b in zip(out, batch)])
     assert np.all(flipped ^ kept) and 10 < flipped.sum() < 54  # each image on its own
@@ -370,8 +370,8 @@ def test_random_horizontal_flip_per_image():
 def test_random_crop_windows_of_the_padded_image():
     rng = np.random.default_rng(2)
     batch = rng.standard_normal((40, 3, 6, 6)).astype(np.float32)
-    np.testing.assert_array_equal(RandomCrop(6)(batch).data, batch)  # full size: identity
-    out = RandomCrop(6, padding=2, generator=tt.Generator().manual_seed(0))(batch).data
+    np.testing.assert_array_equal(RandomCrop(6)(batch).numpy(), batch)  # full size: identity
+    out = RandomCrop(6, padding=2, generator=tt.Generator().manual_seed(0))(batch).numpy()
     assert out.shape == (40, 3, 6, 6)
     padded = np.pad(batch, ((0, 0), (0, 0), (2, 2), (2, 2)))
     offsets = []
@@ -393,8 +393,8 @@ def test_transform_dataset_applies_to_batches_in_the_fast_path():
     loader = DataLoader(ds, batch_size=4)
     assert loader.uses_fast_path
     xb, yb = next(iter(loader))
-    np.testing.assert_allclose(xb.data, x[:4] * 10)
-    assert yb.data.tolist() == [100, 101, 102, 103]
+    np.testing.assert_allclose(xb.numpy(), x[:4] * 10)
+    assert yb.numpy().tolist() == [100, 101, 102, 103]
 
 
 # --------------------------------------------------------------------------- IDX (MNIST)
@@ -461,11 +461,11 @@ def test_mnist_reads_official_files_gz_and_raw(tmp_path, gz):
         np.testing.assert_array_equal(ds.targets, labels)
         x, y = ds[1]
         assert x.shape == (1, 28, 28) and x.dtype == np.float32
-        np.testing.assert_allclose(x.data[0], images[1] / 255.0, rtol=1e-6)
+        np.testing.assert_allclose(x.numpy()[0], images[1] / 255.0, rtol=1e-6)
         assert int(y.item()) == labels[1]
         xb, yb = next(iter(DataLoader(ds, batch_size=2)))
-        assert xb.shape == (2, 1, 28, 28) and yb.data.tolist() == labels[:2].tolist()
-        assert 0.0 <= xb.data.min() and xb.data.max() <= 1.0
+        assert xb.shape == (2, 1, 28, 28) and yb.numpy().tolist() == labels[:2].tolist()
+        assert 0.0 <= xb.numpy().min() and xb.numpy().max() <= 1.0
 
 
 def test_mnist_checksums_default_table_wrong_checksum_and_opt_out(tmp_path):
@@ -540,7 +540,7 @@ def test_cifar10_reads_binary_batches(tmp_path, sha1):
     test = CIFAR10(tmp_path, train=False, checksums=table)
     x, y = test[1]
     assert x.shape == (3, 32, 32) and x.dtype == np.float32
-    np.testing.assert_allclose(x.data, files["test_batch.bin"][0][1] / 255.0, rtol=1e-6)
+    np.testing.assert_allclose(x.numpy(), files["test_batch.bin"][0][1] / 255.0, rtol=1e-6)
     assert int(y.item()) == files["test_batch.bin"][1][1]
     assert test.classes[0] == "airplane" and len(test.classes) == 10
 
@@ -587,11 +587,11 @@ def test_digits_shapes_dtypes_ranges_and_stratified_split():
     xt, yt = test.tensors
     assert x.shape == (1438, 64) and xt.shape == (359, 64)
     assert x.dtype == np.float32 and y.dtype == np.int64
-    assert 0.0 <= x.data.min() and x.data.max() <= 1.0 and x.data.max() == 1.0
-    assert set(y.data.tolist()) == set(range(10)) == set(yt.data.tolist())
+    assert 0.0 <= x.numpy().min() and x.numpy().max() <= 1.0 and x.numpy().max() == 1.0
+    assert set(y.numpy().tolist()) == set(range(10)) == set(yt.numpy().tolist())
     # stratified: every class is ~20% test
-    frac = np.bincount(yt.data, minlength=10) / (np.bincount(y.data, minlength=10)
-                                                  + np.bincount(yt.data, minlength=10))
+    frac = np.bincount(yt.numpy(), minlength=10) / (np.bincount(y.numpy(), minlength=10)
+                                                  + np.bincount(yt.numpy(), minlength=10))
     assert np.all(np.abs(frac - 0.2) < 0.01)
     img, _ = digits(flatten=False)
     assert img.tensors[0].shape == (1438, 1, 8, 8)
@@ -600,12 +600,12 @@ def test_digits_shapes_dtypes_ranges_and_stratified_split():
 def test_digits_split_is_deterministic_and_seeded():
     a_train, a_test = digits(seed=0)
     b_train, b_test = digits(seed=0)
-    np.testing.assert_array_equal(a_train.tensors[0].data, b_train.tensors[0].data)
-    np.testing.assert_array_equal(a_test.tensors[1].data, b_test.tensors[1].data)
+    np.testing.assert_array_equal(a_train.tensors[0].numpy(), b_train.tensors[0].numpy())
+    np.testing.assert_array_equal(a_test.tensors[1].numpy(), b_test.tensors[1].numpy())
     c_train, _ = digits(seed=1)
-    assert not np.array_equal(a_train.tensors[1].data, c_train.tensors[1].data)
+    assert not np.array_equal(a_train.tensors[1].numpy(), c_train.tensors[1].numpy())
     # train and test together are exactly the 1797 images, each once
-    both = np.concatenate([a_train.tensors[0].data, a_test.tensors[0].data])
+    both = np.concatenate([a_train.tensors[0].numpy(), a_test.tensors[0].numpy()])
     from sklearn.datasets import load_digits
     ref = (load_digits().images.reshape(-1, 64) / 16.0).astype(np.float32)
     key = lambda a: sorted(map(bytes, a))  # noqa: E731

@@ -54,9 +54,9 @@ def test_matmul_with_transposed_operands_matches_torch(form):
     ta, tb = torch.tensor(na, requires_grad=True), torch.tensor(nb, requires_grad=True)
     tout = fn(ta, tb)
     tout.backward(torch.from_numpy(g))
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(a.grad.data, ta.grad.numpy(), rtol=1e-3, atol=1e-5)
-    np.testing.assert_allclose(b.grad.data, tb.grad.numpy(), rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(b.grad.numpy(), tb.grad.numpy(), rtol=1e-3, atol=1e-5)
 
 
 def test_linear_layer_weight_gradient_is_c_ordered_like_the_weight():
@@ -67,9 +67,9 @@ def test_linear_layer_weight_gradient_is_c_ordered_like_the_weight():
     w = tt.tensor(rng.standard_normal((4, 6), dtype=np.float32), requires_grad=True)
     b = tt.tensor(rng.standard_normal(4, dtype=np.float32), requires_grad=True)
     (x @ w.T + b).sum().backward()
-    assert w.grad.data.flags.c_contiguous
-    np.testing.assert_allclose(w.grad.data, np.ones((8, 4), np.float32).T @ x.data, rtol=1e-5)
-    np.testing.assert_allclose(b.grad.data, np.full(4, 8, np.float32))
+    assert w.grad.numpy().flags.c_contiguous
+    np.testing.assert_allclose(w.grad.numpy(), np.ones((8, 4), np.float32).T @ x.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(b.grad.numpy(), np.full(4, 8, np.float32))
 
 
 def test_leaf_gradient_takes_the_leaf_dtype_and_layout_and_is_a_copy():
@@ -78,11 +78,11 @@ def test_leaf_gradient_takes_the_leaf_dtype_and_layout_and_is_a_copy():
     f_leaf = tt.tensor(np.asfortranarray(base), requires_grad=True)
     c_leaf = tt.tensor(base.copy(), requires_grad=True)
     (f_leaf.double() * 2).sum().backward()  # the gradient arrives as float64
-    assert f_leaf.grad.dtype == np.float32 and f_leaf.grad.data.flags.f_contiguous
-    np.testing.assert_array_equal(f_leaf.grad.data, np.full((3, 4), 2, np.float32))
+    assert f_leaf.grad.dtype == np.float32 and f_leaf.grad.numpy().flags.f_contiguous
+    np.testing.assert_array_equal(f_leaf.grad.numpy(), np.full((3, 4), 2, np.float32))
     s = c_leaf + c_leaf  # Add hands the same array to both uses
     s.backward(tt.ones_like(s))
-    grad_before = c_leaf.grad.data.copy()
+    grad_before = c_leaf.grad.numpy().copy()
     c_leaf.grad.data *= 10  # an optimizer scaling it in place ...
     np.testing.assert_array_equal(grad_before, np.full((3, 4), 2, np.float32))  # ... owns it
 
@@ -118,8 +118,8 @@ def test_indexing_backward_matches_torch_and_gradcheck(name):
     tx = torch.tensor(data, requires_grad=True)
     tout = fn(tx)
     tout.backward(torch.from_numpy(g))
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-4)
-    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-4)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-3, atol=1e-6)
     x64 = tt.tensor(data.astype(np.float64), requires_grad=True)
     if name != "mask":  # the mask depends on x, finite differences would move it
         assert gradcheck(fn, (x64,))
@@ -128,7 +128,7 @@ def test_indexing_backward_matches_torch_and_gradcheck(name):
 def test_repeated_integer_indices_accumulate():
     x = tt.tensor([1.0, 2.0, 3.0], requires_grad=True)
     x[[0, 0, 2, 0]].sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [3.0, 0.0, 1.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 0.0, 1.0])
 
 
 # --------------------------------------------------------------------------- Function.apply
@@ -138,12 +138,12 @@ def test_zero_dim_results_hold_arrays_not_numpy_scalars():
     x = tt.tensor(1.5, requires_grad=True)
     for y in (x * 2.0, x + 1, -x, x.exp(), (x * x).sum(), tt.softmax(x, 0),
               tt.log_softmax(x, 0), tt.sigmoid(x)):
-        assert type(y.data) is np.ndarray and y.shape == () and y.dtype == np.float32
+        assert type(y._data) is np.ndarray and y.shape == () and y.dtype == np.float32
     y = x
     for _ in range(50):  # the benchmark's scalar loop, with a gradient at the end
         y = y * 1.0001 + 0.0001
     y.backward()
-    np.testing.assert_allclose(x.grad.data, 1.0001 ** 50, rtol=1e-5)
+    np.testing.assert_allclose(x.grad.numpy(), 1.0001 ** 50, rtol=1e-5)
 
 
 def test_apply_records_inputs_and_needs_input_grad_at_forward_time():
@@ -167,7 +167,7 @@ def test_apply_records_inputs_and_needs_input_grad_at_forward_time():
     assert y.grad_fn.inputs == (a, 3.0, b) and y.grad_fn.needs_input_grad == (True, False, False)
     y.sum().backward()
     assert seen["needs"] == (True, False, False)
-    np.testing.assert_array_equal(a.grad.data, [3.0, 3.0])
+    np.testing.assert_array_equal(a.grad.numpy(), [3.0, 3.0])
     assert b.grad is None
     with tt.no_grad():
         z = Scale.apply(a, 3.0, b)

@@ -33,7 +33,7 @@ def torch_to_tt(src, dst):
 
 
 def tt_to_torch(src, dst):
-    dst.load_state_dict({k: torch.tensor(v.data) for k, v in src.state_dict().items()})
+    dst.load_state_dict({k: torch.tensor(v.numpy()) for k, v in src.state_dict().items()})
 
 
 def _input(shape, seed):
@@ -45,7 +45,7 @@ def assert_same_model_behaviour(m_tt, m_th, x, seed=0, target=None):
     a = tt.tensor(x, requires_grad=True)
     b = torch.tensor(x, requires_grad=True)
     out, ref = m_tt(a), m_th(b)
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-4, atol=1e-5,
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-4, atol=1e-5,
                                err_msg="forward")
     if target is None:
         g = np.random.default_rng(seed + 500).standard_normal(out.shape).astype(np.float32)
@@ -54,14 +54,14 @@ def assert_same_model_behaviour(m_tt, m_th, x, seed=0, target=None):
     else:
         F.cross_entropy(out, tt.tensor(target)).backward()
         torch.nn.functional.cross_entropy(ref, torch.tensor(target)).backward()
-    np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-3, atol=1e-5,
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-3, atol=1e-5,
                                err_msg="input gradient")
     grads_th = dict(m_th.named_parameters())
     names = [n for n, _ in m_tt.named_parameters()]
     assert names == list(grads_th), "named_parameters differ from torch's"
     for name, p in m_tt.named_parameters():
         assert p.grad is not None, f"{name} got no gradient"
-        np.testing.assert_allclose(p.grad.data, grads_th[name].grad.numpy(), rtol=1e-3,
+        np.testing.assert_allclose(p.grad.numpy(), grads_th[name].grad.numpy(), rtol=1e-3,
                                    atol=1e-5, err_msg=f"gradient of {name}")
 
 
@@ -70,7 +70,7 @@ def assert_same_state_dict(m_tt, m_th):
     assert list(sd_tt) == list(sd_th), "state_dict keys (or their order) differ from torch's"
     for k in sd_th:
         assert tuple(sd_tt[k].shape) == tuple(sd_th[k].shape), k
-        np.testing.assert_array_equal(sd_tt[k].data, sd_th[k].numpy(), err_msg=k)
+        np.testing.assert_array_equal(sd_tt[k].numpy(), sd_th[k].numpy(), err_msg=k)
 
 
 # --------------------------------------------------------------------------- Linear
@@ -119,8 +119,8 @@ def test_functional_linear_matches_torch_and_gradchecks():
     x, w, b = _input((4, 3), 5), _input((2, 3), 6), _input((2,), 7)
     out = F.linear(tt.tensor(x), tt.tensor(w), tt.tensor(b))
     ref = torch.nn.functional.linear(torch.tensor(x), torch.tensor(w), torch.tensor(b))
-    np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(F.linear(tt.tensor(x), tt.tensor(w)).data,
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(F.linear(tt.tensor(x), tt.tensor(w)).numpy(),
                                torch.nn.functional.linear(torch.tensor(x), torch.tensor(w)).numpy(),
                                rtol=1e-4, atol=1e-6)
     xs = [tt.tensor(a.astype(np.float64), requires_grad=True) for a in (x, w, b)]
@@ -371,7 +371,7 @@ def test_assigning_a_plain_tensor_to_a_weight_raises_like_torch():
     m.bias = None  # allowed: the layer now has no bias
     assert m.bias is None and list(m.state_dict()) == ["weight"]
     m.weight = nn.Parameter(np.ones((3, 2), dtype=np.float32))
-    np.testing.assert_array_equal(m(tt.ones(1, 2)).data, [[2.0, 2.0, 2.0]])
+    np.testing.assert_array_equal(m(tt.ones(1, 2)).numpy(), [[2.0, 2.0, 2.0]])
     with pytest.raises(KeyError, match="must be non-empty and without dots"):
         m.add_module("a.b", nn.ReLU())
 
@@ -381,7 +381,7 @@ def test_zero_grad():
     F.cross_entropy(m(tt.randn(4, 8)), tt.tensor([0, 1, 2, 3])).backward()
     assert all(p.grad is not None for p in m.parameters())
     m.zero_grad(set_to_none=False)
-    assert all(np.all(p.grad.data == 0) for p in m.parameters())
+    assert all(np.all(p.grad.numpy() == 0) for p in m.parameters())
     m.zero_grad()
     assert all(p.grad is None for p in m.parameters())
 
@@ -403,13 +403,13 @@ def test_load_state_dict_accepts_torch_tensors_and_arrays():
 ], ids=["missing", "unexpected", "shape"])
 def test_load_state_dict_errors_name_the_key_and_change_nothing(edit, error, pattern):
     m = mlp(nn)
-    before = {k: v.data.copy() for k, v in m.state_dict().items()}
-    sd = {k: v.data + 1 for k, v in m.state_dict().items()}
+    before = {k: v.numpy().copy() for k, v in m.state_dict().items()}
+    sd = {k: v.numpy() + 1 for k, v in m.state_dict().items()}
     edit(sd)
     with pytest.raises(error, match=pattern):
         m.load_state_dict(sd)
     for k, v in m.state_dict().items():
-        np.testing.assert_array_equal(v.data, before[k], err_msg=f"{k} changed by a failed load")
+        np.testing.assert_array_equal(v.numpy(), before[k], err_msg=f"{k} changed by a failed load")
 
 
 def test_load_state_dict_non_strict_reports_keys_like_torch():
@@ -426,7 +426,7 @@ def test_load_state_dict_keeps_dtype_and_storage():
     w = m.weight
     m.load_state_dict({"weight": np.ones((2, 2)), "bias": np.zeros(2)})  # float64 arrays
     assert m.weight is w and w.dtype == np.float32
-    np.testing.assert_array_equal(w.data, np.ones((2, 2)))
+    np.testing.assert_array_equal(w.numpy(), np.ones((2, 2)))
 
 
 # --------------------------------------------------------------------------- Dropout
@@ -436,7 +436,7 @@ def test_dropout_statistics_match_inverted_dropout():
     p = 0.3
     x = tt.ones(200, 500)
     tt.manual_seed(0)
-    y = nn.Dropout(p)(x).data
+    y = nn.Dropout(p)(x).numpy()
     zero_frac = np.mean(y == 0)
     assert abs(zero_frac - p) < 0.01  # 100k Bernoulli draws: std of the fraction ~0.0015
     np.testing.assert_allclose(y[y != 0], 1 / (1 - p), rtol=1e-6)  # survivors scaled
@@ -447,7 +447,7 @@ def test_dropout_eval_is_identity_and_training_flag_follows_the_model():
     m = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.9))
     x = tt.randn(3, 4)
     m.eval()
-    np.testing.assert_array_equal(m(x).data, m[0](x).data)
+    np.testing.assert_array_equal(m(x).numpy(), m[0](x).numpy())
     d = nn.Dropout(0.5).eval()
     assert d(x) is x
     assert F.dropout(x, 0.5, training=False) is x
@@ -457,15 +457,15 @@ def test_dropout_eval_is_identity_and_training_flag_follows_the_model():
 def test_dropout_is_repeatable_with_a_seed_and_a_generator():
     x = tt.ones(50, 20)
     tt.manual_seed(7)
-    a = nn.Dropout(0.5)(x).data
+    a = nn.Dropout(0.5)(x).numpy()
     tt.manual_seed(7)
-    b = nn.Dropout(0.5)(x).data
-    c = nn.Dropout(0.5)(x).data
+    b = nn.Dropout(0.5)(x).numpy()
+    c = nn.Dropout(0.5)(x).numpy()
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(b, c)
     g1, g2 = tt.Generator().manual_seed(3), tt.Generator().manual_seed(3)
-    np.testing.assert_array_equal(F.dropout(x, 0.5, generator=g1).data,
-                                  F.dropout(x, 0.5, generator=g2).data)
+    np.testing.assert_array_equal(F.dropout(x, 0.5, generator=g1).numpy(),
+                                  F.dropout(x, 0.5, generator=g2).numpy())
 
 
 def test_dropout_gradient_is_the_mask_times_the_scale():
@@ -473,14 +473,14 @@ def test_dropout_gradient_is_the_mask_times_the_scale():
     tt.manual_seed(1)
     y = F.dropout(x, 0.25)
     y.sum().backward()
-    kept = y.data != 0
-    np.testing.assert_allclose(x.grad.data, kept / 0.75, rtol=1e-6)
-    np.testing.assert_allclose(y.data[kept], x.data[kept] / 0.75, rtol=1e-6)
+    kept = y.numpy() != 0
+    np.testing.assert_allclose(x.grad.numpy(), kept / 0.75, rtol=1e-6)
+    np.testing.assert_allclose(y.numpy()[kept], x.numpy()[kept] / 0.75, rtol=1e-6)
 
 
 def test_dropout_edge_probabilities_and_errors():
     x = tt.randn(4, 5)
-    np.testing.assert_array_equal(F.dropout(x, 1.0).data, np.zeros((4, 5)))
+    np.testing.assert_array_equal(F.dropout(x, 1.0).numpy(), np.zeros((4, 5)))
     assert F.dropout(x, 1.0).dtype == x.dtype
     for bad in (-0.1, 1.5):
         with pytest.raises(ValueError, match="between 0 and 1"):
@@ -535,12 +535,12 @@ def test_init_distributions_follow_torch_formulas(name, kw):
     out = getattr(nn.init, name)(w, generator=tt.Generator().manual_seed(0), **kw)
     assert out is w and w.dtype == np.float32
     std = _expected_std(name, shape, **kw)
-    assert abs(w.data.mean()) < 0.01 * std
-    assert w.data.std() == pytest.approx(std, rel=0.01)
+    assert abs(w.numpy().mean()) < 0.01 * std
+    assert w.numpy().std() == pytest.approx(std, rel=0.01)
     if name.endswith("uniform_"):
         bound = math.sqrt(3.0) * std
-        assert np.abs(w.data).max() <= bound * (1 + 1e-6)
-        assert np.abs(w.data).max() > 0.99 * bound
+        assert np.abs(w.numpy()).max() <= bound * (1 + 1e-6)
+        assert np.abs(w.numpy()).max() > 0.99 * bound
 
 
 def test_linear_default_init_is_torch_default():
@@ -548,22 +548,22 @@ def test_linear_default_init_is_torch_default():
     m = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
     for p in (m.weight, m.bias):
-        assert np.abs(p.data).max() <= bound
-        assert np.abs(p.data).max() > 0.98 * bound
-    assert m.weight.data.std() == pytest.approx(bound / math.sqrt(3), rel=0.01)
+        assert np.abs(p.numpy()).max() <= bound
+        assert np.abs(p.numpy()).max() > 0.98 * bound
+    assert m.weight.numpy().std() == pytest.approx(bound / math.sqrt(3), rel=0.01)
     tt.manual_seed(4)
-    np.testing.assert_array_equal(nn.Linear(400, 300).weight.data, m.weight.data)  # repeatable
+    np.testing.assert_array_equal(nn.Linear(400, 300).weight.numpy(), m.weight.numpy())  # repeatable
 
 
 def test_plain_inits():
     w = nn.Parameter(np.zeros((100, 100), dtype=np.float32))
     assert nn.init.uniform_(w, -2, 3) is w
-    assert w.data.min() >= -2 and w.data.max() < 3 and abs(w.data.mean() - 0.5) < 0.05
+    assert w.numpy().min() >= -2 and w.numpy().max() < 3 and abs(w.numpy().mean() - 0.5) < 0.05
     nn.init.normal_(w, 1.0, 0.5, generator=tt.Generator().manual_seed(1))
-    assert w.data.mean() == pytest.approx(1.0, abs=0.02) and w.data.std() == pytest.approx(0.5, rel=0.02)
-    np.testing.assert_array_equal(nn.init.constant_(w, 0.25).data, 0.25)
-    np.testing.assert_array_equal(nn.init.ones_(w).data, 1.0)
-    np.testing.assert_array_equal(nn.init.zeros_(w).data, 0.0)
+    assert w.numpy().mean() == pytest.approx(1.0, abs=0.02) and w.numpy().std() == pytest.approx(0.5, rel=0.02)
+    np.testing.assert_array_equal(nn.init.constant_(w, 0.25).numpy(), 0.25)
+    np.testing.assert_array_equal(nn.init.ones_(w).numpy(), 1.0)
+    np.testing.assert_array_equal(nn.init.zeros_(w).numpy(), 0.0)
     assert w.requires_grad and w.grad_fn is None  # in place on the leaf, nothing recorded
 
 

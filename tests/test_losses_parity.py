@@ -30,14 +30,14 @@ def _compare(tt_fn, torch_fn, arrays, grad_idx=(0,), seed=0, what="loss"):
     out, ref = tt_fn(*ts), torch_fn(*rs)
     assert out.shape == tuple(ref.shape), f"{what}: shape {out.shape} vs torch {tuple(ref.shape)}"
     assert out.dtype == ref.detach().numpy().dtype, f"{what}: dtype {out.dtype} vs {ref.dtype}"
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-4, atol=1e-6,
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-4, atol=1e-6,
                                err_msg=f"{what}: value")
     g = np.random.default_rng(seed + 1000).standard_normal(out.shape).astype(out.dtype)
     out.backward(tt.tensor(g))
     ref.backward(torch.tensor(g))
     for i in grad_idx:
         assert ts[i].grad is not None, f"{what}: input {i} got no gradient"
-        np.testing.assert_allclose(ts[i].grad.data, rs[i].grad.numpy(), rtol=1e-3, atol=1e-6,
+        np.testing.assert_allclose(ts[i].grad.numpy(), rs[i].grad.numpy(), rtol=1e-3, atol=1e-6,
                                    err_msg=f"{what}: gradient of input {i}")
 
 
@@ -117,14 +117,14 @@ def test_cross_entropy_with_every_target_ignored_is_nan_with_zero_gradient_like_
     ref = TF.cross_entropy(b, torch.tensor(t))
     ref.backward()
     assert np.isnan(loss.item()) and np.isnan(ref.item())
-    np.testing.assert_array_equal(a.grad.data, b.grad.numpy())
+    np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
     for fn in (lambda u: F.nll_loss(u, tt.tensor(t)), lambda u: F.cross_entropy(u, tt.tensor(t),
                                                                               label_smoothing=0.1)):
         a.grad = None
         loss = fn(a)
         loss.backward()
         assert np.isnan(loss.item())
-        np.testing.assert_array_equal(a.grad.data, np.zeros_like(x))
+        np.testing.assert_array_equal(a.grad.numpy(), np.zeros_like(x))
 
 
 @settings(max_examples=12, deadline=None)
@@ -232,7 +232,7 @@ def test_binary_cross_entropy_at_probabilities_0_and_1_is_finite_like_torch():
     a = tt.tensor(p, requires_grad=True)
     loss = F.binary_cross_entropy(a, tt.tensor(y), reduction="sum")
     loss.backward()
-    assert np.isfinite(loss.item()) and np.all(np.isfinite(a.grad.data))
+    assert np.isfinite(loss.item()) and np.all(np.isfinite(a.grad.numpy()))
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -309,15 +309,15 @@ def test_extreme_logits_give_finite_losses_and_gradients_without_warnings():
     soft = tt.tensor(_probs((3, 3), 1, 33))
     cases = {
         "cross_entropy": (lambda x: F.cross_entropy(x, ids),
-                          lambda x: TF.cross_entropy(x, torch.tensor(ids.data))),
+                          lambda x: TF.cross_entropy(x, torch.tensor(ids.numpy()))),
         "cross_entropy_smoothing": (lambda x: F.cross_entropy(x, ids, label_smoothing=0.1),
-                                    lambda x: TF.cross_entropy(x, torch.tensor(ids.data),
+                                    lambda x: TF.cross_entropy(x, torch.tensor(ids.numpy()),
                                                                label_smoothing=0.1)),
         "cross_entropy_probs": (lambda x: F.cross_entropy(x, soft),
-                                lambda x: TF.cross_entropy(x, torch.tensor(soft.data))),
+                                lambda x: TF.cross_entropy(x, torch.tensor(soft.numpy()))),
         "nll_of_log_softmax": (lambda x: F.nll_loss(F.log_softmax(x, dim=1), ids),
                                lambda x: TF.nll_loss(TF.log_softmax(x, dim=1),
-                                                     torch.tensor(ids.data))),
+                                                     torch.tensor(ids.numpy()))),
         "bce_with_logits": (
             lambda x: F.binary_cross_entropy_with_logits(x, tt.tensor(np.eye(3, dtype=np.float32)),
                                                          pos_weight=tt.tensor([2.0, 1.0, 0.5])),
@@ -333,12 +333,12 @@ def test_extreme_logits_give_finite_losses_and_gradients_without_warnings():
             warnings.simplefilter("error")
             loss = f_tt(a)
             loss.backward()
-        assert np.isfinite(loss.item()) and np.all(np.isfinite(a.grad.data)), name
+        assert np.isfinite(loss.item()) and np.all(np.isfinite(a.grad.numpy())), name
         b = torch.tensor(big, requires_grad=True)
         ref = f_torch(b)
         ref.backward()
         np.testing.assert_allclose(loss.item(), ref.item(), rtol=1e-4, err_msg=name)
-        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-3, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-3, atol=1e-6, err_msg=name)
 
 
 # --------------------------------------------------------------------------- nn loss modules
@@ -390,7 +390,7 @@ def test_loss_modules_match_torch(name, kwargs, kind):
     assert repr(crit_tt) == repr(crit_th)
     assert list(crit_tt.state_dict()) == list(crit_th.state_dict())  # weight buffers, as torch
     for k, v in crit_th.state_dict().items():
-        np.testing.assert_array_equal(crit_tt.state_dict()[k].data, v.numpy())
+        np.testing.assert_array_equal(crit_tt.state_dict()[k].numpy(), v.numpy())
 
 
 def test_loss_module_signatures_match_torch():

@@ -75,7 +75,7 @@ def _groups(model, grouped, lib_lr):
 
 def _compare(tt_model, torch_model, what):
     for (name, p), (_, q) in zip(tt_model.named_parameters(), torch_model.named_parameters()):
-        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=RTOL, atol=ATOL,
+        np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=RTOL, atol=ATOL,
                                    err_msg=f"{what}: parameter {name}")
 
 
@@ -215,7 +215,7 @@ def test_state_dict_round_trip_resumes_identically(make):
     opt1 = make(first.parameters())
     for _ in range(3):
         _tt_step(first, opt1, x, y)
-    model_sd = {k: v.data.copy() for k, v in first.state_dict().items()}
+    model_sd = {k: v.numpy().copy() for k, v in first.state_dict().items()}
     opt_sd = opt1.state_dict()
     for _ in range(2):  # keep training the original: the saved dicts must not change
         _tt_step(first, opt1, x, y)
@@ -226,7 +226,7 @@ def test_state_dict_round_trip_resumes_identically(make):
     for _ in range(3):
         _tt_step(resumed, opt2, x, y)
     for (name, p), (_, q) in zip(straight.named_parameters(), resumed.named_parameters()):
-        assert np.array_equal(p.data, q.data), f"{name} differs after resuming"
+        assert np.array_equal(p.numpy(), q.numpy()), f"{name} differs after resuming"
 
 
 def test_load_state_dict_rejects_another_architecture():
@@ -366,7 +366,7 @@ def test_clip_grad_norm_matches_torch(norm_type, max_norm):
     assert isinstance(total, tt.Tensor) and total.dtype == tt.float32
     np.testing.assert_allclose(total.item(), want.item(), rtol=1e-5)
     for p, q in zip(ps, qs):
-        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 def test_clip_grad_value_matches_torch():
@@ -375,7 +375,7 @@ def test_clip_grad_value_matches_torch():
     p.grad, q.grad = tt.tensor(g.copy()), torch.tensor(g.copy())
     tt.nn.utils.clip_grad_value_(p, 0.3)
     torch.nn.utils.clip_grad_value_(q, 0.3)
-    np.testing.assert_array_equal(p.grad.data, q.grad.numpy())
+    np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())
 
 
 def test_clip_grad_norm_nonfinite():
@@ -424,9 +424,9 @@ def test_zero_grad_and_closure():
 
     loss = opt.step(closure)
     assert loss.item() == 5.0
-    np.testing.assert_array_equal(w.data, [0.0, 0.0])  # w - 0.5 * 2w
+    np.testing.assert_array_equal(w.numpy(), [0.0, 0.0])  # w - 0.5 * 2w
     opt.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(w.grad.data, [0.0, 0.0])
+    np.testing.assert_array_equal(w.grad.numpy(), [0.0, 0.0])
     opt.zero_grad()
     assert w.grad is None
     opt.add_param_group({"params": tt.zeros(2, requires_grad=True), "lr": 0.1})
@@ -458,7 +458,7 @@ def test_clip_grad_norm_any_shapes_matches_torch(shapes, seed, max_norm, norm_ty
     want = torch.nn.utils.clip_grad_norm_(qs, max_norm, norm_type)
     np.testing.assert_allclose(total.item(), want.item(), rtol=1e-5)
     for p, q in zip(ps, qs):
-        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
 @settings(max_examples=15, deadline=None)
@@ -478,4 +478,4 @@ def test_any_shape_parameter_matches_torch(shape, seed, name):
         p.grad, q.grad = tt.tensor(g.copy()), torch.tensor(g.copy())
         a.step()
         b.step()
-    np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(p.numpy(), q.detach().numpy(), rtol=RTOL, atol=ATOL)

@@ -18,7 +18,7 @@ def _run_tt(case, xs, w_seed=1):
     out = case.tt(*ts)
     w = np.random.default_rng(w_seed).standard_normal(out.shape).astype(np.float32)
     out.backward(tt.tensor(w))
-    return out.data, [t.grad.data if t.grad is not None else None for t in ts], w
+    return out.numpy(), [t.grad.numpy() if t.grad is not None else None for t in ts], w
 
 
 def _run_torch(case, xs, w):
@@ -60,9 +60,9 @@ def test_extreme_logits_stay_finite_like_torch():
         b = torch.tensor(x, requires_grad=True)
         yr = f_torch(b)
         yr.sum().backward()
-        assert np.all(np.isfinite(y.data)) and np.all(np.isfinite(a.grad.data)), name
-        np.testing.assert_allclose(y.data, yr.detach().numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
-        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-3, atol=1e-5, err_msg=name)
+        assert np.all(np.isfinite(y.numpy())) and np.all(np.isfinite(a.grad.numpy())), name
+        np.testing.assert_allclose(y.numpy(), yr.detach().numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-3, atol=1e-5, err_msg=name)
 
 
 def test_dtype_rules_match_torch():
@@ -101,4 +101,4 @@ def test_fully_masked_attention_rows_match_torch():
         tt.tensor(q), tt.tensor(q), tt.tensor(q), attn_mask=tt.tensor(mask))
     theirs = torch.nn.functional.scaled_dot_product_attention(
         torch.tensor(q), torch.tensor(q), torch.tensor(q), attn_mask=torch.tensor(mask))
-    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)

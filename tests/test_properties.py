@@ -38,14 +38,14 @@ def test_broadcast_binary_ops_match_numpy_and_unbroadcast_grads(pair, op, seed):
     a, b = tt.tensor(a_np, requires_grad=True), tt.tensor(b_np, requires_grad=True)
     f = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}[op]
     out = getattr(a, f"__{ {'div': 'truediv'}.get(op, op)}__")(b)
-    np.testing.assert_allclose(out.data, f(a_np, b_np), rtol=1e-12)
+    np.testing.assert_allclose(out.numpy(), f(a_np, b_np), rtol=1e-12)
     out.sum().backward()
     assert a.grad.shape == sa and b.grad.shape == sb
     # d(sum(a op b))/da summed over broadcast copies, computed the slow obvious way
     ones = np.ones(out.shape)
     expected_a = {"add": ones, "sub": ones, "mul": np.broadcast_to(b_np, out.shape),
                   "div": np.broadcast_to(1 / b_np, out.shape)}[op]
-    np.testing.assert_allclose(a.grad.data, tt.autograd.unbroadcast(expected_a, sa), rtol=1e-10)
+    np.testing.assert_allclose(a.grad.numpy(), tt.autograd.unbroadcast(expected_a, sa), rtol=1e-10)
 
 
 @SETTINGS
@@ -63,14 +63,14 @@ def test_reductions_match_numpy_for_any_dim(shape, data, keepdim, op):
     ref = {"sum": np.sum, "mean": np.mean, "max": np.max,
            "var": lambda a, axis, keepdims: np.var(a, axis=axis, keepdims=keepdims, ddof=1)}[op](
         x_np, axis=dim, keepdims=keepdim)
-    np.testing.assert_allclose(out.data, ref, rtol=1e-10)
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-10)
     out.sum().backward()
     assert x.grad.shape == shape
     if op == "sum":
-        np.testing.assert_allclose(x.grad.data, np.ones(shape))
+        np.testing.assert_allclose(x.grad.numpy(), np.ones(shape))
     if op == "mean":
         n = x_np.size if dim is None else shape[dim]
-        np.testing.assert_allclose(x.grad.data, np.full(shape, 1.0 / n))
+        np.testing.assert_allclose(x.grad.numpy(), np.full(shape, 1.0 / n))
 
 
 @SETTINGS
@@ -81,12 +81,12 @@ def test_reshape_permute_roundtrip_preserves_values_and_grads(shape, rnd):
     perm = list(range(len(shape)))
     rnd.shuffle(perm)
     y = x.permute(*perm).reshape(-1)
-    np.testing.assert_array_equal(y.data, np.transpose(x_np, perm).reshape(-1))
+    np.testing.assert_array_equal(y.numpy(), np.transpose(x_np, perm).reshape(-1))
     w = np.arange(y.shape[0], dtype=np.float64)
     (y * tt.tensor(w)).sum().backward()
     # the gradient is w scattered back to where each element came from
     expected = np.transpose(w.reshape(np.transpose(x_np, perm).shape), np.argsort(perm))
-    np.testing.assert_array_equal(x.grad.data, expected)
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
 
 
 @SETTINGS
@@ -94,10 +94,10 @@ def test_reshape_permute_roundtrip_preserves_values_and_grads(shape, rnd):
 def test_softmax_rows_are_distributions(shape, seed):
     x = tt.tensor(_arr(shape, seed) * 50)
     for dim in range(-len(shape), len(shape)):
-        p = x.softmax(dim).data
+        p = x.softmax(dim).numpy()
         assert np.all(p >= 0)
         np.testing.assert_allclose(p.sum(axis=dim), 1.0, rtol=1e-10)
-        np.testing.assert_allclose(np.exp(x.log_softmax(dim).data), p, rtol=1e-8, atol=1e-300)
+        np.testing.assert_allclose(np.exp(x.log_softmax(dim).numpy()), p, rtol=1e-8, atol=1e-300)
 
 
 @SETTINGS
@@ -106,9 +106,9 @@ def test_matmul_matches_numpy_with_batch_broadcast(n, k, m, b, seed):
     a_np, b_np = _arr((b, 1, n, k), seed), _arr((3, k, m), seed + 1)
     a, bb = tt.tensor(a_np, requires_grad=True), tt.tensor(b_np, requires_grad=True)
     out = a @ bb
-    np.testing.assert_allclose(out.data, a_np @ b_np, rtol=1e-12)
+    np.testing.assert_allclose(out.numpy(), a_np @ b_np, rtol=1e-12)
     out.sum().backward()
     assert a.grad.shape == a_np.shape and bb.grad.shape == b_np.shape
     g = np.ones(out.shape)
-    np.testing.assert_allclose(a.grad.data, (g @ np.swapaxes(b_np, -1, -2)).sum(axis=1, keepdims=True))
-    np.testing.assert_allclose(bb.grad.data, (np.swapaxes(a_np, -1, -2) @ g).sum(axis=0))
+    np.testing.assert_allclose(a.grad.numpy(), (g @ np.swapaxes(b_np, -1, -2)).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(bb.grad.numpy(), (np.swapaxes(a_np, -1, -2) @ g).sum(axis=0))

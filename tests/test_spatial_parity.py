@@ -49,14 +49,14 @@ def run_both(fn_tt, fn_th, x, seed=0, params=()):
     b = torch.tensor(x, requires_grad=True)
     out, ref = fn_tt(a), fn_th(b)
     assert tuple(out.shape) == tuple(ref.shape), f"shape {out.shape} vs torch {tuple(ref.shape)}"
-    _close(out.data, ref, "forward")
+    _close(out.numpy(), ref, "forward")
     g = _rand(tuple(ref.shape), seed + 1000)
     out.backward(tt.tensor(g))
     ref.backward(torch.tensor(g))
-    _close(a.grad.data, b.grad, "input gradient", rtol=1e-3)
+    _close(a.grad.numpy(), b.grad, "input gradient", rtol=1e-3)
     for name, p_tt, p_th in params:
         assert p_tt.grad is not None, f"{name}.grad is None"
-        _close(p_tt.grad.data, p_th.grad, f"{name} gradient", rtol=1e-3)
+        _close(p_tt.grad.numpy(), p_th.grad, f"{name} gradient", rtol=1e-3)
     return out
 
 
@@ -134,6 +134,19 @@ def test_conv2d_both_engine_layouts_match_torch(name, layout, monkeypatch):
     check_conv(x_shape, seed=3, **kwargs)
 
 
+@pytest.mark.parametrize("layout", ["BATCH_SECOND", "BATCH_LAST"])
+@pytest.mark.parametrize("name", ["everything", "groups 2", "stride (2, 3) pad (1, 2)"])
+def test_conv2d_in_batch_chunks_matches_torch(name, layout, monkeypatch):
+    """A large batch is convolved a few images at a time (bounded memory): force chunks of
+    one image, so forward, the rebuilt columns and every gradient go through that path."""
+    monkeypatch.setattr(conv, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(conv, "conv_layout", lambda width: getattr(im2col, layout))
+    x_shape, kwargs = CONV_CASES[name]
+    x_shape = (3,) + tuple(x_shape[1:])
+    assert len(conv.conv_chunks(3, 100)) == 3
+    check_conv(x_shape, seed=5, **kwargs)
+
+
 def test_conv2d_wide_images_use_the_batch_second_layout_and_match_torch():
     assert im2col.conv_layout(32) == im2col.BATCH_SECOND
     assert im2col.conv_layout(8) == im2col.BATCH_LAST
@@ -154,7 +167,7 @@ def test_conv2d_float64_matches_torch():
     out = F.conv2d(tt.tensor(x), tt.tensor(w), tt.tensor(b), stride=2, padding=1)
     ref = TF.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(b), stride=2, padding=1)
     assert out.dtype == np.float64
-    np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-10, atol=1e-12)
 
 
 @st.composite
@@ -190,10 +203,10 @@ def test_functional_conv2d_matches_torch_for_every_argument_form():
     kwargs = dict(stride=(2, 1), padding=(1, 2), dilation=(2, 1), groups=2)
     out = F.conv2d(tt.tensor(x), tt.tensor(w), tt.tensor(b), **kwargs)
     ref = TF.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(b), **kwargs)
-    _close(out.data, ref, "F.conv2d")
+    _close(out.numpy(), ref, "F.conv2d")
     out = F.conv2d(tt.tensor(x), tt.tensor(w), None, 1, "same", 1, 2)  # positional, like torch
     ref = TF.conv2d(torch.tensor(x), torch.tensor(w), None, 1, "same", 1, 2)
-    _close(out.data, ref, "F.conv2d same")
+    _close(out.numpy(), ref, "F.conv2d same")
 
 
 def test_conv2d_in_a_network_matches_torch_after_loading_weights():
@@ -217,7 +230,7 @@ def test_conv2d_in_a_network_matches_torch_after_loading_weights():
     loss.backward()
     ref.backward()
     for (name, p), (_, q) in zip(ours.named_parameters(), th.named_parameters()):
-        _close(p.grad.data, q.grad, f"{name}.grad", rtol=1e-3)
+        _close(p.grad.numpy(), q.grad, f"{name}.grad", rtol=1e-3)
 
 
 # --------------------------------------------------------------------------- init and layout
@@ -252,13 +265,13 @@ def test_conv2d_default_init_follows_torch_kaiming_uniform():
     layer = nn.Conv2d(32, 64, 3, groups=2)
     fan_in = 16 * 3 * 3
     bound = 1 / math.sqrt(fan_in)
-    w, b = layer.weight.data, layer.bias.data
+    w, b = layer.weight.numpy(), layer.bias.numpy()
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
     assert abs(w.std() - bound / math.sqrt(3)) < 0.02 * bound
     assert abs(w.mean()) < 0.02 * bound
     assert np.abs(b).max() <= bound
     tt.manual_seed(0)
-    assert np.array_equal(nn.Conv2d(32, 64, 3, groups=2).weight.data, w), "seeded init repeats"
+    assert np.array_equal(nn.Conv2d(32, 64, 3, groups=2).weight.numpy(), w), "seeded init repeats"
 
 
 # --------------------------------------------------------------------------- gradcheck
@@ -312,7 +325,7 @@ def test_conv2d_naive_equals_fast(kwargs):
     x, w, b = _rand((2, 4, 7, 6), 11), _rand((4, 4 // g, 3, 2), 12), _rand((4,), 13)
     fast = F.conv2d(tt.tensor(x), tt.tensor(w), tt.tensor(b), **kwargs)
     slow = conv2d_naive(x, w, b, **kwargs)
-    np.testing.assert_allclose(slow.data, fast.data, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(slow.numpy(), fast.numpy(), rtol=1e-5, atol=1e-5)
 
 
 @settings(max_examples=10, deadline=None)
@@ -329,15 +342,15 @@ def test_conv2d_naive_equals_fast_on_random_configs(config, seed):
     args = dict(stride=kw["stride"], padding=kw["padding"], dilation=kw["dilation"], groups=g)
     fast = F.conv2d(tt.tensor(x), tt.tensor(wt), None if b is None else tt.tensor(b), **args)
     slow = conv2d_naive(x, wt, b, **args)
-    np.testing.assert_allclose(slow.data, fast.data, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(slow.numpy(), fast.numpy(), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1),
                                     dict(kernel_size=(2, 3), stride=(2, 1))])
 def test_max_pool2d_naive_equals_fast(kwargs):
     x = _rand((2, 3, 7, 8), 14)
-    np.testing.assert_array_equal(max_pool2d_naive(x, **kwargs).data,
-                                  F.max_pool2d(tt.tensor(x), **kwargs).data)
+    np.testing.assert_array_equal(max_pool2d_naive(x, **kwargs).numpy(),
+                                  F.max_pool2d(tt.tensor(x), **kwargs).numpy())
 
 
 # --------------------------------------------------------------------------- pooling parity
@@ -455,7 +468,7 @@ def test_dropout2d_zeroes_whole_channels_and_scales_survivors():
     tt.manual_seed(3)
     t = tt.tensor(x, requires_grad=True)
     out = layer(t)
-    ratio = out.data / x
+    ratio = out.numpy() / x
     per_channel = ratio.reshape(8, 16, -1)
     # each (image, channel) is either all zero or all scaled by 1 / (1 - p)
     assert np.all((np.abs(per_channel - 0.0) < 1e-6).all(axis=2)
@@ -463,19 +476,19 @@ def test_dropout2d_zeroes_whole_channels_and_scales_survivors():
     dropped = (per_channel[:, :, 0] == 0).mean()
     assert 0.1 < dropped < 0.4, dropped  # 128 draws at p=0.25
     out.sum().backward()
-    np.testing.assert_allclose(t.grad.data, ratio, rtol=1e-6)  # gradient = mask * scale
+    np.testing.assert_allclose(t.grad.numpy(), ratio, rtol=1e-6)  # gradient = mask * scale
     layer.eval()
-    assert layer(t) is t or np.array_equal(layer(t).data, x)
+    assert layer(t) is t or np.array_equal(layer(t).numpy(), x)
 
 
 def test_dropout2d_edge_cases_and_reproducibility():
     x = tt.tensor(_rand((2, 3, 2, 2), 24))
-    np.testing.assert_array_equal(F.dropout2d(x, 0.0).data, x.data)
-    np.testing.assert_array_equal(F.dropout2d(x, 1.0).data, np.zeros_like(x.data))
-    np.testing.assert_array_equal(F.dropout2d(x, 0.5, training=False).data, x.data)
+    np.testing.assert_array_equal(F.dropout2d(x, 0.0).numpy(), x.numpy())
+    np.testing.assert_array_equal(F.dropout2d(x, 1.0).numpy(), np.zeros_like(x.numpy()))
+    np.testing.assert_array_equal(F.dropout2d(x, 0.5, training=False).numpy(), x.numpy())
     g1, g2 = tt.Generator(5), tt.Generator(5)
-    np.testing.assert_array_equal(F.dropout2d(x, 0.5, generator=g1).data,
-                                  F.dropout2d(x, 0.5, generator=g2).data)
+    np.testing.assert_array_equal(F.dropout2d(x, 0.5, generator=g1).numpy(),
+                                  F.dropout2d(x, 0.5, generator=g2).numpy())
     assert F.dropout2d(tt.tensor(_rand((3, 2, 2), 25)), 0.5).shape == (3, 2, 2)  # unbatched
     with pytest.raises(ValueError, match="between 0 and 1"):
         nn.Dropout2d(1.5)

@@ -32,7 +32,7 @@ def _mlp(seed=0):
 
 
 def _params(model):
-    return [p.data.copy() for p in model.parameters()]
+    return [p.numpy().copy() for p in model.parameters()]
 
 
 def test_trainer_learns_a_tiny_problem():
@@ -88,7 +88,7 @@ def test_grad_accumulation_equals_one_big_batch(k, b):
                     progress=False)
     t_big.fit(_batches(x, y, k * b), epochs=2)
     for p, q in zip(small.parameters(), big.parameters()):
-        np.testing.assert_allclose(p.data, q.data, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-5, atol=1e-6)
     assert t_big.global_step == 6
 
 
@@ -105,7 +105,7 @@ def test_grad_accumulation_last_short_group_is_averaged():
     ref_trainer.fit([(tt.tensor(x[s:e]), tt.tensor(y[s:e])) for s, e in
                      [(0, 8), (8, 16), (16, 20)]], epochs=1)
     for p, q in zip(acc.parameters(), ref.parameters()):
-        np.testing.assert_allclose(p.data, q.data, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_grad_accumulation_without_len_rescales_the_tail():
@@ -122,7 +122,7 @@ def test_grad_accumulation_without_len_rescales_the_tail():
     Trainer(b, tt.optim.SGD(b.parameters(), lr=0.2), nn.CrossEntropyLoss(), grad_accum_steps=4,
             progress=False).fit(batches, epochs=1)
     for p, q in zip(a.parameters(), b.parameters()):
-        np.testing.assert_allclose(p.data, q.data, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(p.numpy(), q.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_early_stopping_stops_and_remembers_the_best():
@@ -208,7 +208,7 @@ def test_checkpoint_resume_continues_identically(tmp_path):
     assert resumed.epoch == 3 and resumed.global_step == 12
     resumed.fit(train, epochs=3)
     for p, q in zip(straight.model.parameters(), resumed.model.parameters()):
-        assert p.data.tobytes() == q.data.tobytes()
+        assert p.numpy().tobytes() == q.numpy().tobytes()
     assert resumed.history["train_loss"] == straight.history["train_loss"]
     assert resumed.history["lr"] == straight.history["lr"]
 

@@ -10,7 +10,11 @@ This file is a face: it only re-exports what the module files define.
 
 import numpy as _np
 
-from tinytorch import autograd
+from tinytorch import _allocator
+
+_allocator.configure()  # keep freed multi-MB arrays for the next step (TINYTORCH_MALLOC=0: off)
+
+from tinytorch import autograd  # noqa: E402
 from tinytorch.core.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from tinytorch.core.creation import (Generator, arange, as_tensor, default_generator, empty,
                                      empty_like, eye, from_numpy, full, full_like, get_rng_state,
@@ -27,6 +31,7 @@ from tinytorch.core.tensor_functions import (abs, allclose, argmax, argmin, cat,
                                              numel, permute, relu, reshape, sigmoid, softmax, sqrt,
                                              squeeze, stack, std, sum, tanh, transpose, unsqueeze,
                                              var, where)
+from tinytorch.core.tensor_functions import *  # noqa: F401,F403 -- the op families' names
 
 # dtypes: NumPy's, under PyTorch's names (tt.int is int32, tt.long int64, as in PyTorch);
 # names NumPy lacks (bfloat16) exist and raise a clear error when used: see core/dtypes.py
@@ -40,7 +45,7 @@ __version__ = "0.1.0"
 
 
 _SUBPACKAGES = ("nn", "optim", "data", "testing", "text", "models", "profiling", "optimization",
-                "generation", "benchmarking", "capstone")
+                "generation", "benchmarking", "capstone", "linalg")
 
 
 def __getattr__(name):

@@ -16,7 +16,7 @@ __all__ = ["assert_close", "to_numpy"]
 def to_numpy(x) -> np.ndarray:
     """Array of a Tensor, a NumPy array, a number or a nested list (or a torch tensor)."""
     if isinstance(x, Tensor):
-        return x.data
+        return x._data
     if hasattr(x, "detach") and hasattr(x, "numpy"):  # a torch tensor, without importing torch
         return x.detach().numpy()
     return np.asarray(x)

@@ -48,7 +48,7 @@ def make_data(n: int, margin: float, rng: np.random.Generator):
 
 def predict(layer: nn.Linear, x: tt.Tensor) -> np.ndarray:
     """The perceptron's output: the step function of the neuron's activation (0 or 1)."""
-    return (layer(x).data.reshape(-1) > 0).astype(np.float32)
+    return (layer(x).numpy().reshape(-1) > 0).astype(np.float32)
 
 
 def add_arguments(parser):
@@ -98,7 +98,7 @@ def main(argv=None) -> dict:
                 err = float(y_np[i]) - y_hat  # +1: should fire, -1: should not, 0: right
                 if err != 0:
                     # the rule: move the boundary towards the misclassified point
-                    layer.weight.data += err * xi.data[None, :]
+                    layer.weight.data += err * xi.numpy()[None, :]
                     layer.bias.data += err
                     errors += 1
             updates += errors
@@ -111,8 +111,8 @@ def main(argv=None) -> dict:
         run.stage(f"stopped after {epochs_run} epochs: {updates} updates, "
                   f"{mistakes[-1]} mistakes in the last pass")
 
-        w = layer.weight.data.reshape(-1)
-        b = float(layer.bias.data[0])
+        w = layer.weight.numpy().reshape(-1)
+        b = float(layer.bias.numpy()[0])
         print(f"         learned boundary: {w[0]:+.3f} x1 {w[1]:+.3f} x2 {b:+.3f} = 0")
 
         run.check("training accuracy", acc, ">=", 1.0, "{:.2%}")

@@ -40,7 +40,7 @@ Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
 
 def accuracy(model, x: tt.Tensor) -> float:
     with tt.no_grad():
-        return float(np.mean((model(x).data > 0) == (Y > 0.5)))
+        return float(np.mean((model(x).numpy() > 0) == (Y > 0.5)))
 
 
 def train(model, steps: int, lr: float):
@@ -54,7 +54,7 @@ def train(model, steps: int, lr: float):
         loss.backward()
         with tt.no_grad():  # the update is not part of the graph
             for p in model.parameters():
-                p.data -= lr * p.grad.data
+                p.data -= lr * p.grad.numpy()
         losses.append(loss.item())
         accs.append(accuracy(model, x))
     return losses, accs
@@ -101,7 +101,7 @@ def main(argv=None) -> dict:
             single_accs.append(accs[-1])
             curves[f"single, seed {seed}"] = (losses, accs)
             with tt.no_grad():
-                f = layer(x).data.reshape(-1)  # activations at (0,0), (0,1), (1,0), (1,1)
+                f = layer(x).numpy().reshape(-1)  # activations at (0,0), (0,1), (1,0), (1,1)
             identities.append(float(f[1] + f[2] - f[0] - f[3]))
         print(f"         final accuracies: {', '.join(f'{v:.0%}' for v in single_accs)}; final "
               f"loss {np.mean([curves[k][0][-1] for k in curves]):.4f} (log 2 = 0.6931: the "
@@ -115,7 +115,7 @@ def main(argv=None) -> dict:
         b = tt.randn(a.random_layers, generator=g) * 3.0
         with tt.no_grad():
             logits = x @ w.T + b  # (4, K): every layer on every point at once
-        random_acc = ((logits.data > 0) == (Y > 0.5)).mean(axis=0)  # (K,)
+        random_acc = ((logits.numpy() > 0) == (Y > 0.5)).mean(axis=0)  # (K,)
         print(f"         best random layer: {random_acc.max():.0%}; share reaching 75%: "
               f"{np.mean(random_acc == 0.75):.1%}; none above 75%: "
               f"{bool(np.all(random_acc <= 0.75))}")
@@ -159,7 +159,7 @@ def main(argv=None) -> dict:
             gx, gy = np.meshgrid(grid, grid)
             pts = tt.tensor(np.c_[gx.ravel(), gy.ravel()])
             with tt.no_grad():
-                z = mlp_models[0](pts).data.reshape(gx.shape)
+                z = mlp_models[0](pts).numpy().reshape(gx.shape)
             ax.contourf(gx, gy, z > 0, levels=[-0.5, 0.5, 1.5], colors=["#fde0c5", "#c6dbef"])
             ax.scatter(X[:, 0], X[:, 1], c=["tab:orange" if v == 0 else "tab:blue"
                                               for v in Y[:, 0]], s=80, edgecolors="k")

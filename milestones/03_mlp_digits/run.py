@@ -50,7 +50,7 @@ def main(argv=None) -> dict:
 
         run.stage("data: scikit-learn's bundled 8x8 digits, stratified 80/20 split (seed 0)")
         train_set, test_set = digits()
-        x_train = train_set.tensors[0].data
+        x_train = train_set.tensors[0].numpy()
         # standardize each pixel with statistics of the training set only; +0.1 keeps the
         # always-blank border pixels (std 0) from being divided by zero
         normalize = Normalize(x_train.mean(axis=0), x_train.std(axis=0) + 0.1)
@@ -83,13 +83,13 @@ def main(argv=None) -> dict:
         model.eval()
         x_test, y_test = test_set.tensors
         with tt.no_grad():
-            pred = model(normalize(x_test)).data.argmax(axis=1)
-        test_acc = float(np.mean(pred == y_test.data))
+            pred = model(normalize(x_test)).numpy().argmax(axis=1)
+        test_acc = float(np.mean(pred == y_test.numpy()))
         seconds = run.elapsed()
-        wrong = int(np.sum(pred != y_test.data))
+        wrong = int(np.sum(pred != y_test.numpy()))
         print(f"         {len(y_test) - wrong} of {len(y_test)} test digits right ({wrong} wrong)")
         confusion = np.zeros((10, 10), dtype=np.int64)
-        np.add.at(confusion, (y_test.data, pred), 1)
+        np.add.at(confusion, (y_test.numpy(), pred), 1)
 
         run.check("test accuracy", test_acc, ">=", TARGET_ACCURACY, "{:.2%}")
         run.check("seconds (data + training + evaluation)", seconds, "<", TARGET_SECONDS,

@@ -166,7 +166,7 @@ def draw_filters(model, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    w = model.conv1.weight.data  # (out, in, 3, 3)
+    w = model.conv1.weight.numpy()  # (out, in, 3, 3)
     n = w.shape[0]
     cols = 8
     rows = -(-n // cols)
@@ -201,8 +201,8 @@ def draw_feature_maps(model, image: np.ndarray, label: str, path: Path, n_maps: 
         h1 = model.relu1(model.bn1(model.conv1(tt.tensor(image[None]))))
         h2 = model.relu2(model.bn2(model.conv2(h1)))
     n_maps = min(n_maps, h1.shape[1])
-    maps = [("input", image), *[(f"conv1 #{k}", h1.data[0, k]) for k in range(n_maps)],
-            *[(f"conv2 #{k}", h2.data[0, k]) for k in range(n_maps)]]
+    maps = [("input", image), *[(f"conv1 #{k}", h1.numpy()[0, k]) for k in range(n_maps)],
+            *[(f"conv2 #{k}", h2.numpy()[0, k]) for k in range(n_maps)]]
     cols = n_maps + 1
     fig, axes = plt.subplots(2, cols, figsize=(cols * 1.1, 2.9))
     for r in range(2):
@@ -257,13 +257,13 @@ def main(argv=None) -> dict:
         # Evidence that the convolutions learn: their gradients on a first batch, and a copy
         # of their weights to compare with after training.
         convs = conv_layers(model)
-        before = {name: m.weight.data.copy() for name, m in convs.items()}
+        before = {name: m.weight.numpy().copy() for name, m in convs.items()}
         xb, yb = next(iter(train_loader))
         model.zero_grad()
         nn.CrossEntropyLoss()(model(xb), yb).backward()
-        first_grad = {name: {"weight_grad_norm": float(np.linalg.norm(m.weight.grad.data)),
+        first_grad = {name: {"weight_grad_norm": float(np.linalg.norm(m.weight.grad.numpy())),
                              "weight_grad_nonzero_fraction":
-                                 float(np.mean(m.weight.grad.data != 0))}
+                                 float(np.mean(m.weight.grad.numpy() != 0))}
                       for name, m in convs.items()}
         model.zero_grad()
 
@@ -280,16 +280,16 @@ def main(argv=None) -> dict:
         preds, labels = [], []
         with tt.no_grad():
             for x, y in test_loader:
-                preds.append(model(x).data.argmax(axis=1))
-                labels.append(y.data)
+                preds.append(model(x).numpy().argmax(axis=1))
+                labels.append(y.numpy())
         pred, y_test = np.concatenate(preds), np.concatenate(labels)
         test_acc = float(np.mean(pred == y_test))
         wrong = int(np.sum(pred != y_test))
         seconds = run.elapsed()
         print(f"         {len(y_test) - wrong} of {len(y_test)} test images right ({wrong} wrong)")
 
-        moved = {name: float(np.mean(m.weight.data != before[name])) for name, m in convs.items()}
-        change = {name: float(np.linalg.norm(m.weight.data - before[name])
+        moved = {name: float(np.mean(m.weight.numpy() != before[name])) for name, m in convs.items()}
+        change = {name: float(np.linalg.norm(m.weight.numpy() - before[name])
                               / np.linalg.norm(before[name])) for name, m in convs.items()}
         trained_fraction = min(min(moved.values()),
                                min(g["weight_grad_nonzero_fraction"] for g in first_grad.values()))
@@ -318,7 +318,7 @@ def main(argv=None) -> dict:
         filters_png, maps_png = run.out / "filters.png", run.out / "feature_maps.png"
         draw_filters(model, filters_png)
         image, label = test_set[0]
-        draw_feature_maps(model, np.asarray(image.data), classes[int(label.item())], maps_png)
+        draw_feature_maps(model, np.asarray(image.numpy()), classes[int(label.item())], maps_png)
 
         return run.finish({
             "dataset": dataset,

@@ -89,7 +89,7 @@ print("x - x.mean(dim=1, keepdim=True) =", (x - x.mean(dim=1, keepdim=True)).tol
 # ## 2. Memory: dtype, size, and views versus copies
 #
 # A tensor's memory is its number of elements times the bytes per element. We allocate real
-# tensors and read their size back from NumPy (`.data.nbytes`).
+# tensors and read their size back from NumPy (`.numpy().nbytes`).
 
 # %%
 side = 512 if QUICK else 2048
@@ -97,7 +97,7 @@ rows = []
 for name, dtype in [("float16", tt.float16), ("float32", tt.float32), ("float64", tt.float64),
                     ("int64", tt.int64), ("bool", tt.bool)]:
     t = tt.zeros(side, side, dtype=dtype)
-    rows.append((name, t.dtype.itemsize, t.data.nbytes))
+    rows.append((name, t.dtype.itemsize, t.numpy().nbytes))
 print(f"a {side} x {side} tensor ({side * side:,} elements):")
 print(f"{'dtype':>8} {'bytes/elem':>10} {'MiB':>8}")
 for name, item, nbytes in rows:
@@ -126,7 +126,7 @@ cases = [("x.reshape(4, 3)", base.reshape(4, 3)), ("x.T", base.T), ("x[1:, ::2]"
          ("x + 0", base + 0)]
 print(f"{'op':>22} {'shares memory with x':>22}")
 for name, t in cases:
-    print(f"{name:>22} {str(np.shares_memory(t.data, base.data)):>22}")
+    print(f"{name:>22} {str(np.shares_memory(t.numpy(), base.numpy())):>22}")
 
 # %% [markdown]
 # Views are free, but they share data: writing into a view writes into the original. That is

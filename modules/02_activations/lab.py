@@ -66,7 +66,7 @@ curves = {
 }
 fig, ax = plt.subplots(figsize=(6, 4))
 for name, fn in curves.items():
-    ax.plot(xs, fn(tt.tensor(xs)).data, label=name)
+    ax.plot(xs, fn(tt.tensor(xs)).numpy(), label=name)
 ax.set_ylim(-1.5, 3)
 ax.axhline(0, color="k", lw=0.5)
 ax.axvline(0, color="k", lw=0.5)
@@ -90,7 +90,7 @@ print(f"{'input std':>10} {'sigmoid saturated':>18} {'tanh saturated':>15} {'rel
 sat_rows = []
 for std in [0.5, 1.0, 2.0, 5.0, 10.0, 50.0]:
     z = tt.tensor((std * rng.standard_normal(n_sat)).astype(np.float32))
-    s, t, r = F.sigmoid(z).data, F.tanh(z).data, F.relu(z).data
+    s, t, r = F.sigmoid(z).numpy(), F.tanh(z).numpy(), F.relu(z).numpy()
     row = (std, np.mean((s < 0.01) | (s > 0.99)), np.mean(np.abs(t) > 0.99), np.mean(r == 0))
     sat_rows.append(row)
     print(f"{row[0]:>10.1f} {row[1]:>17.1%} {row[2]:>14.1%} {row[3]:>9.1%}")
@@ -126,7 +126,7 @@ def ref_sigmoid(x):
 xs_ext = np.array([-1000, -100, -88, -20, 0, 20, 88, 100, 1000], dtype=np.float32)
 naive1, w1 = count_warnings(lambda: 1 / (1 + np.exp(-xs_ext)))
 naive2, w2 = count_warnings(lambda: np.exp(xs_ext) / (1 + np.exp(xs_ext)))
-stable, w3 = count_warnings(lambda: F.sigmoid(tt.tensor(xs_ext)).data)
+stable, w3 = count_warnings(lambda: F.sigmoid(tt.tensor(xs_ext)).numpy())
 print(f"{'x':>7} {'1/(1+e^-x)':>14} {'e^x/(1+e^x)':>14} {'tinytorch':>14} {'float64 ref':>14}")
 for i, x in enumerate(xs_ext):
     print(f"{x:>7.0f} {naive1[i]:>14.6g} {naive2[i]:>14.6g} {stable[i]:>14.6g} "
@@ -166,7 +166,7 @@ for scale in [1, 10, 30, 50, 100, 1000]:
     ref = ref_softmax(logits)
     with np.errstate(all="ignore"):
         naive = naive_softmax(logits)
-    stable = F.softmax(tt.tensor(logits), dim=1).data
+    stable = F.softmax(tt.tensor(logits), dim=1).numpy()
     nan_naive = int(np.isnan(naive).any(axis=1).sum())
     nan_stable = int(np.isnan(stable).any(axis=1).sum())
     err_naive = np.nanmax(np.abs(naive - ref)) if nan_naive < rows_n else float("nan")
@@ -189,9 +189,9 @@ print(f"{'gap':>6} {'softmax[1]':>12} {'log(softmax)[1]':>16} {'log_softmax[1]':
 for gap in [10, 50, 87, 100, 104, 110, 1000]:
     x2 = tt.tensor(np.array([[0.0, -gap]], dtype=np.float32))
     with np.errstate(all="ignore"):
-        p = F.softmax(x2, dim=1).data[0, 1]
-        two_step = np.log(F.softmax(x2, dim=1).data)[0, 1]
-    direct = F.log_softmax(x2, dim=1).data[0, 1]
+        p = F.softmax(x2, dim=1).numpy()[0, 1]
+        two_step = np.log(F.softmax(x2, dim=1).numpy())[0, 1]
+    direct = F.log_softmax(x2, dim=1).numpy()[0, 1]
     exact = -gap - math.log1p(math.exp(-gap))
     print(f"{gap:>6} {p:>12.4g} {two_step:>16.6g} {direct:>15.6g} {exact:>12.6g}")
 
@@ -210,7 +210,7 @@ for gap in [10, 50, 87, 100, 104, 110, 1000]:
 n_cost = 100_000 if QUICK else 1_000_000
 x_cost = tt.tensor(rng.standard_normal(n_cost).astype(np.float32))
 x_rows = tt.tensor(rng.standard_normal((n_cost // 100, 100)).astype(np.float32))
-raw = x_cost.data
+raw = x_cost.numpy()
 costs = {
     "numpy maximum (bound)": best_time(lambda: np.maximum(raw, 0)),
     "relu": best_time(lambda: F.relu(x_cost)),
@@ -280,8 +280,8 @@ grid = np.linspace(-6, 6, 2001 if QUICK else 20001)
 err = np.abs(erf(grid) - np.array([math.erf(v) for v in grid]))
 print(f"max |erf_ours - math.erf| over [-6, 6]: {err.max():.2e} at x = {grid[err.argmax()]:.3f}")
 print(f"float32 resolution near 1 (np.finfo(float32).eps): {np.finfo(np.float32).eps:.2e}")
-g_exact = F.gelu(tt.tensor(grid)).data
-g_tanh = F.gelu(tt.tensor(grid), approximate="tanh").data
+g_exact = F.gelu(tt.tensor(grid)).numpy()
+g_tanh = F.gelu(tt.tensor(grid), approximate="tanh").numpy()
 print(f"max |gelu_exact - gelu_tanh| over [-6, 6]: {np.abs(g_exact - g_tanh).max():.2e}")
 
 # %%

@@ -53,10 +53,10 @@ tt.manual_seed(0)
 layer = nn.Linear(4, 3)
 x = tt.randn(5, 4)
 y = layer(x)
-by_hand = x.data @ layer.weight.data.T + layer.bias.data
+by_hand = x.numpy() @ layer.weight.numpy().T + layer.bias.numpy()
 print(layer)
 print("weight", layer.weight.shape, "bias", layer.bias.shape, "-> output", y.shape)
-print("max |layer(x) - (x @ W.T + b)| =", float(np.abs(y.data - by_hand).max()))
+print("max |layer(x) - (x @ W.T + b)| =", float(np.abs(y.numpy() - by_hand).max()))
 print("state_dict keys:", list(layer.state_dict()))
 
 # %% [markdown]
@@ -83,7 +83,7 @@ configs = [(64, 1), (64, 3), (256, 3), (1024, 3), (1024, 6)] if QUICK else \
 for width, depth in configs:
     model = mlp(784, width, depth, 10)
     n = sum(p.numel() for p in model.parameters())
-    weight_bytes = sum(p.data.nbytes for p in model.parameters())
+    weight_bytes = sum(p.numpy().nbytes for p in model.parameters())
     rows.append((f"784-{width}x{depth}-10", f"{n:,}", f"{weight_bytes / 2**20:.2f} MiB",
                  f"{4 * weight_bytes / 2**20:.1f} MiB"))
 table(["MLP", "parameters", "float32 weights", "training with Adam (~4x)"], rows)
@@ -103,9 +103,9 @@ rows, ours, bare = [], [], []
 for h in widths:
     lin = nn.Linear(h, h)
     xb = tt.randn(batch, h)
-    w, b = lin.weight.data, lin.bias.data
+    w, b = lin.weight.numpy(), lin.bias.numpy()
     t_ours = best_time(lambda: lin(xb), repeat)
-    t_np = best_time(lambda: xb.data @ w.T + b, repeat)
+    t_np = best_time(lambda: xb.numpy() @ w.T + b, repeat)
     gflops = 2 * batch * h * h / t_ours / 1e9
     ours.append(t_ours)
     bare.append(t_np)
@@ -154,7 +154,7 @@ for name, scheme in schemes.items():
             scheme(lin.weight)
             nn.init.zeros_(lin.bias)
             h = lin(h).relu()
-            stds.append(float(h.data.std()))
+            stds.append(float(h.numpy().std()))
     curves[name] = stds
 table(["init", "std after layer 1", f"after layer {depth // 2}", f"after layer {depth}"],
       [(k, f"{v[0]:.3g}", f"{v[depth // 2 - 1]:.3g}", f"{v[-1]:.3g}") for k, v in curves.items()])
@@ -180,7 +180,7 @@ plt.close()
 ones = tt.ones(1000, 1000) if not QUICK else tt.ones(200, 200)
 rows = []
 for p in (0.1, 0.5, 0.9):
-    out = nn.Dropout(p)(ones).data
+    out = nn.Dropout(p)(ones).numpy()
     rows.append((p, f"{np.mean(out == 0):.4f}", f"{out.max():.3f}", f"{out.mean():.4f}"))
 table(["p", "fraction zeroed", "survivor value 1/(1-p)", "mean (1.0 expected)"], rows)
 d = nn.Dropout(0.5).eval()
@@ -189,11 +189,11 @@ print("in eval mode dropout returns its input:", d(ones) is ones)
 # A state_dict is a flat {dotted name: array} mapping; NumPy's .npz stores it without pickle.
 model = mlp(16, 32, 2, 4)
 path = OUT / "mlp_weights.npz"
-np.savez(path, **{k: v.data for k, v in model.state_dict().items()})
+np.savez(path, **{k: v.numpy() for k, v in model.state_dict().items()})
 clone = mlp(16, 32, 2, 4)
 with np.load(path, allow_pickle=False) as f:
     clone.load_state_dict({k: f[k] for k in f.files})
 xb = tt.randn(3, 16)
 print("keys:", list(model.state_dict()))
-print("same outputs after the round trip:", bool(np.array_equal(model(xb).data, clone(xb).data)))
+print("same outputs after the round trip:", bool(np.array_equal(model(xb).numpy(), clone(xb).numpy())))
 print(f"plots written to {OUT}")

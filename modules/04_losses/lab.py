@@ -130,7 +130,7 @@ table(["logit z (target 1)", "BCE(sigmoid(z))", "BCE with logits", "exact softpl
 
 # %%
 def forward_backward(loss_fn, x, t):
-    xg = tt.tensor(x.data, requires_grad=True)
+    xg = tt.tensor(x.numpy(), requires_grad=True)
     loss_fn(xg, t).backward()
 
 
@@ -195,7 +195,7 @@ t = tt.tensor(np.zeros(len(margins), dtype=np.int64))
 fig, ax = plt.subplots(figsize=(5, 3.5))
 rows = []
 for eps in (0.0, 0.1, 0.3):
-    losses = F.cross_entropy(x, t, reduction="none", label_smoothing=eps).data
+    losses = F.cross_entropy(x, t, reduction="none", label_smoothing=eps).numpy()
     ax.plot(margins, losses, label=f"label_smoothing={eps}")
     best = margins[int(np.argmin(losses))]
     theory = "none (keeps falling)" if eps == 0 else f"{np.log((1 - eps / 2) / (eps / 2)):.2f}"

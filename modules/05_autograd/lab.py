@@ -73,8 +73,8 @@ for node in reversed(order):
            else repr(t) for t in node.inputs]
     print(f"  {node.name():<16} inputs: {', '.join(ins)}")
 loss.backward()
-print("x.grad =", np.array2string(x.grad.data, precision=4))
-print("w.grad =", np.array2string(w.grad.data.T, precision=4), "(transposed)")
+print("x.grad =", np.array2string(x.grad.numpy(), precision=4))
+print("w.grad =", np.array2string(w.grad.numpy().T, precision=4), "(transposed)")
 
 # %% [markdown]
 # `h` feeds two ops (`tanh` and the product), so its node receives two gradients; the sweep
@@ -304,7 +304,7 @@ for n in [100, 500, 900, 1000, 2000, 10_000]:
     t0 = time.perf_counter()
     y.backward()
     ours = time.perf_counter() - t0
-    ok = np.isclose(c.grad.data[0], 1.0001 ** n, rtol=1e-4)
+    ok = np.isclose(c.grad.numpy()[0], 1.0001 ** n, rtol=1e-4)
     depth_rows.append((n, rec, ours))
     print(f"{n:>13,} {rec:>22} {('ok, %.1f ms' % (ours * 1e3)) if ok else 'WRONG':>16}")
 
@@ -357,7 +357,7 @@ for k in ks:
     t0 = time.perf_counter()
     y.backward()
     topo_t = time.perf_counter() - t0
-    assert np.allclose(naive_grad, x0.grad.data), "both engines must agree"
+    assert np.allclose(naive_grad, x0.grad.numpy()), "both engines must agree"
     path_rows.append((k, nodes, counter[0], naive_t, topo_t))
     print(f"{k:>3} {nodes:>6} {counter[0]:>15,} {naive_t * 1e3:>12.2f} {nodes:>11} "
           f"{topo_t * 1e3:>8.2f}")

@@ -75,14 +75,14 @@ model = nn.Sequential(nn.Linear(784, width), nn.ReLU(), nn.Linear(width, width),
                       nn.Linear(width, 10))
 params = list(model.parameters())
 n_params = sum(p.numel() for p in params)
-param_bytes = sum(p.data.nbytes for p in params)
+param_bytes = sum(p.numpy().nbytes for p in params)
 for p in params:
     p.grad = tt.tensor(rng.standard_normal(p.shape).astype(np.float32) * 1e-3)
 repeat = 3 if QUICK else 20
 
 rows, mem_ratio = [], {}
 for name, make in OPTIMIZERS.items():
-    snapshot = [p.data.copy() for p in params]
+    snapshot = [p.numpy().copy() for p in params]
     opt = make(params)
     opt.step()
     state_bytes = sum(v.nbytes for s in opt.state.values() for v in s.values()
@@ -93,7 +93,7 @@ for name, make in OPTIMIZERS.items():
         opt.step()
         best = min(best, time.perf_counter() - t0)
     for p, s in zip(params, snapshot):
-        p.data[...] = s
+        p.numpy()[...] = s
     mem_ratio[name] = state_bytes / param_bytes
     rows.append((name, f"{state_bytes / 2**20:.2f}", f"{state_bytes / param_bytes:.2f}x",
                  f"{best * 1e3:.2f}"))
@@ -123,12 +123,12 @@ paths, rows = {}, []
 for name, make in settings:
     p = tt.tensor([-1.5, 2.0], dtype=tt.float64, requires_grad=True)
     opt = make([p])
-    path = [p.data.copy()]
+    path = [p.numpy().copy()]
     for _ in range(steps):
         opt.zero_grad()
         rosenbrock(p).backward()
         opt.step()
-        path.append(p.data.copy())
+        path.append(p.numpy().copy())
     paths[name] = np.array(path)
     dist = np.linalg.norm(np.array(path) - [1.0, 1.0], axis=1)
     reached = np.argmax(dist < 0.1) if (dist < 0.1).any() else None
@@ -190,7 +190,7 @@ for name in ("SGD", "SGD momentum 0.9", "RMSprop", "Adam", "AdamW"):
             losses.append(loss.item())
     seconds = time.perf_counter() - t0
     with tt.no_grad():
-        acc = (net(tt.tensor(X_test)).argmax(dim=1).data == Y_test).mean()
+        acc = (net(tt.tensor(X_test)).argmax(dim=1).numpy() == Y_test).mean()
     curves[name] = losses
     rows.append((name, f"{np.mean(losses[-20:]):.4f}", f"{acc:.3f}", f"{seconds:.2f}"))
 table(["optimizer", f"train loss (last 20 batches, {epochs} epochs)", "test accuracy",
@@ -223,13 +223,13 @@ p = tt.zeros(1, requires_grad=True)
 opt = tt.optim.Adam([p], lr=1e-3)
 rows = []
 for t in range(1, 1001):
-    before = p.data.copy()
+    before = p.numpy().copy()
     p.grad = tt.tensor([0.5])
     opt.step()
     st = opt.state[p]
     uncorrected = 1e-3 * st["exp_avg"][0] / (np.sqrt(st["exp_avg_sq"][0]) + 1e-8)
     if t in (1, 2, 5, 10, 100, 1000):
-        rows.append((t, f"{abs(p.data[0] - before[0]):.3e}", f"{uncorrected:.3e}"))
+        rows.append((t, f"{abs(p.numpy()[0] - before[0]):.3e}", f"{uncorrected:.3e}"))
 table(["step t", "Adam step (corrected)", "same m, v without correction"], rows)
 
 # %% [markdown]
@@ -291,7 +291,7 @@ for lr in (3e-3, 3e-2):
                     sched.step()
         with tt.no_grad():
             train_loss = F.cross_entropy(net(tt.tensor(X_train)), tt.tensor(Y_train)).item()
-            acc = float((net(tt.tensor(X_test)).argmax(dim=1).data == Y_test).mean())
+            acc = float((net(tt.tensor(X_test)).argmax(dim=1).numpy() == Y_test).mean())
         results[lr, use_schedule] = (train_loss, acc)
         rows.append((f"Adam lr {lr:g}", "warmup 10% + cosine" if use_schedule else "constant",
                      f"{train_loss:.4f}", f"{acc:.3f}"))

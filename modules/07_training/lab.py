@@ -161,7 +161,7 @@ def one_epoch(k, b, repeat=3):
         trainer.fit(data, epochs=1)
         best = min(best, time.perf_counter() - t0)
     hidden = model[1](model[0](data[0][0]))  # what backward keeps alive for one batch
-    return model, best, hidden.data.nbytes
+    return model, best, hidden.numpy().nbytes
 
 
 big_batch = 240
@@ -169,7 +169,7 @@ reference, t_ref, mem_ref = one_epoch(1, big_batch)
 rows = [(f"1 x {big_batch}", "-", f"{mem_ref / 1024:.0f}", f"{t_ref * 1e3:.1f}")]
 for k in (2, 4, 8):
     model, t, mem = one_epoch(k, big_batch // k)
-    diff = max(float(np.abs(p.data - q.data).max())
+    diff = max(float(np.abs(p.numpy() - q.numpy()).max())
                for p, q in zip(model.parameters(), reference.parameters()))
     rows.append((f"{k} x {big_batch // k}", f"{diff:.1e}", f"{mem / 1024:.0f}",
                  f"{t * 1e3:.1f}"))
@@ -243,7 +243,7 @@ t_save = time.perf_counter() - t0
 t0 = time.perf_counter()
 back = tt.load(path)
 t_load = time.perf_counter() - t0
-exact = all(back["model"][k].data.tobytes() == v.data.tobytes() for k, v in state["model"].items())
+exact = all(back["model"][k].numpy().tobytes() == v.numpy().tobytes() for k, v in state["model"].items())
 size = path.stat().st_size
 table(["file MiB", "save ms (incl. fsync)", "load ms", "save MB/s", "bit-exact round trip"],
       [(f"{size / 2**20:.1f}", f"{t_save * 1e3:.1f}", f"{t_load * 1e3:.1f}",

@@ -66,7 +66,7 @@ xb, yb = next(iter(loader))
 print(train, "/", test)
 print(loader)
 print("one batch:", tuple(xb.shape), xb.dtype, tuple(yb.shape), yb.dtype)
-print("labels of the first batch:", yb.data[:16].tolist(), "...")
+print("labels of the first batch:", yb.numpy()[:16].tolist(), "...")
 print(f"{len(loader)} batches per epoch = ceil({len(train)} / 64)")
 
 
@@ -160,7 +160,7 @@ def mlp(seed):
 def accuracy(model, ds):
     x, y = ds.tensors
     with tt.no_grad():
-        return float((model(x).data.argmax(1) == y.data).mean())
+        return float((model(x).numpy().argmax(1) == y.numpy()).mean())
 
 
 def train_epochs(model, loader, epochs, lr):
@@ -248,8 +248,8 @@ table(["data set", "uint8", "float32", "ratio", "convert per epoch (batches of 1
 
 # %%
 x_tr, y_tr = train.tensors
-order = np.argsort(y_tr.data, kind="stable")
-sorted_train = TensorDataset(x_tr.data[order], y_tr.data[order])
+order = np.argsort(y_tr.numpy(), kind="stable")
+sorted_train = TensorDataset(x_tr.numpy()[order], y_tr.numpy()[order])
 curves = {}
 for name, ds, shuffle in (("sorted by label, no shuffle", sorted_train, False),
                           ("shuffled every epoch", train, True)):
@@ -286,10 +286,10 @@ plt.close()
 
 # %%
 images, _ = digits(flatten=False)[0].tensors
-batch = images.data[:8]  # (8, 1, 8, 8)
+batch = images.numpy()[:8]  # (8, 1, 8, 8)
 g = tt.Generator().manual_seed(0)
-rows_img = [batch, RandomCrop(8, padding=1, generator=g)(batch).data,
-            RandomHorizontalFlip(0.5, generator=g)(batch).data]
+rows_img = [batch, RandomCrop(8, padding=1, generator=g)(batch).numpy(),
+            RandomHorizontalFlip(0.5, generator=g)(batch).numpy()]
 fig, axes = plt.subplots(3, 8, figsize=(8, 3.3))
 for r, (label, imgs) in enumerate(zip(["original", "crop, pad 1", "flip p=0.5"], rows_img)):
     for c in range(8):

@@ -72,10 +72,10 @@ pooled = F.max_pool2d(edges.relu(), 2)  # (1, 2, 3, 3)
 print("input", x.shape, "-> conv2d with 2 filters", edges.shape, "-> relu, max_pool2d(2)",
       pooled.shape)
 print("naive loops give the same numbers:",
-      bool(np.allclose(conv2d_naive(x, w).data, edges.data, atol=1e-6)))
+      bool(np.allclose(conv2d_naive(x, w).numpy(), edges.numpy(), atol=1e-6)))
 
 fig, axes = plt.subplots(1, 4, figsize=(9, 2.6))
-for ax, img, title in zip(axes, [digit, edges.data[0, 0], edges.data[0, 1], pooled.data[0, 0]],
+for ax, img, title in zip(axes, [digit, edges.numpy()[0, 0], edges.numpy()[0, 1], pooled.numpy()[0, 0]],
                           ["digit (8x8)", "Sobel x (6x6)", "Sobel y (6x6)",
                            "relu + max-pool (3x3)"]):
     if title.startswith("Sobel"):  # signed: white is 0, red rising, blue falling brightness
@@ -106,7 +106,7 @@ for s in sizes:
     ws, bs = tt.randn(8, 3, 3, 3), tt.randn(8)
     slow = conv2d_naive(xs, ws, bs, padding=1)
     fast = F.conv2d(xs, ws, bs, padding=1)
-    diff = float(np.abs(slow.data - fast.data).max())
+    diff = float(np.abs(slow.numpy() - fast.numpy()).max())
     t_naive = best_time(lambda: conv2d_naive(xs, ws, bs, padding=1), 1 if s > 16 else repeat)
     t_fast = best_time(lambda: F.conv2d(xs, ws, bs, padding=1), repeat * 3)
     macs = 2 * 8 * s * s * 3 * 9
@@ -131,7 +131,7 @@ plt.close()
 # The max-pool has its course path too.
 xp = tt.randn(2, 3, 8, 8)
 print("max_pool2d_naive == max_pool2d:",
-      bool(np.array_equal(max_pool2d_naive(xp, 2).data, F.max_pool2d(xp, 2).data)))
+      bool(np.array_equal(max_pool2d_naive(xp, 2).numpy(), F.max_pool2d(xp, 2).numpy())))
 
 # %% [markdown]
 # ## 3. The memory price of im2col
@@ -209,8 +209,8 @@ try:
     from tinytorch.data import digits
 
     train_set, test_set = digits(flatten=False)
-    xtr, ytr = train_set.tensors[0].data, train_set.tensors[1].data
-    xte, yte = test_set.tensors[0].data, test_set.tensors[1].data
+    xtr, ytr = train_set.tensors[0].numpy(), train_set.tensors[1].numpy()
+    xte, yte = test_set.tensors[0].numpy(), test_set.tensors[1].numpy()
 except ImportError:  # no scikit-learn: a synthetic two-class problem
     rng = np.random.default_rng(0)
     xtr = rng.random((512, 1, 8, 8)).astype(np.float32)
@@ -247,7 +247,7 @@ for use_bn in (False, True):
         losses.append(total / len(xtr))
         model.eval()
         with tt.no_grad():
-            accs.append(float(np.mean(model(tt.tensor(xte)).data.argmax(1) == yte)))
+            accs.append(float(np.mean(model(tt.tensor(xte)).numpy().argmax(1) == yte)))
     histories["with batch norm" if use_bn else "without"] = (losses, accs)
 table(["model", "train loss after 1 epoch", f"after {epochs}", "test accuracy"],
       [(k, f"{v[0][0]:.3f}", f"{v[0][-1]:.3f}", f"{v[1][-1]:.2%}") for k, v in histories.items()])

@@ -237,7 +237,7 @@ def _axis(x, dim):
 
 
 def _float_only(x, name):
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise TypeError(f"{name}: needs a floating point tensor, got {x.dtype}; call .float() first")
 
 

@@ -223,7 +223,7 @@ class Function:
         needs = []
         for a in args:
             if isinstance(a, Tensor):
-                arrays.append(a.data)
+                arrays.append(a._data)
                 needs.append(a.requires_grad)
             else:
                 arrays.append(a)
@@ -232,7 +232,7 @@ class Function:
         if type(out) is not _ndarray:  # NumPy returns scalars, not 0-d arrays, for 0-d inputs
             out = _asarray(out)
         t = _new_object(Tensor)  # Tensor._wrap, inlined
-        t.data = out
+        t._data = out
         t.grad = None
         if _grad_enabled and True in needs:
             ctx.inputs = args
@@ -310,13 +310,13 @@ def _accumulate_leaf(tensor, grad: np.ndarray) -> None:
     """
     Tensor = _Tensor or _tensor_class()
     if tensor.grad is None:
-        buf = np.empty_like(tensor.data)
+        buf = np.empty_like(tensor._data)
         np.copyto(buf, grad, casting="unsafe")
         tensor.grad = Tensor._wrap(buf, None)
     else:
-        if grad.dtype != tensor.data.dtype:
-            grad = grad.astype(tensor.data.dtype)
-        tensor.grad.data = tensor.grad.data + grad
+        if grad.dtype != tensor._data.dtype:
+            grad = grad.astype(tensor._data.dtype)
+        tensor.grad._data = tensor.grad._data + grad
 
 
 def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
@@ -335,21 +335,21 @@ def backward(tensor, gradient=None, retain_graph: bool = False) -> None:
             "x.requires_grad_()) before computing the output, and do not compute it under no_grad()."
         )
     if gradient is None:
-        if tensor.data.size != 1:
+        if tensor._data.size != 1:
             raise RuntimeError(
                 f"backward: grad can be implicitly created only for a scalar output, but this "
                 f"output has shape {tuple(tensor.shape)}. Reduce it first (y.sum().backward()) or "
                 f"pass the gradient dL/dy explicitly: y.backward(tt.ones_like(y))."
             )
-        grad = np.ones_like(tensor.data)
+        grad = np.ones_like(tensor._data)
     else:
-        grad = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
-        if grad.shape != tensor.data.shape:
+        grad = gradient._data if isinstance(gradient, Tensor) else np.asarray(gradient)
+        if grad.shape != tensor._data.shape:
             raise ValueError(
                 f"backward: gradient has shape {tuple(grad.shape)} but the output has shape "
                 f"{tuple(tensor.shape)}; they must match."
             )
-        grad = grad.astype(tensor.data.dtype, copy=False)
+        grad = grad.astype(tensor._data.dtype, copy=False)
 
     root = tensor.grad_fn
     if root is None:  # a leaf: its gradient is the seed itself
@@ -387,7 +387,7 @@ def _run_backward(root: Node, grad: np.ndarray, retain_graph: bool) -> None:
                 continue
             if type(ig) is not np.ndarray:
                 ig = np.asarray(ig)
-            if ig.shape != inp.data.shape:
+            if ig.shape != inp._data.shape:
                 ig = _fit(node, inp, ig)  # unbroadcast, or name the op whose shape is wrong
             producer = inp.grad_fn
             if producer is None:  # a leaf that requires grad
@@ -417,13 +417,13 @@ def _fit(node: Node, inp, grad: np.ndarray) -> np.ndarray:
     Any other shape is a bug in ``node``'s backward: reshaping it would silently scramble the
     gradient when the sizes happen to agree, so it is an error that names the op.
     """
-    shape = inp.data.shape
+    shape = inp._data.shape
     try:
         if np.broadcast_shapes(shape, grad.shape) == grad.shape:
             return unbroadcast(grad, shape)
     except ValueError:
         pass
-    if grad.size == inp.data.size and [d for d in grad.shape if d != 1] == [d for d in shape
+    if grad.size == inp._data.size and [d for d in grad.shape if d != 1] == [d for d in shape
                                                                              if d != 1]:
         return grad.reshape(shape)  # the same values, only size-1 dims added or dropped
     k = next(i for i, t in enumerate(node.inputs) if t is inp)
@@ -461,7 +461,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     xs = []
     for x in inputs:
         if isinstance(x, Tensor):
-            t = Tensor._wrap(np.array(x.data, dtype=np.float64), None)
+            t = Tensor._wrap(np.array(x._data, dtype=np.float64), None)
             t.requires_grad = x.requires_grad
             xs.append(t)
         else:
@@ -472,23 +472,23 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         raise TypeError(f"gradcheck: fn must return a Tensor that depends on an input with "
                         f"requires_grad=True, got {type(out).__name__}")
     rng = np.random.default_rng(seed)
-    w = rng.standard_normal(out.data.shape)
+    w = rng.standard_normal(out._data.shape)
 
     def loss_value():
         with no_grad():
-            return float(np.sum(fn(*xs).data * w))
+            return float(np.sum(fn(*xs)._data * w))
 
     for x in xs:
         if isinstance(x, Tensor):
             x.grad = None
-    out.backward(Tensor._wrap(w.astype(out.data.dtype), None))
+    out.backward(Tensor._wrap(w.astype(out._data.dtype), None))
 
     for k, x in enumerate(xs):
         if not (isinstance(x, Tensor) and x.requires_grad):
             continue
-        analytic = np.zeros_like(x.data) if x.grad is None else x.grad.data
-        numeric = np.zeros_like(x.data)
-        flat = x.data.reshape(-1)  # a view: writing into it perturbs x
+        analytic = np.zeros_like(x._data) if x.grad is None else x.grad._data
+        numeric = np.zeros_like(x._data)
+        flat = x._data.reshape(-1)  # a view: writing into it perturbs x
         for i in range(flat.size):
             orig = flat[i]
             flat[i] = orig + eps

@@ -17,6 +17,10 @@ The file is written atomically: into a temporary file in the same folder, flushe
 (``fsync``), then renamed over the target (``os.replace``, atomic on POSIX and Windows). A crash
 or a full disk mid-write leaves the previous checkpoint intact, never half of a new one.
 
+A path ending in ``.safetensors`` is written in that format instead (a flat
+``{name: tensor}`` dict such as a ``state_dict``: the format model hubs and PyTorch use, see
+``safetensors_io.py``); ``load`` reads either, telling them apart by their first bytes.
+
 What round-trips, exactly (same values, bit for bit, same dtypes):
 ``Tensor`` (with ``requires_grad``), ``nn.Parameter``, ``np.ndarray``, NumPy scalars,
 ``dict`` / ``OrderedDict`` (keys: str, int, float, bool, None), ``list``, ``tuple``,
@@ -34,6 +38,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from tinytorch.core import safetensors_io
+from tinytorch.core.device import as_device
 from tinytorch.core.module import Parameter
 from tinytorch.core.tensor import Tensor
 
@@ -69,7 +75,7 @@ def _flatten(obj, arrays: dict, where: str = "obj"):
     if isinstance(obj, float) and not isinstance(obj, np.generic):  # np.float64 is a float
         return {"t": "float", "v": obj.hex()}  # hex: exact, and covers nan and inf
     if isinstance(obj, (Tensor, np.ndarray, np.generic)):
-        arr = obj.data if isinstance(obj, Tensor) else obj
+        arr = obj._data if isinstance(obj, Tensor) else obj
         key = f"a{len(arrays)}"
         arrays[key] = np.asarray(arr)
         node = {"t": "array", "k": key}
@@ -168,17 +174,48 @@ def _fsync_dir(folder: str) -> None:
         os.close(fd)
 
 
-def save(obj, f) -> None:
+def _safetensors_bytes(obj, metadata) -> bytes:
+    if not isinstance(obj, dict):
+        raise TypeError(f"save: a .safetensors file holds a flat dict of name -> tensor (a "
+                        f"state_dict), got {type(obj).__name__}; save nested checkpoints "
+                        "(optimizer state, epochs) to a .pt/.npz path instead")
+    arrays = {}
+    for k, v in obj.items():
+        if not isinstance(k, str) or not isinstance(v, (Tensor, np.ndarray, np.generic)):
+            raise TypeError(f"save: a .safetensors file holds str -> tensor only; entry {k!r} "
+                            f"is {type(v).__name__}. Save nested checkpoints to a .pt/.npz path")
+        arrays[k] = np.asarray(v._data if isinstance(v, Tensor) else v)
+    return safetensors_io.dumps(arrays, metadata)
+
+
+def save(obj, f, *, format: str | None = None, metadata: dict | None = None) -> None:
     """Save a nested state (``model.state_dict()``, ``{"model": ..., "optimizer": ...}``).
 
     Args:
         obj: tensors, arrays, numbers, strings, None, and dicts/lists/tuples of them.
         f: a path (str or ``os.PathLike``; written exactly there, no suffix added, atomically)
             or a binary file object opened for writing.
+        format: ``"safetensors"`` or ``"npz"``; by default safetensors when the path ends in
+            ``.safetensors`` (``obj`` must then be a flat dict of name -> tensor), else npz.
+        metadata: safetensors only: a ``{str: str}`` dict stored in the header.
 
     Raises:
         TypeError: ``obj`` contains something that is not data (a function, a Module ...).
     """
+    if format is None:
+        path = "" if hasattr(f, "write") else os.fspath(f)
+        format = "safetensors" if str(path).endswith(".safetensors") else "npz"
+    if format == "safetensors":
+        raw = _safetensors_bytes(obj, metadata)
+        if hasattr(f, "write"):
+            f.write(raw)
+        else:
+            _atomic_write(os.fspath(f), lambda fileobj: fileobj.write(raw))
+        return
+    if format != "npz":
+        raise ValueError(f"save: format must be 'npz' or 'safetensors', got {format!r}")
+    if metadata is not None:
+        raise TypeError("save: metadata= is only stored in .safetensors files")
     arrays: dict[str, np.ndarray] = {}
     tree = _flatten(obj, arrays)
     for key, arr in arrays.items():
@@ -209,6 +246,8 @@ def _what_is_it(head: bytes) -> str:
                 "because unpickling can run arbitrary code")
     if not head:
         return "an empty file"
+    if len(head) >= 8 and int.from_bytes(head[:8], "little") < 100_000_000:
+        return "perhaps a truncated .safetensors file (its header is cut off)"
     return "not a zip/npz archive"
 
 
@@ -236,11 +275,14 @@ def _read_zip(raw: bytes, name: str) -> dict:
                               "previous checkpoint") from None
 
 
-def load(f):
-    """Load what :func:`save` wrote. Never executes code from the file.
+def load(f, map_location=None, *, weights_only=None, mmap=None, **pickle_load_args):
+    """Load what :func:`save` wrote, or a ``.safetensors`` file. Never executes code from the file.
 
     Args:
         f: a path (str or ``os.PathLike``) or a binary file object opened for reading.
+        map_location, weights_only, mmap: PyTorch's arguments, accepted so ``torch.load``
+            calls run unchanged. Loading is always weights-only here (nothing in the file is
+            ever executed); ``map_location`` may only name the CPU.
 
     Returns:
         the saved object: the same nesting, types and values (arrays bit-exact).
@@ -262,6 +304,11 @@ def load(f):
             raise IsADirectoryError(f"load: {name!r} is a folder, not a checkpoint file")
         with open(name, "rb") as fh:
             raw = fh.read()
+    if isinstance(map_location, (str, type(None))) or type(map_location).__name__ == "device":
+        as_device(map_location, "load(map_location=...)")
+    if safetensors_io.is_safetensors(raw[:9]):
+        arrays, _ = safetensors_io.loads(raw, name, CheckpointError)
+        return OrderedDict((k, Tensor._wrap(a, None)) for k, a in arrays.items())
     if not raw.startswith(b"PK"):
         raise CheckpointError(f"load: {name} is not a TinyTorch checkpoint: {_what_is_it(raw[:8])}")
     members = _read_zip(raw, name)

@@ -14,7 +14,7 @@ A uniform ``U(-b, b)`` has variance ``b^2 / 3``, so a uniform version with stand
 ``std`` uses the bound ``b = sqrt(3) * std``.
 
 Every function here matches ``torch.nn.init``: same names, signatures, defaults and formulas.
-They fill a tensor in place (its ``.data``, without recording a graph) and return it. Random
+They fill a tensor in place (its array ``._data``, without recording a graph) and return it. Random
 draws come from tinytorch's default generator (``tt.manual_seed`` makes them repeatable) or
 from the ``generator`` you pass.
 """
@@ -42,8 +42,8 @@ def _rng(generator):
 
 
 def _fill(tensor, values):
-    """Write ``values`` into ``tensor.data`` in place, keeping its dtype; return the tensor."""
-    tensor.data[...] = values
+    """Write ``values`` into ``tensor._data`` in place, keeping its dtype; return the tensor."""
+    tensor._data[...] = values
     return tensor
 
 
@@ -104,7 +104,7 @@ def _calculate_correct_fan(tensor, mode: str) -> int:
 
 
 def _no_elements(tensor) -> bool:
-    if tensor.data.size == 0:
+    if tensor._data.size == 0:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
         return True
     return False

@@ -43,7 +43,7 @@ def _check_reduction(reduction, name):
 
 
 def _array(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _reduce(x: Tensor, reduction: str) -> Tensor:
@@ -211,7 +211,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
                          "got a 0-d tensor")
     t = _array(target)
     c = input.shape[0] if input.ndim == 1 else input.shape[1]
-    w = _class_weight(weight, c, input.data.dtype, "cross_entropy")
+    w = _class_weight(weight, c, input._data.dtype, "cross_entropy")
     if t.dtype.kind == "f":  # class probabilities
         if t.shape != input.shape:
             raise ValueError(f"cross_entropy: probability targets must have the input's shape "
@@ -259,7 +259,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     t = _array(target)
     c = input.shape[0] if input.ndim == 1 else input.shape[1]
     _check_class_ids(t, c, ignore_index, "nll_loss")
-    w = _class_weight(weight, c, input.data.dtype, "nll_loss")
+    w = _class_weight(weight, c, input._data.dtype, "nll_loss")
     rows, t_rows, out_shape = _classes_last(input, t, "nll_loss")
     valid = t_rows != ignore_index
     safe_t = np.where(valid, t_rows, 0)
@@ -387,7 +387,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             f"binary_cross_entropy: target of shape {tuple(target.shape)} differs from the input "
             f"shape {tuple(input.shape)}; they must be the same (reshape one of them)"
         )
-    d = input.data
+    d = input._data
     if ((d < 0) | (d > 1)).any():
         raise ValueError("binary_cross_entropy: input must be probabilities in [0, 1]; for logits "
                          "use binary_cross_entropy_with_logits")
@@ -459,7 +459,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         )
     pw = None
     if pos_weight is not None:
-        pw = np.asarray(_array(pos_weight), dtype=input.data.dtype)
+        pw = np.asarray(_array(pos_weight), dtype=input._data.dtype)
         try:
             np.broadcast_shapes(pw.shape, input.shape)
         except ValueError:
@@ -480,7 +480,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 def _float_input(input, name) -> Tensor:
     if not isinstance(input, Tensor):
         input = Tensor(input)
-    if input.data.dtype.kind != "f":
+    if input._data.dtype.kind != "f":
         raise TypeError(f"{name}: input must be a floating point tensor, got {input.dtype}; "
                         "call .float() first")
     return input

@@ -32,7 +32,7 @@ class Parameter(Tensor):
         if data is None:
             data = np.zeros((0,), dtype=np.float32)
         # as_array: the dtype rules of tt.tensor (a list of Python floats is float32)
-        arr = data.data if isinstance(data, Tensor) else as_array(data)
+        arr = data._data if isinstance(data, Tensor) else as_array(data)
         if arr.dtype.kind != "f":
             arr = arr.astype(np.float32)
         super().__init__(arr, requires_grad=requires_grad)
@@ -227,7 +227,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
         for p in self.parameters():
@@ -245,12 +245,12 @@ class Module:
         for m in self.modules():
             for p in m._parameters.values():
                 if p is not None:
-                    p.data = p.data.astype(dtype)
+                    p._data = p._data.astype(dtype)
                     if p.grad is not None:
-                        p.grad.data = p.grad.data.astype(dtype)
+                        p.grad._data = p.grad._data.astype(dtype)
             for k, b in m._buffers.items():
-                if b is not None and b.data.dtype.kind == "f":
-                    b.data = b.data.astype(dtype)
+                if b is not None and b._data.dtype.kind == "f":
+                    b._data = b._data.astype(dtype)
         return self
 
     def float(self) -> "Module":
@@ -323,15 +323,15 @@ class Module:
             if k not in state_dict:
                 continue
             v = state_dict[k]
-            arr = v.data if isinstance(v, Tensor) else np.asarray(v)
-            if arr.shape != t.data.shape:
+            arr = v._data if isinstance(v, Tensor) else np.asarray(v)
+            if arr.shape != t._data.shape:
                 raise ValueError(
                     f"load_state_dict for {type(self).__name__}: size mismatch for {k!r}: the "
-                    f"checkpoint has shape {tuple(arr.shape)}, this model has {tuple(t.data.shape)}"
+                    f"checkpoint has shape {tuple(arr.shape)}, this model has {tuple(t._data.shape)}"
                 )
             arrays[k] = arr
         for k, arr in arrays.items():
-            targets[k].data[...] = arr  # in place: views of the weights stay valid
+            targets[k]._data[...] = arr  # in place: views of the weights stay valid
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ calling and printing

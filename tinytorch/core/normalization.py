@@ -105,7 +105,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     axes = (0,) + tuple(range(2, input.ndim))
     shape = [1] * input.ndim
     shape[1] = c
-    x = input.data
+    x = input._data
     if training:
         count = x.size // c
         if count <= 1:
@@ -116,17 +116,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         mean = x.mean(axis=axes, keepdims=True)
         var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)  # biased: what normalizes
         if running_mean is not None:
-            running_mean.data[...] = ((1 - momentum) * running_mean.data
+            running_mean._data[...] = ((1 - momentum) * running_mean._data
                                       + momentum * mean.reshape(c))
         if running_var is not None:
             unbiased = var.reshape(c) * (count / (count - 1))
-            running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
+            running_var._data[...] = (1 - momentum) * running_var._data + momentum * unbiased
         # END SOLUTION
     else:
         if running_mean is None or running_var is None:
             raise ValueError(f"{op}: training=False needs running_mean and running_var")
-        mean = running_mean.data.reshape(shape)
-        var = running_var.data.reshape(shape)
+        mean = running_mean._data.reshape(shape)
+        var = running_var._data.reshape(shape)
     return BatchNormFn.apply(input, weight, bias, mean.astype(x.dtype, copy=False),
                              var.astype(x.dtype, copy=False), eps, axes, training)
 
@@ -172,9 +172,9 @@ class _BatchNorm(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean._data[...] = 0
+            self.running_var._data[...] = 1
+            self.num_batches_tracked._data[...] = 0
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -199,9 +199,9 @@ class _BatchNorm(Module):
         self._check_input(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data[...] += 1
+            self.num_batches_tracked._data[...] += 1
             if self.momentum is None:  # cumulative moving average: equal weight to every batch
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                factor = 1.0 / float(self.num_batches_tracked._data)
         # batch statistics while training, and always when there are no running estimates
         use_batch = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats

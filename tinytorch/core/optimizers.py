@@ -17,7 +17,7 @@ They differ only in the per-parameter rule and the *state* it keeps between step
 
 The rules are PyTorch's, line for line (``torch.optim``'s documented pseudocode), so the same
 model trained with the same data reaches the same weights in both frameworks. Updates run on
-the NumPy arrays (``p.data``, ``p.grad.data``) in place: an optimizer step is not part of the
+the NumPy arrays (``p._data``, ``p.grad._data``) in place: an optimizer step is not part of the
 model's computation, so it records no graph, and in-place updates keep every view of the
 weights (a ``state_dict()``, a tied embedding) pointing at the new values.
 
@@ -111,7 +111,7 @@ class Optimizer:
                 raise ValueError(f"{type(self).__name__} can't optimize a non-leaf Tensor "
                                  f"(parameter {i} was computed by {p.grad_fn.name()}); optimize "
                                  "the leaves it was made from")
-            if p.data.dtype.kind != "f":
+            if p._data.dtype.kind != "f":
                 raise TypeError(f"{type(self).__name__}: parameter {i} has dtype {p.dtype}; only "
                                 "floating point tensors can be optimized")
         group["params"] = params
@@ -136,7 +136,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad.data[...] = 0
+                    p.grad._data[...] = 0
 
     def step(self, closure=None):
         """Update every parameter that has a gradient, once.
@@ -156,22 +156,22 @@ class Optimizer:
             for i, p in enumerate(group["params"]):
                 if p.grad is None:
                     continue  # not used in this step's loss: leave it (and its state) alone
-                grad = p.grad.data
-                if grad.shape != p.data.shape:
+                grad = p.grad._data
+                if grad.shape != p._data.shape:
                     raise ValueError(
                         f"{type(self).__name__}.step: parameter {i} of a group has shape "
-                        f"{p.data.shape} but its .grad has shape {grad.shape}; a gradient must "
+                        f"{p._data.shape} but its .grad has shape {grad.shape}; a gradient must "
                         "have the shape of its parameter"
                     )
-                self._update(p.data, grad, self.state[p], group)
+                self._update(p._data, grad, self.state[p], group)
         return loss
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
         """Update one parameter in place.
 
         Args:
-            param: the weight's array (``p.data``): write into it, do not rebind it.
-            grad: its gradient (``p.grad.data``): read only.
+            param: the weight's array (``p._data``): write into it, do not rebind it.
+            grad: its gradient (``p.grad._data``): read only.
             state: this parameter's state dict (empty on the first step); keep buffers here.
             group: the parameter's group: ``group["lr"]`` and the other hyperparameters.
         """
@@ -259,13 +259,13 @@ class Optimizer:
 def _state_value(name: str, value, param: Tensor):
     """A saved state entry as this optimizer keeps it: step counts as int, buffers as arrays."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if name == "step":
         return int(np.asarray(value).item())  # PyTorch keeps step as a float tensor
     if isinstance(value, (np.ndarray, np.generic)) or hasattr(value, "__array__"):
         arr = np.array(value, copy=True)
         if arr.dtype.kind == "f":
-            arr = arr.astype(param.data.dtype, copy=False)
+            arr = arr.astype(param._data.dtype, copy=False)
         return arr
     return copy.deepcopy(value)
 
@@ -533,10 +533,10 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     params = _with_grads(parameters)
     if not params:
         return Tensor(np.array(0.0, dtype=np.float32))
-    dtype = params[0].grad.data.dtype
+    dtype = params[0].grad._data.dtype
     # BEGIN SOLUTION
     norm_type = float(norm_type)
-    grads = [p.grad.data for p in params]
+    grads = [p.grad._data for p in params]
     if math.isinf(norm_type):
         total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
     else:
@@ -563,5 +563,5 @@ def clip_grad_value_(parameters, clip_value: float) -> None:
     # BEGIN SOLUTION
     clip_value = float(clip_value)
     for p in _with_grads(parameters):
-        np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
+        np.clip(p.grad._data, -clip_value, clip_value, out=p.grad._data)
     # END SOLUTION

@@ -1,6 +1,6 @@
 """Module 01 -- Tensor: an n-dimensional array that remembers how it was made.
 
-A :class:`Tensor` wraps a NumPy array (``.data``) and adds what deep learning needs on top:
+A :class:`Tensor` wraps a NumPy array (``._data``; ``.numpy()`` shares it) and adds what deep learning needs on top:
 
 * PyTorch's names and conventions (``dim``/``keepdim``, ``view``, ``permute``, ``item``);
 * dtypes that mean something: float data is float32 unless you ask for float64, integer data
@@ -20,6 +20,8 @@ import numpy as np
 
 from tinytorch.core import autograd as _autograd
 from tinytorch.core import tensor_ops as ops
+from tinytorch.core import ops_elementwise as _ew
+from tinytorch.core import ops_reduce as _red
 
 __all__ = ["Tensor", "as_array"]
 
@@ -36,7 +38,7 @@ def as_array(data, dtype=None) -> np.ndarray:
     it). Strings, objects and complex numbers are refused with a message saying what to do.
     """
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data._data
     elif isinstance(data, np.ndarray):
         arr = data
     else:
@@ -96,17 +98,20 @@ class Tensor:
         requires_grad: record ops on this tensor so ``backward()`` can fill ``.grad``.
 
     Attributes:
-        data: the NumPy array holding the values.
+        data: PyTorch's ``.data``: the same values (shared memory) as a Tensor cut from the
+            graph. Writing through it (``p.data -= lr * p.grad``) changes ``p`` without being
+            recorded. The NumPy array itself is ``._data`` inside the engine; ``.numpy()``
+            outside it.
         grad: a Tensor with dL/d(this), filled by ``backward()`` (leaves only, by default).
         grad_fn: the node that created this tensor, or None for a leaf.
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "__weakref__", "__dict__")
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "__weakref__", "__dict__")
     # Makes ``ndarray + Tensor`` call Tensor.__radd__ instead of NumPy's elementwise loop.
     __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, requires_grad: bool = False):
-        self.data = as_array(data, dtype)
+        self._data = as_array(data, dtype)
         self.grad = None
         self.grad_fn = None
         self.requires_grad = False
@@ -117,7 +122,7 @@ class Tensor:
     def _wrap(cls, array, grad_fn):
         """Internal fast constructor: an array the engine just computed, no checks or copies."""
         t = object.__new__(Tensor)
-        t.data = array if type(array) is np.ndarray else np.asarray(array)
+        t._data = array if type(array) is np.ndarray else np.asarray(array)
         t.grad = None
         t.grad_fn = grad_fn
         t.requires_grad = grad_fn is not None
@@ -126,16 +131,40 @@ class Tensor:
     # ------------------------------------------------------------------ properties
 
     @property
+    def data(self) -> "Tensor":
+        """The same values as a Tensor detached from the graph, sharing memory (as PyTorch).
+
+        In-place writes through it (``p.data.add_(u)``, ``p.data -= lr * p.grad``) change this
+        tensor without being recorded by autograd: the classic hand-written optimizer step.
+        """
+        return Tensor._wrap(self._data, None)
+
+    @data.setter
+    def data(self, value) -> None:
+        # ``p.data = t`` swaps the values (shape and dtype may change, as in PyTorch). Only a
+        # Tensor or an ndarray is accepted: anything else would silently break the engine later.
+        if isinstance(value, Tensor):
+            self._data = value._data
+        elif isinstance(value, np.ndarray):
+            self._data = value
+        else:
+            raise TypeError(
+                f".data: assigned value must be a Tensor (or NumPy array), got "
+                f"{type(value).__name__}. Wrap it first: t.data = tt.tensor(value)."
+            )
+
+
+    @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -144,60 +173,60 @@ class Tensor:
     def size(self, dim=None):
         """The shape (a tuple), or the length of one dimension."""
         if dim is None:
-            return self.data.shape
-        return self.data.shape[dim]
+            return self._data.shape
+        return self._data.shape[dim]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
-        return self.data.size
+        return self._data.size
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
         """The rows (``t[0]``, ``t[1]``, ...). Without it Python would index until IndexError,
         and a 0-d tensor would iterate as an empty loop instead of failing."""
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor; use .item() for its value")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"item: only one-element tensors can be converted to a Python number; "
                 f"this one has shape {self.shape}. Index it or reduce it first."
             )
-        return self.data.reshape(()).item()
+        return self._data.reshape(()).item()
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
-        return self.data
+        return self._data
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
         # NumPy's protocol: np.array(t) asks for a copy (copy=True), np.asarray(t) for none
         # (copy=None). A snapshot like np.array(w) must not change as training updates w.
-        arr = self.data if dtype is None else self.data.astype(dtype, copy=False)
-        if copy is False and arr is not self.data:
+        arr = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        if copy is False and arr is not self._data:
             raise ValueError(f"__array__: a {self.dtype} tensor cannot be viewed as {dtype} "
                              "without a copy")
-        return arr.copy() if copy and arr is self.data else arr
+        return arr.copy() if copy and arr is self._data else arr
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4,
-                               floatmode="maxprec_equal" if self.data.dtype.kind == "f" else "maxprec")
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4,
+                               floatmode="maxprec_equal" if self._data.dtype.kind == "f" else "maxprec")
         extras = []
-        if self.data.size == 0 and self.data.ndim != 1:  # "tensor([])" alone hides (0, 3)
-            extras.append(f"size={tuple(self.data.shape)}")
-        if self.data.dtype not in (np.float32, np.int64, np.bool_):
-            extras.append(f"dtype=tinytorch.{self.data.dtype}")
+        if self._data.size == 0 and self._data.ndim != 1:  # "tensor([])" alone hides (0, 3)
+            extras.append(f"size={tuple(self._data.shape)}")
+        if self._data.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype=tinytorch.{self._data.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self.requires_grad:
@@ -207,12 +236,12 @@ class Tensor:
     __hash__ = object.__hash__  # identity, as in PyTorch (== is elementwise)
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
-                f"bool: the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"bool: the truth value of a tensor with {self._data.size} elements is ambiguous; "
                 "use (t == u).all() or .any()."
             )
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self):
         return float(self.item())
@@ -221,7 +250,7 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of one element can be used as an index")
         return int(self.item())
 
@@ -229,10 +258,10 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Turn gradient tracking on (or off) for this leaf, in place."""
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(
                 f"requires_grad: only floating point tensors can require gradients, but this "
-                f"tensor is {self.data.dtype}. Convert it first: t.float().requires_grad_()."
+                f"tensor is {self._data.dtype}. Convert it first: t.float().requires_grad_()."
             )
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("requires_grad_(False) is only allowed on leaves; use .detach()")
@@ -254,25 +283,25 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """The same values (shared memory), cut from the graph."""
-        return Tensor._wrap(self.data, None)
+        return Tensor._wrap(self._data, None)
 
     def clone(self) -> "Tensor":
         return ops.Clone.apply(self)
 
     def zero_(self) -> "Tensor":
-        self.data[...] = 0
+        self._data[...] = 0
         return self
 
     def fill_(self, value) -> "Tensor":
-        self.data[...] = value
+        self._data[...] = value
         return self
 
     def copy_(self, src) -> "Tensor":
         """Copy values from ``src`` (a Tensor or array of the same shape) into this tensor."""
-        src = src.data if isinstance(src, Tensor) else np.asarray(src)
-        if src.shape != self.data.shape:
-            raise ValueError(f"copy_: source shape {src.shape} does not match {self.data.shape}")
-        self.data[...] = src
+        src = src._data if isinstance(src, Tensor) else np.asarray(src)
+        if src.shape != self._data.shape:
+            raise ValueError(f"copy_: source shape {src.shape} does not match {self._data.shape}")
+        self._data[...] = src
         return self
 
     # ------------------------------------------------------------------ dtype
@@ -280,11 +309,11 @@ class Tensor:
     def to(self, dtype) -> "Tensor":
         """A copy in another dtype (gradients flow through float casts)."""
         dtype = np.dtype(dtype)
-        if dtype == self.data.dtype:
+        if dtype == self._data.dtype:
             return self
         if self.requires_grad and dtype.kind == "f":
             return ops.Cast.apply(self, dtype)
-        return Tensor._wrap(self.data.astype(dtype), None)
+        return Tensor._wrap(self._data.astype(dtype), None)
 
     def type(self, dtype) -> "Tensor":
         return self.to(dtype)
@@ -309,7 +338,7 @@ class Tensor:
     def _binary(self, other, op, name):
         a = self
         if isinstance(other, Tensor):
-            if other.data.dtype != self.data.dtype:  # rare: mixed dtypes
+            if other._data.dtype != self._data.dtype:  # rare: mixed dtypes
                 a, other = _zero_dim_follows(self, other)
         elif isinstance(other, _SCALARS):
             # Python scalars stay scalars: they keep the tensor's dtype (float32 * 2.0). NumPy
@@ -325,7 +354,7 @@ class Tensor:
                 raise
             raise ValueError(
                 f"{name}: cannot broadcast shapes {tuple(self.shape)} and "
-                f"{tuple(np.shape(other.data if isinstance(other, Tensor) else other))}: trailing "
+                f"{tuple(np.shape(other._data if isinstance(other, Tensor) else other))}: trailing "
                 "dimensions must be equal or 1 (reshape or unsqueeze one operand)"
             ) from None
 
@@ -381,9 +410,9 @@ class Tensor:
             return self._binary(other, op, name)
         if isinstance(other, np.generic):
             other = other.item()
-        src = other.data if isinstance(other, Tensor) else other
+        src = other._data if isinstance(other, Tensor) else other
         try:
-            ufunc(self.data, src, out=self.data, casting="same_kind")
+            ufunc(self._data, src, out=self._data, casting="same_kind")
         except (TypeError, ValueError) as e:
             raise type(e)(
                 f"{name}: cannot update a tensor of shape {tuple(self.shape)} and dtype "
@@ -415,17 +444,21 @@ class Tensor:
     def __rmatmul__(self, other):
         return Tensor(other).matmul(self)
 
-    def add(self, other):
-        return self + other
+    def add(self, other, *, alpha=1):
+        """self + alpha * other (PyTorch's ``alpha``)."""
+        return self + (other if alpha == 1 else other * alpha)
 
-    def sub(self, other):
-        return self - other
+    def sub(self, other, *, alpha=1):
+        """self - alpha * other."""
+        return self - (other if alpha == 1 else other * alpha)
 
     def mul(self, other):
         return self * other
 
-    def div(self, other):
-        return self / other
+    def div(self, other, *, rounding_mode=None):
+        """self / other; ``rounding_mode`` "trunc" or "floor" rounds (see ops_elementwise.div)."""
+        return self / other if rounding_mode is None else _ew.div(self, other,
+                                                                 rounding_mode=rounding_mode)
 
     def pow(self, other):
         return self ** other
@@ -437,7 +470,7 @@ class Tensor:
         """Matrix product. (n, k) @ (k, m) -> (n, m); leading batch dims broadcast."""
         if not isinstance(other, Tensor):
             other = Tensor(other)
-        a, b = self.data.shape, other.data.shape
+        a, b = self._data.shape, other._data.shape
         if len(a) == 0 or len(b) == 0:
             raise ValueError(f"matmul: both operands need at least 1 dimension, got {a} and {b}")
         ka = a[-1]
@@ -456,8 +489,8 @@ class Tensor:
 
     # comparisons: no gradient, bool results
     def _compare(self, other, fn):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._wrap(fn(self.data, other), None)
+        other = other._data if isinstance(other, Tensor) else other
+        return Tensor._wrap(fn(self._data, other), None)
 
     def __eq__(self, other):
         return self._compare(other, np.equal)
@@ -478,7 +511,7 @@ class Tensor:
         return self._compare(other, np.greater_equal)
 
     def __invert__(self):
-        return Tensor._wrap(np.invert(self.data), None)
+        return Tensor._wrap(np.invert(self._data), None)
 
     def __and__(self, other):
         return self._compare(other, np.logical_and)
@@ -489,23 +522,14 @@ class Tensor:
     def eq(self, other):
         return self == other
 
-    def all(self) -> "Tensor":
-        return Tensor._wrap(np.all(self.data), None)
-
-    def any(self) -> "Tensor":
-        return Tensor._wrap(np.any(self.data), None)
-
-    def isnan(self) -> "Tensor":
-        return Tensor._wrap(np.isnan(self.data), None)
-
     # ------------------------------------------------------------------ elementwise math
 
     def _floating(self):
         # exp/log/sqrt of integers give float32, as in PyTorch (NumPy would give float64);
         # integer tensors never require grad, so nothing is lost by not recording the cast
-        if self.data.dtype.kind == "f":
+        if self._data.dtype.kind == "f":
             return self
-        return Tensor._wrap(self.data.astype(np.float32), None)
+        return Tensor._wrap(self._data.astype(np.float32), None)
 
     def exp(self):
         return ops.Exp.apply(self._floating())
@@ -561,13 +585,17 @@ class Tensor:
 
     # ------------------------------------------------------------------ reductions
 
-    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        """Sum over ``dim`` (an int, a tuple, or None for everything)."""
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        """Sum over ``dim`` (an int, a tuple, or None for everything); ``dtype`` casts first."""
+        if dtype is not None:
+            return self.to(dtype).sum(dim, keepdim, axis=axis, keepdims=keepdims)
         ax = _dim_to_axis(dim, axis, self.ndim, "sum")
         return ops.Sum.apply(self, ax, bool(keepdims if keepdims is not None else keepdim))
 
-    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        if self.data.dtype.kind != "f":
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        if dtype is not None:
+            return self.to(dtype).mean(dim, keepdim, axis=axis, keepdims=keepdims)
+        if self._data.dtype.kind != "f":
             raise TypeError(
                 f"mean: needs a floating point tensor, got {self.dtype}; call .float() first"
             )
@@ -585,7 +613,7 @@ class Tensor:
         return self._spread(ops.Std, "std", dim, keepdim, unbiased, correction, axis, keepdims)
 
     def _spread(self, op, name, dim, keepdim, unbiased, correction, axis, keepdims):
-        if self.data.dtype.kind != "f":  # an integer variance would be silently truncated
+        if self._data.dtype.kind != "f":  # an integer variance would be silently truncated
             raise TypeError(
                 f"{name}: needs a floating point tensor, got {self.dtype}; call .float() first"
             )
@@ -602,13 +630,13 @@ class Tensor:
             return ReturnTypes(ops.Clone.apply(self), Tensor._wrap(np.zeros((), np.int64), None))
         if isinstance(ax, tuple):
             raise TypeError(f"{name}: dim must be a single int; use amax/amin for several dims")
-        if self.data.size == 0:
+        if self._data.size == 0:
             raise RuntimeError(f"{name}: cannot reduce an empty tensor")
         keep = bool(keepdims if keepdims is not None else keepdim)
         values = ops.MaxReduce.apply(self, ax, keep, smallest)
         if ax is None:
             return values
-        idx = np.argmin(self.data, axis=ax) if smallest else np.argmax(self.data, axis=ax)
+        idx = np.argmin(self._data, axis=ax) if smallest else np.argmax(self._data, axis=ax)
         if keep:
             idx = np.expand_dims(idx, ax)
         return ReturnTypes(values, Tensor._wrap(idx, None))
@@ -624,7 +652,7 @@ class Tensor:
     def argmax(self, dim=None, keepdim=False, *, axis=None):
         ax = _dim_to_axis(dim, axis, self.ndim, "argmax")
         ax = None if ax == () else ax  # a 0-d tensor: its only index is 0
-        idx = np.argmax(self.data, axis=ax)
+        idx = np.argmax(self._data, axis=ax)
         if keepdim and ax is not None:
             idx = np.expand_dims(idx, ax)
         return Tensor._wrap(np.asarray(idx, dtype=np.int64), None)
@@ -632,7 +660,7 @@ class Tensor:
     def argmin(self, dim=None, keepdim=False, *, axis=None):
         ax = _dim_to_axis(dim, axis, self.ndim, "argmin")
         ax = None if ax == () else ax  # a 0-d tensor: its only index is 0
-        idx = np.argmin(self.data, axis=ax)
+        idx = np.argmin(self._data, axis=ax)
         if keepdim and ax is not None:
             idx = np.expand_dims(idx, ax)
         return Tensor._wrap(np.asarray(idx, dtype=np.int64), None)
@@ -645,7 +673,7 @@ class Tensor:
         try:
             return ops.Reshape.apply(self, shape)
         except ValueError:
-            n = self.data.size
+            n = self._data.size
             raise ValueError(
                 f"reshape: cannot reshape tensor of shape {tuple(self.shape)} ({n} elements) "
                 f"into {shape}" + ("" if -1 in shape else f" ({int(np.prod(shape))} elements)")
@@ -784,8 +812,35 @@ class Tensor:
                 "them with tt.stack or tt.cat (out = tt.stack(rows)), or assign value.detach() "
                 "if you do not need the gradient"
             )
-        value = value.data if isinstance(value, Tensor) else value
-        self.data[_unwrap_index(index)] = value
+        value = value._data if isinstance(value, Tensor) else value
+        self._data[_unwrap_index(index)] = value
+
+    # ------------------------------------------------------------------ more of PyTorch's ops
+    # Each is a function of core/ops_*.py taking the tensor first: the same function is
+    # ``tt.sin(x)`` and, bound here as a method, ``x.sin()``. Formulas and docs live there.
+    sin, cos, tan, asin, acos, atan = _ew.sin, _ew.cos, _ew.tan, _ew.asin, _ew.acos, _ew.atan
+    arcsin, arccos, arctan, atan2, arctan2 = _ew.asin, _ew.acos, _ew.atan, _ew.atan2, _ew.atan2
+    sinh, cosh, asinh, acosh, atanh = _ew.sinh, _ew.cosh, _ew.asinh, _ew.acosh, _ew.atanh
+    arcsinh, arccosh, arctanh = _ew.asinh, _ew.acosh, _ew.atanh
+    erf, erfc, erfinv = _ew.erf, _ew.erfc, _ew.erfinv
+    exp2, expm1, log2, log10, log1p = _ew.exp2, _ew.expm1, _ew.log2, _ew.log10, _ew.log1p
+    rsqrt, reciprocal, square = _ew.rsqrt, _ew.reciprocal, _ew.square
+    sign, sgn, signbit = _ew.sign, _ew.sgn, _ew.signbit
+    floor, ceil, round, trunc, fix, frac = _ew.floor, _ew.ceil, _ew.round, _ew.trunc, _ew.fix, _ew.frac
+    isnan, isinf, isfinite, isposinf, isneginf = _ew.isnan, _ew.isinf, _ew.isfinite, _ew.isposinf, _ew.isneginf
+    nan_to_num, lerp, logaddexp, logaddexp2, hypot = _ew.nan_to_num, _ew.lerp, _ew.logaddexp, _ew.logaddexp2, _ew.hypot
+    remainder, fmod, floor_divide = _ew.remainder, _ew.fmod, _ew.floor_divide
+    divide, true_divide, isclose, allclose = div, div, _ew.isclose, _ew.allclose
+    __mod__, __floordiv__ = _ew.remainder, _ew.floor_divide
+    prod, logsumexp, cumsum, cumprod = _red.prod, _red.logsumexp, _red.cumsum, _red.cumprod
+    amax, amin, aminmax, median, nanmedian, mode = _red.amax, _red.amin, _red.aminmax, _red.median, _red.nanmedian, _red.mode
+    norm, count_nonzero, all, any = _red.norm, _red.count_nonzero, _red.all, _red.any
+
+    def __rmod__(self, other):
+        return _ew.remainder(other, self)
+
+    def __rfloordiv__(self, other):
+        return _ew.floor_divide(other, self)
 
 
 _KIND = {"f": "f", "i": "i", "u": "i", "b": "b"}
@@ -796,7 +851,7 @@ def _zero_dim_follows(a, b):
     (float and float, or integer and integer): the 0-d one takes the other's dtype, so
     ``x_f32 - tt.tensor(np.mean(data_f64))`` stays float32. NumPy would widen to float64 and
     silently turn the rest of the model float64. Other pairs keep NumPy's promotion."""
-    da, db = a.data, b.data
+    da, db = a._data, b._data
     if (da.ndim == 0) == (db.ndim == 0) or _KIND[da.dtype.kind] != _KIND[db.dtype.kind]:
         return a, b
     if da.ndim == 0:
@@ -807,9 +862,9 @@ def _zero_dim_follows(a, b):
 def _unwrap_index(index):
     """Turn Tensors inside an index into arrays (integer tensors gather, bool tensors mask)."""
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
         arr = np.asarray(index)
         return arr.astype(np.int64) if arr.size == 0 else arr

@@ -48,7 +48,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     ref = ts[0].shape
     d = _norm_dim(dim, builtins.max(len(ref), 1), "cat")
     for t in ts[1:]:
-        if len(t.shape) != len(ref) or any(a != b for i, (a, b) in enumerate(zip(t.shape, ref)) if i != d):
+        if len(t.shape) != len(ref) or builtins.any(a != b for i, (a, b) in enumerate(zip(t.shape, ref)) if i != d):
             raise ValueError(
                 f"cat: tensors must have the same shape except in dimension {d}: got "
                 f"{tuple(ref)} and {tuple(t.shape)}"
@@ -77,7 +77,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
 
 def where(condition, input, other) -> Tensor:
     """``input`` where ``condition`` is True, else ``other`` (all three broadcast)."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     a = input if isinstance(input, (Tensor, int, float)) else Tensor(input)
     b = other if isinstance(other, (Tensor, int, float)) else Tensor(other)
     try:
@@ -124,12 +124,12 @@ def minimum(a, b):
     return _t(a).minimum(b)
 
 
-def sum(x, dim=None, keepdim=False):  # noqa: A001
-    return _t(x).sum(dim, keepdim)
+def sum(x, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+    return _t(x).sum(dim, keepdim, dtype=dtype)
 
 
-def mean(x, dim=None, keepdim=False):
-    return _t(x).mean(dim, keepdim)
+def mean(x, dim=None, keepdim=False, *, dtype=None):
+    return _t(x).mean(dim, keepdim, dtype=dtype)
 
 
 def var(x, dim=None, keepdim=False, *, unbiased=None, correction=None):
@@ -208,5 +208,12 @@ def numel(x) -> int:
     return _t(x).numel()
 
 
-def allclose(a, b, rtol=1e-5, atol=1e-8) -> bool:
-    return bool(np.allclose(_t(a).data, _t(b).data, rtol=rtol, atol=atol))
+
+# The rest of PyTorch's everyday functions are defined by op family in core/ops_*.py (each takes
+# the tensor first, so Tensor binds the same function as a method); here they join the face.
+from tinytorch.core import ops_elementwise as _ops_elementwise  # noqa: E402
+from tinytorch.core import ops_reduce as _ops_reduce  # noqa: E402
+from tinytorch.core.ops_elementwise import *  # noqa: E402,F401,F403
+from tinytorch.core.ops_reduce import *  # noqa: E402,F401,F403
+
+__all__ += [n for mod in (_ops_elementwise, _ops_reduce) for n in mod.__all__ if n not in __all__]

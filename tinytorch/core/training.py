@@ -30,6 +30,7 @@ import numpy as np
 
 from tinytorch.core.autograd import no_grad
 from tinytorch.core.checkpoint import load, save
+from tinytorch.core.creation import Generator, default_generator
 from tinytorch.core.optimizers import clip_grad_norm_
 from tinytorch.core.progress import ProgressBar
 from tinytorch.core.tensor import Tensor
@@ -44,8 +45,8 @@ def accuracy(output, target) -> float:
     argmax of each row. Binary (output ``(N,)`` or ``(N, 1)`` logits, target 0/1): a positive
     logit predicts class 1 (for probabilities from a sigmoid, compare ``output - 0.5``).
     """
-    out = output.data if isinstance(output, Tensor) else np.asarray(output)
-    tgt = target.data if isinstance(target, Tensor) else np.asarray(target)
+    out = output._data if isinstance(output, Tensor) else np.asarray(output)
+    tgt = target._data if isinstance(target, Tensor) else np.asarray(target)
     if out.ndim >= 2 and out.shape[-1] > 1:
         pred = out.argmax(axis=-1)
     else:
@@ -118,6 +119,8 @@ class Trainer:
         self.best_score = None
         self.best_epoch = None
         self.stopped_early = False
+        self._train_loader = None  # the last loader fit() saw: its shuffling is checkpointed
+        self._pending_loader_rng = None  # loader states from a checkpoint, for the next fit()
 
     # ------------------------------------------------------------------ one epoch
 
@@ -182,7 +185,7 @@ class Trainer:
             # 1/pending; rescale so the step is still the average over the batches it saw
             for p in self.model.parameters():
                 if p.grad is not None:
-                    p.grad.data *= k / pending
+                    p.grad._data *= k / pending
             self._optimizer_step()
         if seen == 0:
             raise ValueError("Trainer: the training loader yielded no batches")
@@ -255,6 +258,11 @@ class Trainer:
                 raise ValueError(f"Trainer.fit: cannot monitor {monitor!r}; choose one of "
                                  f"{sorted(names)}")
         self.stopped_early = False
+        self._train_loader = train_loader
+        if self._pending_loader_rng is not None:  # resuming: replay the loader's shuffling
+            _set_generator_states(_loader_generators(train_loader), self._pending_loader_rng,
+                                  "the train loader")
+            self._pending_loader_rng = None
         waited = 0
         for _ in range(epochs):
             start = time.perf_counter()
@@ -288,7 +296,8 @@ class Trainer:
     # ------------------------------------------------------------------ checkpoints
 
     def state_dict(self) -> dict:
-        """Everything needed to resume: model, optimizer, scheduler, counters, history."""
+        """Everything needed to resume: model, optimizer, scheduler, counters, history, and
+        the state of every random generator (so a resumed run is bit-identical)."""
         return {
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
@@ -298,7 +307,29 @@ class Trainer:
             "best_score": self.best_score,
             "best_epoch": self.best_epoch,
             "history": self.history,
+            "rng": self._rng_state(),
         }
+
+    def _rng_state(self) -> dict:
+        """Every random stream the run draws from, so a resumed run draws the same numbers.
+
+        The global generator (initialisation, dropout, augmentation, shuffling by default),
+        any ``tt.Generator`` a module keeps as an attribute, and the train loader's own
+        generator (``DataLoader(..., generator=g)``). States are uint8 tensors (plain data).
+        """
+        return {
+            "global": default_generator.get_state(),
+            "modules": {name: g.get_state() for name, g in _module_generators(self.model)},
+            "train_loader": [g.get_state() for g in _loader_generators(self._train_loader)],
+        }
+
+    def _load_rng_state(self, rng) -> None:
+        default_generator.set_state(rng["global"])
+        for name, g in _module_generators(self.model):
+            if name in rng.get("modules", {}):
+                g.set_state(rng["modules"][name])
+        # the loader is not known until fit(): its states wait there
+        self._pending_loader_rng = list(rng.get("train_loader") or []) or None
 
     def save_checkpoint(self, path, **extra) -> None:
         """Write :meth:`state_dict` (plus any ``extra`` metadata) to ``path`` atomically."""
@@ -308,7 +339,9 @@ class Trainer:
         """Restore a checkpoint written by :meth:`save_checkpoint`; return its ``extra`` dict.
 
         Build the Trainer with the same model architecture, optimizer and scheduler types
-        first; then ``fit`` continues where the saved run stopped.
+        first; then ``fit`` continues where the saved run stopped, drawing the same random
+        numbers (global generator at once, the train loader's own generator at the next
+        ``fit``) as the run that was never interrupted.
         """
         state = load(path)
         keys = state if isinstance(state, dict) else {}
@@ -326,4 +359,35 @@ class Trainer:
         self.best_score = state.get("best_score")
         self.best_epoch = state.get("best_epoch")
         self.history = {k: list(v) for k, v in state["history"].items()}
+        if state.get("rng") is not None:
+            self._load_rng_state(state["rng"])
         return state.get("extra", {})
+
+
+def _module_generators(model):
+    """(dotted name, Generator) for every ``tt.Generator`` held as a module attribute."""
+    for mname, m in model.named_modules():
+        for attr, value in vars(m).items():
+            if isinstance(value, Generator) and value is not default_generator:
+                yield (f"{mname}.{attr}" if mname else attr), value
+
+
+def _loader_generators(loader) -> list:
+    """The distinct ``tt.Generator`` objects a DataLoader shuffles with (not the global one)."""
+    found = []
+    for obj in (loader, getattr(loader, "sampler", None),
+                getattr(getattr(loader, "batch_sampler", None), "sampler", None)):
+        g = getattr(obj, "generator", None)
+        if isinstance(g, Generator) and g is not default_generator \
+                and all(g is not f for f in found):
+            found.append(g)
+    return found
+
+
+def _set_generator_states(generators, states, where) -> None:
+    if len(generators) != len(states):
+        raise ValueError(f"Trainer: the checkpoint has {len(states)} random generator state(s) "
+                         f"for {where}, which has {len(generators)}; build the loader as the "
+                         "saved run did (same generator= and sampler)")
+    for g, st in zip(generators, states):
+        g.set_state(st)

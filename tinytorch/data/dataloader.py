@@ -201,7 +201,7 @@ def default_collate(batch):
     elem = batch[0]
     # BEGIN SOLUTION
     if isinstance(elem, Tensor):
-        return _stack([b.data for b in batch])
+        return _stack([b._data for b in batch])
     if isinstance(elem, (np.ndarray, np.generic)):
         return _stack([np.asarray(b) for b in batch])
     if isinstance(elem, bool):

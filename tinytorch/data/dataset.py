@@ -30,7 +30,7 @@ def _as_index(index):
     if isinstance(index, slice):
         return index
     if isinstance(index, Tensor):
-        index = index.data
+        index = index._data
     arr = np.asarray(index)
     if arr.ndim == 0 and arr.dtype.kind in "iu":
         return int(arr)
@@ -101,8 +101,8 @@ class TensorDataset(Dataset):
         elif isinstance(index, np.ndarray) and index.size and (index.min() < -n or index.max() >= n):
             raise IndexError(f"TensorDataset: indices must be in [-{n}, {n}) for {n} samples, got "
                              f"min {index.min()} and max {index.max()}")
-        # one gather per tensor: ``t.data[index]`` is a C loop over the whole batch
-        return tuple(Tensor(t.data[index]) for t in self.tensors)
+        # one gather per tensor: ``t._data[index]`` is a C loop over the whole batch
+        return tuple(Tensor(t._data[index]) for t in self.tensors)
 
     def __len__(self) -> int:
         return self.tensors[0].shape[0]

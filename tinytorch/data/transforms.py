@@ -27,7 +27,7 @@ __all__ = ["Compose", "ToTensor", "Normalize", "Flatten", "Lambda", "RandomHoriz
 
 
 def _array(x) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _as_batch(arr: np.ndarray, name: str):

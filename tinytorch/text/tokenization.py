@@ -398,8 +398,10 @@ class BPETokenizer(_Tokenizer):
         return _from_bytes(b"".join(parts))
 
     def tokens(self, text: str) -> list[str]:
-        """The pieces ``text`` is cut into, for display: ``["Hello", " world"]``."""
-        return [self.vocab[i].decode("utf-8", errors="replace") for i in self.encode(text)]
+        """The pieces ``text`` is cut into, for display: ``["Hello", " world"]``. A piece that
+        is part of a character shows its bytes: ``"\\xc3"``."""
+        return [self.vocab[i].decode("utf-8", errors="backslashreplace")
+                for i in self.encode(text)]
 
     # ------------------------------------------------------------------ saving
 

@@ -129,7 +129,7 @@ def test_softmax_values_and_rows_sum_to_one(dim):
     got = F.softmax(tt.tensor(X), dim=dim)
     assert_close(got, np_softmax(X, axis=dim), rtol=1e-5, atol=1e-7,
                  what=f"softmax(x, dim={dim})", inputs={"x": X})
-    assert_close(got.data.sum(axis=dim), np.ones(X.shape[1 - (dim % 2)]), rtol=1e-5,
+    assert_close(got.numpy().sum(axis=dim), np.ones(X.shape[1 - (dim % 2)]), rtol=1e-5,
                  what=f"softmax(x, dim={dim}).sum(dim={dim})", inputs={"x": X})
 
 

@@ -34,7 +34,7 @@ def _run(opt_factory, p0, grads):
     for g in grads:
         p.grad = tt.tensor(g)
         opt.step()
-    return p.data
+    return p.numpy()
 
 
 # --------------------------------------------------------------------------- SGD
@@ -50,11 +50,11 @@ def test_sgd_worked_example():
 
 def test_sgd_updates_in_place():
     p = tt.tensor([1.0, 2.0], requires_grad=True)
-    view = p.data  # a state_dict shares this array: the update must write into it
+    view = p.numpy()  # a state_dict shares this array: the update must write into it
     p.grad = tt.tensor([1.0, 1.0])
     tt.optim.SGD([p], lr=0.5).step()
-    assert p.data is view, \
-        "the optimizer must update p.data in place (p.data -= ...), not rebind it"
+    assert p.numpy() is view, \
+        "the optimizer must update p in place (writing into its array), not rebind it"
     assert_close(view, [0.5, 1.5], what="p after SGD(lr=0.5) step")
 
 
@@ -280,7 +280,7 @@ def test_state_dict_round_trip_resumes_exactly():
         opt.step()
     saved = opt.state_dict()
     assert saved["param_groups"][0]["params"] == [0] and saved["state"][0]["step"] == 3
-    q = tt.tensor(p.data.copy(), requires_grad=True)
+    q = tt.tensor(p.numpy().copy(), requires_grad=True)
     opt2 = tt.optim.Adam([q], lr=0.05)
     opt2.load_state_dict(saved)
     for g in grads[3:]:

@@ -60,7 +60,7 @@ def test_save_load_round_trip_is_bit_exact(tmp_path):
     assert isinstance(back["model"], OrderedDict) and list(back["model"]) == list(state["model"])
     for k, v in state["model"].items():
         assert back["model"][k].dtype == v.dtype, f"dtype of {k} changed"
-        assert back["model"][k].data.tobytes() == v.data.tobytes(), f"values of {k} changed"
+        assert back["model"][k].numpy().tobytes() == v.numpy().tobytes(), f"values of {k} changed"
     assert list(back["optimizer"]["state"]) == [0, 1, 2, 3], \
         "the optimizer state is keyed by int parameter indices; they must come back as ints"
     for i, s in state["optimizer"]["state"].items():
@@ -152,7 +152,7 @@ def test_foreign_npz_raises_value_error(tmp_path):
 def test_one_epoch_is_one_sgd_step_per_batch():
     x, y = _regression(8)
     model = _linear()
-    w, b = model.weight.data.copy(), model.bias.data.copy()
+    w, b = model.weight.numpy().copy(), model.bias.numpy().copy()
     trainer = Trainer(model, tt.optim.SGD(model.parameters(), lr=0.1), nn.MSELoss(),
                       progress=False)
     history = trainer.fit(_batches(x, y, 4), epochs=1)
@@ -168,7 +168,7 @@ def test_grad_accumulation_averages():
     """grad_accum_steps=k with batches of b: the same step as one batch of k * b."""
     x, y = _regression(12, seed=1)
     model = _linear(1)
-    w, b = model.weight.data.copy(), model.bias.data.copy()
+    w, b = model.weight.numpy().copy(), model.bias.numpy().copy()
     trainer = Trainer(model, tt.optim.SGD(model.parameters(), lr=0.1), nn.MSELoss(),
                       grad_accum_steps=3, progress=False)
     trainer.fit(_batches(x, y, 4), epochs=1)
@@ -194,12 +194,12 @@ def test_fit_learns_and_records_history():
 def test_evaluate_is_the_mean_loss_and_changes_nothing():
     x, y = _regression(10, seed=3)
     model = _linear(3)
-    w = model.weight.data.copy()
+    w = model.weight.numpy().copy()
     trainer = Trainer(model, tt.optim.SGD(model.parameters(), lr=0.1), nn.MSELoss(),
-                      metrics={"mae": lambda out, tgt: float(np.abs(out.data - tgt.data).mean())},
+                      metrics={"mae": lambda out, tgt: float(np.abs(out.numpy() - tgt.numpy()).mean())},
                       progress=False)
     result = trainer.evaluate(_batches(x, y, 4))  # batches of 4, 4 and 2: weight by size
-    pred = x @ w.T + model.bias.data
+    pred = x @ w.T + model.bias.numpy()
     assert_close(result["loss"], ((pred - y) ** 2).mean(), rtol=1e-5,
                  what="evaluate()['loss'] (mean over all samples)")
     assert_close(result["mae"], np.abs(pred - y).mean(), rtol=1e-5, what="evaluate()['mae']")

@@ -23,7 +23,7 @@ def _dataset(n, seed=0):
 
 
 def _labels(loader):
-    return [yb.data.tolist() for _, yb in loader]
+    return [yb.numpy().tolist() for _, yb in loader]
 
 
 class OneByOne(Dataset):
@@ -123,7 +123,7 @@ def test_shuffle_sees_every_sample_once_and_repeats_with_the_same_seed():
     again = DataLoader(ds, batch_size=4, shuffle=True, generator=tt.Generator().manual_seed(0))
     assert sum(_labels(again), []) == epoch1, "the same seed must repeat the same order"
     for xb, yb in loader:
-        assert_close(xb, x[yb.data], what="inputs stay with their labels after shuffling")
+        assert_close(xb, x[yb.numpy()], what="inputs stay with their labels after shuffling")
 
 
 def test_index_array_datasets_and_one_by_one_datasets_give_the_same_batches():
@@ -143,7 +143,7 @@ def test_tensor_dataset_answers_an_index_array_with_a_batch():
     x, y, ds = _dataset(6)
     xb, yb = ds[np.array([5, 0, 2])]
     assert_close(xb, x[[5, 0, 2]], what="TensorDataset[[5, 0, 2]] inputs", inputs={"x": x})
-    assert yb.data.tolist() == [5, 0, 2]
+    assert yb.numpy().tolist() == [5, 0, 2]
 
 
 def test_random_split_partitions_the_dataset():
@@ -171,7 +171,7 @@ def test_training_through_a_dataloader_learns():
             opt.zero_grad()
             loss.backward()
             opt.step()
-    acc = float((model(tt.tensor(x)).data.argmax(1) == y).mean())
+    acc = float((model(tt.tensor(x)).numpy().argmax(1) == y).mean())
     assert acc >= 0.95, f"accuracy {acc:.3f} after 10 epochs; expected >= 0.95"
 
 
@@ -207,5 +207,5 @@ def test_digits_is_ready_to_train():
     train, test = digits()
     x, y = train.tensors
     assert x.shape[1] == 64 and x.dtype == np.float32 and y.dtype == np.int64
-    assert 0.0 <= float(x.data.min()) and float(x.data.max()) <= 1.0
+    assert 0.0 <= float(x.numpy().min()) and float(x.numpy().max()) <= 1.0
     assert len(train) + len(test) == 1797

@@ -234,13 +234,13 @@ def test_conv2d_layer_shapes_init_and_forward():
     assert layer.weight.shape == (8, 3, 3, 5), "weight is (out_channels, in_channels, kh, kw)"
     assert layer.bias.shape == (8,)
     bound = 1 / math.sqrt(3 * 3 * 5)  # PyTorch's default: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
-    assert np.abs(layer.weight.data).max() <= bound
-    assert np.abs(layer.weight.data).max() > 0.9 * bound, "weights should fill the init range"
-    assert np.abs(layer.bias.data).max() <= bound
+    assert np.abs(layer.weight.numpy()).max() <= bound
+    assert np.abs(layer.weight.numpy()).max() > 0.9 * bound, "weights should fill the init range"
+    assert np.abs(layer.bias.numpy()).max() <= bound
     x = _rand((2, 3, 6, 7), 15)
     out = layer(tt.tensor(x))
     assert out.shape == (2, 8, 6, 5)
-    assert_close(out, ref_conv2d(x, layer.weight.data, layer.bias.data, padding=(1, 1)),
+    assert_close(out, ref_conv2d(x, layer.weight.numpy(), layer.bias.numpy(), padding=(1, 1)),
                  rtol=1e-4, atol=1e-5, what="Conv2d(3, 8, (3, 5), padding=1)(x)")
     assert list(layer.state_dict()) == ["weight", "bias"]
     assert nn.Conv2d(2, 2, 3, padding="same")(tt.zeros(1, 2, 5, 4)).shape == (1, 2, 5, 4)
@@ -350,13 +350,13 @@ def test_pooling_gradcheck():
 def test_batchnorm2d_training_normalizes_each_channel_and_updates_running_stats():
     x = _rand((4, 3, 5, 5), 23) * 3 + 2
     bn = nn.BatchNorm2d(3, momentum=0.1)
-    bn.weight.data[...] = [1.0, 2.0, 0.5]
-    bn.bias.data[...] = [0.0, -1.0, 3.0]
+    bn.weight.numpy()[...] = [1.0, 2.0, 0.5]
+    bn.bias.numpy()[...] = [0.0, -1.0, 3.0]
     out = bn(tt.tensor(x))
     mean = x.mean(axis=(0, 2, 3), keepdims=True)
     var = x.var(axis=(0, 2, 3), keepdims=True)  # biased: normalizes
-    expected = (x - mean) / np.sqrt(var + 1e-5) * bn.weight.data.reshape(1, 3, 1, 1) \
-        + bn.bias.data.reshape(1, 3, 1, 1)
+    expected = (x - mean) / np.sqrt(var + 1e-5) * bn.weight.numpy().reshape(1, 3, 1, 1) \
+        + bn.bias.numpy().reshape(1, 3, 1, 1)
     assert_close(out, expected, rtol=1e-4, atol=1e-4, what="BatchNorm2d(3) in training mode")
     n = 4 * 5 * 5
     assert_close(bn.running_mean, 0.1 * mean.reshape(3), rtol=1e-5, atol=1e-6,
@@ -368,8 +368,8 @@ def test_batchnorm2d_training_normalizes_each_channel_and_updates_running_stats(
 
 def test_batchnorm_eval_uses_running_statistics():
     bn = nn.BatchNorm1d(2)
-    bn.running_mean.data[...] = [1.0, -1.0]
-    bn.running_var.data[...] = [4.0, 9.0]
+    bn.running_mean.numpy()[...] = [1.0, -1.0]
+    bn.running_var.numpy()[...] = [4.0, 9.0]
     bn.eval()
     x = np.array([[3.0, 2.0]], dtype=np.float32)  # one sample: fine in eval mode
     # (3 - 1) / sqrt(4 + eps) = 1, (2 + 1) / sqrt(9 + eps) = 1
@@ -412,7 +412,7 @@ def test_batchnorm1d_on_sequences_uses_batch_and_length():
 def test_dropout2d_drops_whole_channels():
     tt.manual_seed(1)
     x = np.ones((4, 10, 3, 3), dtype=np.float32)
-    out = nn.Dropout2d(0.5)(tt.tensor(x)).data
+    out = nn.Dropout2d(0.5)(tt.tensor(x)).numpy()
     per_channel = out.reshape(40, 9)
     assert np.all((per_channel == 0).all(axis=1) | np.isclose(per_channel, 2.0).all(axis=1)), \
         "each channel must be all zeros or all scaled by 1 / (1 - p) = 2"
@@ -446,4 +446,4 @@ def test_a_small_cnn_learns():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0], f"loss went from {losses[0]:.3f} to {losses[-1]:.3f}"
-    assert np.all(model[0].weight.data != before), "every conv weight should have moved"
+    assert np.all(model[0].weight.numpy() != before), "every conv weight should have moved"
