@@ -300,6 +300,55 @@ CASES = [
          lambda a, b: _TF().binary_cross_entropy_with_logits(a, b.sigmoid(), pos_weight=_torch().tensor(W4, dtype=a.dtype))),
 ]
 
+
+def _unit(a):
+    """Squash into (-0.9, 0.9): the domain of asin, acos, atanh, erfinv."""
+    return a.tanh() * 0.9
+
+
+# ------------------------------------------------------------ elementwise math (issue 9)
+_ELEMENTWISE = [  # name, f(a), positive input?
+    ("sin", lambda m, a: m.sin(a), False), ("cos", lambda m, a: a.cos(), False),
+    ("tan", lambda m, a: m.tan(a * 0.5), False), ("asin", lambda m, a: _unit(a).asin(), False),
+    ("acos", lambda m, a: m.acos(_unit(a)), False), ("atan", lambda m, a: a.atan(), False),
+    ("sinh", lambda m, a: a.sinh(), False), ("cosh", lambda m, a: m.cosh(a), False),
+    ("asinh", lambda m, a: a.asinh(), False), ("acosh", lambda m, a: (a + 1).acosh(), True),
+    ("atanh", lambda m, a: _unit(a).atanh(), False), ("erf", lambda m, a: m.erf(a * 2), False),
+    ("erfc", lambda m, a: (a * 2).erfc(), False), ("erfinv", lambda m, a: _unit(a).erfinv(), False),
+    ("exp2", lambda m, a: m.exp2(a), False), ("expm1", lambda m, a: a.expm1(), False),
+    ("log2", lambda m, a: a.log2(), True), ("log10", lambda m, a: m.log10(a), True),
+    ("log1p", lambda m, a: a.log1p(), True), ("rsqrt", lambda m, a: a.rsqrt(), True),
+    ("reciprocal", lambda m, a: m.reciprocal(a), True), ("square", lambda m, a: a.square(), False),
+    ("sign", lambda m, a: a.sign() * a, False), ("floor", lambda m, a: m.floor(a * 3) + a, False),
+    ("ceil", lambda m, a: (a * 3).ceil() * a, False), ("trunc", lambda m, a: m.trunc(a * 3) * a, False),
+    ("round", lambda m, a: (a * 3).round() * a, False),
+    ("round_decimals", lambda m, a: m.round(a, decimals=1) + a, False),
+    ("frac", lambda m, a: (a * 3).frac(), False),
+    ("nan_to_num", lambda m, a: m.nan_to_num(a.log(), nan=0.5, neginf=-3.0), False),
+    ("remainder_scalar", lambda m, a: a % 0.7, False),
+    ("fmod_scalar", lambda m, a: m.fmod(a, 0.7), False),
+    ("div_trunc", lambda m, a: a.div(0.3, rounding_mode="trunc") + a, False),
+    ("div_floor", lambda m, a: m.div(a, 0.3, rounding_mode="floor") * a, False),
+    ("lerp_scalar", lambda m, a: m.lerp(a, a * a, 0.3), False),
+]
+CASES += [Case(f"ew_{n}", ((3, 4),), (lambda f: lambda a: f(_tt(), a))(f),
+               (lambda f: lambda a: f(_torch(), a))(f), positive=(0,) if pos else ())
+          for n, f, pos in _ELEMENTWISE]
+CASES += [
+    Case("atan2", ((3, 4), (4,)), lambda a, b: _tt().atan2(a, b), lambda a, b: _torch().atan2(a, b)),
+    Case("remainder_tensor", ((3, 4), (3, 4)), lambda a, b: a % b, lambda a, b: a % b),
+    Case("fmod_tensor", ((3, 4), (4,)), lambda a, b: a.fmod(b), lambda a, b: a.fmod(b)),
+    Case("logaddexp", ((3, 4), (3, 4)), lambda a, b: _tt().logaddexp(a * 10, b), lambda a, b: _torch().logaddexp(a * 10, b)),
+    Case("logaddexp2", ((3, 4), (4,)), lambda a, b: a.logaddexp2(b), lambda a, b: a.logaddexp2(b)),
+    Case("hypot", ((3, 4), (3, 4)), lambda a, b: _tt().hypot(a, b), lambda a, b: _torch().hypot(a, b)),
+    Case("lerp_tensor_weight", ((3, 4), (3, 4), (4,)), lambda a, b, w: _tt().lerp(a, b, w),
+         lambda a, b, w: _torch().lerp(a, b, w)),
+    # torch has no derivative for floor_divide (backward raises); ours is div(rounding_mode="floor")'s
+    Case("floor_divide", ((3, 4),), lambda a: (a // 0.3) * a, lambda a: a.div(0.3, rounding_mode="floor") * a),
+    Case("div_alpha_add_sub", ((3, 4), (4,)), lambda a, b: a.add(b, alpha=2).sub(b, alpha=0.5),
+         lambda a, b: a.add(b, alpha=2).sub(b, alpha=0.5)),
+]
+
 # ------------------------------------------------------------ normalization (module 13)
 CASES += [
     Case("layer_norm", ((2, 3, 5), (5,), (5,)), lambda x, w, b: _F().layer_norm(x, (5,), w, b),
@@ -314,6 +363,51 @@ CASES += [
     Case("rms_norm_2d_shape_eps", ((2, 3, 4), (3, 4)), lambda x, w: _F().rms_norm(x, (3, 4), w, eps=0.1),
          lambda x, w: _TF().rms_norm(x, (3, 4), w, eps=0.1)),
     Case("rms_norm_no_affine", ((4, 6),), lambda x: _F().rms_norm(x, [6]), lambda x: _TF().rms_norm(x, [6])),
+]
+
+# ------------------------------------------------------------ reductions and scans (issue 9)
+ZMASK = np.array([[1.0, 1, 1, 1], [1, 0, 1, 1], [0, 1, 0, 1]], dtype=np.float32)  # rows with 0, 1 and 2 zeros
+CASES += [
+    Case("prod_all", ((2, 3),), lambda a: a.prod(), lambda a: a.prod()),
+    Case("prod_dim", ((3, 4),), lambda a: _tt().prod(a, 1), lambda a: _torch().prod(a, 1)),
+    Case("prod_keepdim_neg", ((2, 3, 4),), lambda a: a.prod(dim=-2, keepdim=True),
+         lambda a: a.prod(dim=-2, keepdim=True)),
+    Case("prod_with_zeros", ((3, 4),), lambda a: (a * ZMASK).prod(dim=1),
+         lambda a: (a * _torch().tensor(ZMASK, dtype=a.dtype)).prod(dim=1)),
+    Case("prod_all_one_zero", ((2, 2),), lambda a: (a * ZMASK[1:3, 1:3]).prod(),
+         lambda a: (a * _torch().tensor(ZMASK[1:3, 1:3], dtype=a.dtype)).prod()),
+    Case("logsumexp", ((3, 5),), lambda a: _tt().logsumexp(a * 30, dim=1),
+         lambda a: _torch().logsumexp(a * 30, dim=1)),
+    Case("logsumexp_tuple_keepdim", ((2, 3, 4),), lambda a: a.logsumexp((0, 2), keepdim=True),
+         lambda a: a.logsumexp((0, 2), keepdim=True)),
+    Case("cumsum", ((3, 4),), lambda a: a.cumsum(1), lambda a: a.cumsum(1)),
+    Case("cumsum_dim0_3d", ((3, 2, 2),), lambda a: _tt().cumsum(a, dim=0), lambda a: _torch().cumsum(a, dim=0)),
+    Case("cumprod", ((3, 4),), lambda a: a.cumprod(-1), lambda a: a.cumprod(-1)),
+    Case("cumprod_with_zeros", ((3, 4),), lambda a: (a * ZMASK).cumprod(1),
+         lambda a: (a * _torch().tensor(ZMASK, dtype=a.dtype)).cumprod(1)),
+    Case("cumprod_zeros_dim0", ((4, 3),), lambda a: (a * ZMASK.T).cumprod(0),
+         lambda a: (a * _torch().tensor(ZMASK.T, dtype=a.dtype)).cumprod(0)),
+    Case("amax", ((3, 4),), lambda a: a.amax(), lambda a: a.amax()),
+    Case("amax_tuple_keepdim", ((2, 3, 4),), lambda a: _tt().amax(a, (0, 2), keepdim=True),
+         lambda a: _torch().amax(a, (0, 2), keepdim=True)),
+    Case("amin_dim", ((3, 4),), lambda a: a.amin(dim=-1), lambda a: a.amin(dim=-1)),
+    Case("amax_ties", ((2, 3),), lambda a: _tt().cat([a, a * 1], 1).amax(1) * 1,
+         lambda a: _torch().cat([a, a * 1], 1).amax(1) * 1),
+    Case("median_all", ((3, 5),), lambda a: a.median(), lambda a: a.median()),
+    Case("median_dim_even", ((3, 4),), lambda a: a.median(dim=1).values, lambda a: a.median(dim=1).values),
+    Case("median_keepdim", ((4, 3),), lambda a: _tt().median(a, 0, keepdim=True)[0],
+         lambda a: _torch().median(a, 0, keepdim=True)[0]),
+    Case("norm_fro", ((3, 4),), lambda a: a.norm(), lambda a: a.norm()),
+    Case("norm_p1_dim", ((3, 4),), lambda a: _tt().norm(a, p=1, dim=1), lambda a: _torch().norm(a, p=1, dim=1)),
+    Case("vector_norm_p3", ((3, 4),), lambda a: _tt().linalg.vector_norm(a, 3, dim=0),
+         lambda a: _torch().linalg.vector_norm(a, 3, dim=0)),
+    Case("vector_norm_inf_keepdim", ((3, 4),), lambda a: _tt().linalg.vector_norm(a, float("inf"), dim=-1, keepdim=True),
+         lambda a: _torch().linalg.vector_norm(a, float("inf"), dim=-1, keepdim=True)),
+    Case("norm_zero_row", ((3, 4),), lambda a: (a * ZMASK[[0, 0, 0]] * np.array([[1.0], [0], [1]], dtype=np.float32)).norm(dim=1),
+         lambda a: (a * _torch().tensor(np.array([[1.0], [0], [1]], dtype=np.float32), dtype=a.dtype)).norm(dim=1)),
+    Case("sum_dtype", ((3, 4),), lambda a: a.sum(dim=0, dtype=_tt().float64), lambda a: a.sum(dim=0, dtype=_torch().float64)),
+    Case("mean_dtype", ((3, 4),), lambda a: _tt().mean(a, 1, dtype=_tt().float64),
+         lambda a: _torch().mean(a, 1, dtype=_torch().float64)),
 ]
 
 CASE_IDS = [c.name for c in CASES]
