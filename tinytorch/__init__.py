@@ -45,7 +45,7 @@ __version__ = "0.1.0"
 
 
 _SUBPACKAGES = ("nn", "optim", "data", "testing", "text", "models", "profiling", "optimization",
-                "generation", "benchmarking", "capstone", "linalg")
+                "generation", "benchmarking", "capstone", "linalg", "utils")
 
 
 def __getattr__(name):

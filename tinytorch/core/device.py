@@ -198,3 +198,47 @@ accelerator = types.ModuleType("tinytorch.accelerator", "The current accelerator
 accelerator.is_available = _false
 accelerator.device_count = lambda: 0
 accelerator.current_accelerator = lambda check_available=False: None
+
+
+# ----------------------------------------------------------------- .to(...) arguments
+
+
+def parse_to(args, kwargs, where: str = "to"):
+    """Read PyTorch's ``.to`` arguments; return ``(dtype or None, copy)``.
+
+    Accepted, as ``Tensor.to`` and ``Module.to`` accept them::
+
+        .to(dtype)            .to(device)             .to(device, dtype)
+        .to(other_tensor)     .to(device=..., dtype=...)    non_blocking=, copy=
+
+    A device is a string, a :class:`device` or None; it is checked (the CPU, or a clear
+    error) and otherwise needs no action on this CPU-only build. ``other_tensor`` stands for
+    its device and dtype.
+    """
+    kwargs = dict(kwargs)
+    dev = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    copy = bool(kwargs.pop("copy", False))
+    if kwargs:
+        raise TypeError(f"{where}() got unexpected keyword argument(s) {sorted(kwargs)}")
+    args = list(args)
+    if args and hasattr(args[0], "_data") and hasattr(args[0], "grad_fn"):  # .to(other)
+        other = args.pop(0)
+        dtype = other.dtype if dtype is None else dtype
+    elif args and (args[0] is None or isinstance(args[0], (str, device))):
+        dev = args.pop(0)
+    if args and (args[0] is None or isinstance(args[0], (str, device))):
+        raise TypeError(f"{where}(): got two devices")
+    if args and dtype is None:
+        dtype = args.pop(0)
+    if args and isinstance(args[0], bool):  # .to(dtype, non_blocking, copy), positionally
+        args.pop(0)
+        if args and isinstance(args[0], bool):
+            copy = args.pop(0)
+    if args:
+        raise TypeError(f"{where}(): could not understand the arguments {tuple(args)}; use "
+                        ".to(device), .to(dtype), .to(device, dtype) or .to(other_tensor)")
+    as_device(dev, where)
+    return dtype, copy

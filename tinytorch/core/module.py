@@ -259,8 +259,28 @@ class Module:
     def double(self) -> "Module":
         return self._cast(np.float64)
 
-    def to(self, dtype) -> "Module":
-        return self._cast(np.dtype(dtype))
+    def to(self, *args, **kwargs) -> "Module":
+        """PyTorch's ``model.to(device)``, ``.to(dtype)``, ``.to(device, dtype)``: the device
+        must be the CPU (checked, clear error otherwise); a dtype casts every parameter and
+        floating buffer, in place."""
+        from tinytorch.core.device import parse_to
+
+        dtype, _ = parse_to(args, kwargs, "Module.to")
+        if dtype is not None:
+            dt = np.dtype(dtype)
+            if dt.kind != "f":
+                raise TypeError(f"Module.to: only floating point dtypes are allowed, got {dt}")
+            self._cast(dt)
+        return self
+
+    def cpu(self) -> "Module":
+        return self
+
+    def cuda(self, device=None) -> "Module":
+        from tinytorch.core.device import as_device
+
+        as_device("cuda" if device is None else device, "Module.cuda")
+        return self
 
     # ------------------------------------------------------------------ state
 
