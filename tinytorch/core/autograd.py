@@ -221,10 +221,13 @@ class Function:
         ctx.saved_tensors = ()
         arrays = []
         needs = []
+        interior = False  # does an input come out of another op (not a leaf)?
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
                 needs.append(a.requires_grad)
+                if a.grad_fn is not None:
+                    interior = True
             else:
                 arrays.append(a)
                 needs.append(False)
@@ -235,7 +238,10 @@ class Function:
         t._data = out
         t.grad = None
         if _grad_enabled and True in needs:
-            ctx.inputs = args
+            # keep the graph's edges, not the activations: an input made by another op is
+            # held as a shell (its producer, shape and dtype, no data); what backward needs
+            # of its value the forward saved with save_for_backward
+            ctx.inputs = _edges(args) if interior else args
             ctx.needs_input_grad = tuple(needs)
             t.grad_fn = ctx
             t.requires_grad = True
@@ -248,6 +254,38 @@ class Function:
 _new_object = object.__new__
 _ndarray = np.ndarray
 _asarray = np.asarray
+_SHELL_ARRAYS: dict = {}  # (shape, dtype) -> a read-only zero-strided array of that shape
+
+
+def _shell(t):
+    """A stand-in for the non-leaf tensor ``t`` in a node's ``inputs``.
+
+    It has ``t``'s ``grad_fn``, shape and dtype (all the engine needs to route a gradient to
+    it) but not its data: its array is one zero broadcast to the shape, shared by all shells
+    of that shape. Holding ``t`` itself would keep every intermediate result alive until
+    backward, even those no backward formula reads (``relu`` needs its output, not its
+    input; ``a + b`` needs neither): about two activations per layer where one is enough.
+    """
+    d = t._data
+    key = (d.shape, d.dtype)
+    arr = _SHELL_ARRAYS.get(key)
+    if arr is None:
+        if len(_SHELL_ARRAYS) > 4096:  # many distinct shapes (varying lengths): start over
+            _SHELL_ARRAYS.clear()
+        arr = _SHELL_ARRAYS[key] = np.broadcast_to(np.zeros((), d.dtype), d.shape)
+    g = _new_object(type(t))
+    g._data = arr
+    g.grad = None
+    g.grad_fn = t.grad_fn
+    g.requires_grad = True
+    return g
+
+
+def _edges(args) -> tuple:
+    """``args`` with every non-leaf tensor replaced by its :func:`_shell`."""
+    Tensor = _Tensor
+    return tuple(_shell(a) if isinstance(a, Tensor) and a.grad_fn is not None else a
+                 for a in args)
 
 
 # --------------------------------------------------------------------------- the engine

@@ -81,11 +81,33 @@ def conv2d_naive(input, weight, bias=None, stride=1, padding=0, dilation=1, grou
 # ------------------------------------------------------------------ the engine path
 
 
+# Convolution works on the batch in chunks of images whose column matrix stays under this
+# many bytes. im2col copies each input pixel kh*kw times: for Conv2d(64, 64, 3) on a batch of
+# 128 32x32 images the whole matrix would be 302 MB (and its gradient as much again); in
+# chunks of 8 MB the working set is bounded whatever the batch, every temporary is small
+# enough for malloc to reuse from one chunk to the next (no page faults, see
+# tinytorch/_allocator.py), and the matmuls are still large enough for BLAS.
+CHUNK_BYTES = 8 * 1024 * 1024
+
+
+def conv_chunks(n: int, per_image_bytes: int, budget: int | None = None) -> list[slice]:
+    """Slices of the batch, each of as many images as fit in ``budget`` bytes of columns
+    (at least one image per chunk)."""
+    budget = CHUNK_BYTES if budget is None else budget
+    step = max(1, min(n, budget // max(per_image_bytes, 1)))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
 class Conv2dFn(Function):
     """Fused 2-D convolution: im2col + one matmul per group, and its backward.
 
     Inputs: x (N, C, H, W), w (O, C/G, kh, kw), b (O,) or None; then stride, pads
     (top, bottom, left, right), dilation, groups. Output (N, O, Ho, Wo).
+
+    The batch is processed in chunks (:func:`conv_chunks`). When the whole batch fits in one
+    chunk, the forward keeps its column matrix for the backward (it is small, and rebuilding
+    it would cost a copy); otherwise it keeps only the input, as PyTorch does, and the backward
+    rebuilds each chunk's columns: memory bounded by one chunk instead of the whole batch.
     """
 
     @staticmethod
@@ -95,56 +117,74 @@ class Conv2dFn(Function):
         ho = conv_output_size(h, kh, stride[0], pads[0], pads[1], dilation[0])
         wo = conv_output_size(wd, kw, stride[1], pads[2], pads[3], dilation[1])
         order = conv_layout(wo)
-        xw = to_layout(x, pads, order)  # e.g. (C, Hp, Wp, N)
         dtype = np.result_type(x, w)
         og, kg = o // groups, cg * kh * kw
-        # BEGIN SOLUTION
-        cols = im2col(xw, order, (kh, kw), (ho, wo), stride, dilation)  # (C*kh*kw, N*Ho*Wo)
         wmat = w.reshape(o, kg)  # (O, Kg): filter o is row o, group g owns rows g*og..
-        out = np.empty((o, n * ho * wo), dtype=dtype)
-        for g in range(groups):  # one matmul per group (usually just one)
-            np.matmul(wmat[g * og:(g + 1) * og], cols[g * kg:(g + 1) * kg],
-                      out=out[g * og:(g + 1) * og])  # (og, Kg) @ (Kg, N*Ho*Wo)
-        # out is laid out as ``order`` with O in place of C: back to (N, O, Ho, Wo), adding
-        # the bias in the same pass
-        out = out.reshape(tuple((n, o, ho, wo)[a] for a in order)).transpose(_inverse(order))
+        chunks = conv_chunks(n, c * kh * kw * ho * wo * x.itemsize)
         y = np.empty((n, o, ho, wo), dtype=dtype)
-        if b is None:
-            np.copyto(y, out)
-        else:
-            np.add(out, b.reshape(1, o, 1, 1), out=y, casting="unsafe")
-        ctx.save_for_backward(cols, wmat)
-        # END SOLUTION
-        ctx.shapes = (x.shape, w.shape, xw.shape, (ho, wo))
-        ctx.conf = (stride, pads, dilation, groups, order)
+        cols = None
+        for part in chunks:
+            m = part.stop - part.start
+            xw = to_layout(x[part], pads, order)  # e.g. (C, Hp, Wp, m)
+            # BEGIN SOLUTION
+            cols = im2col(xw, order, (kh, kw), (ho, wo), stride, dilation)  # (C*kh*kw, m*Ho*Wo)
+            out = np.empty((o, m * ho * wo), dtype=dtype)
+            for g in range(groups):  # one matmul per group (usually just one)
+                np.matmul(wmat[g * og:(g + 1) * og], cols[g * kg:(g + 1) * kg],
+                          out=out[g * og:(g + 1) * og])  # (og, Kg) @ (Kg, m*Ho*Wo)
+            # out is laid out as ``order`` with O in place of C: back to (m, O, Ho, Wo),
+            # adding the bias in the same pass
+            out = out.reshape(tuple((m, o, ho, wo)[a] for a in order)).transpose(_inverse(order))
+            if b is None:
+                np.copyto(y[part], out)
+            else:
+                np.add(out, b.reshape(1, o, 1, 1), out=y[part], casting="unsafe")
+            # END SOLUTION
+        one_chunk = len(chunks) == 1
+        ctx.save_for_backward(cols if one_chunk else None, None if one_chunk else x, wmat)
+        ctx.shapes = (x.shape, w.shape, (ho, wo))
+        ctx.conf = (stride, pads, dilation, groups, order, chunks)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        x_shape, w_shape, xw_shape, (ho, wo) = ctx.shapes
-        stride, pads, dilation, groups, order = ctx.conf
+        x_shape, w_shape, (ho, wo) = ctx.shapes
+        stride, pads, dilation, groups, order, chunks = ctx.conf
         n, c, h, wd = x_shape
         o, cg, kh, kw = w_shape
         og, kg = o // groups, cg * kh * kw
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        dx = dw = db = None
-        # BEGIN SOLUTION
-        cols, wmat = ctx.saved_tensors
-        # dL/dout in the forward's layout: (O, N*Ho*Wo), columns in the order of cols
-        g = np.ascontiguousarray(grad.transpose(order)).reshape(o, -1)
-        if need_b:
-            db = g.sum(axis=1)
-        if need_w:  # out = W @ cols  =>  dW = dout @ cols^T, summed over every window
-            dw = np.concatenate([g[i * og:(i + 1) * og] @ cols[i * kg:(i + 1) * kg].T
-                                 for i in range(groups)]).reshape(w_shape)
-        if need_x:  # dcols = W^T @ dout, then add each column back into the image
-            dcols = np.concatenate([wmat[i * og:(i + 1) * og].T @ g[i * og:(i + 1) * og]
-                                    for i in range(groups)])  # (C*kh*kw, N*Ho*Wo)
-            dxw = col2im(dcols, xw_shape, order, (kh, kw), (ho, wo), stride, dilation)
-            top, _, left, _ = pads
-            dx = np.ascontiguousarray(  # back to (N, C, H, W), without the padding
-                dxw.transpose(_inverse(order))[:, :, top:top + h, left:left + wd])
-        # END SOLUTION
+        cols, x, wmat = ctx.saved_tensors
+        top, _, left, _ = pads
+        dx = np.empty(x_shape, dtype=grad.dtype) if need_x else None
+        dw = np.zeros((o, kg), dtype=grad.dtype) if need_w else None
+        db = np.zeros(o, dtype=grad.dtype) if need_b else None
+        for part in chunks:
+            m = part.stop - part.start
+            # dL/dout in the forward's layout: (O, m*Ho*Wo), columns in the order of cols
+            g = np.ascontiguousarray(grad[part].transpose(order)).reshape(o, -1)
+            # BEGIN SOLUTION
+            if need_b:
+                db += g.sum(axis=1)
+            if need_w:  # out = W @ cols  =>  dW = dout @ cols^T, summed over every window
+                if cols is None or len(chunks) > 1:  # rebuild this chunk's columns
+                    cols = im2col(to_layout(x[part], pads, order), order, (kh, kw), (ho, wo),
+                                  stride, dilation)
+                for i in range(groups):
+                    dw[i * og:(i + 1) * og] += g[i * og:(i + 1) * og] @ cols[i * kg:(i + 1) * kg].T
+            if need_x:  # dcols = W^T @ dout, then add each column back into the image
+                dcols = np.empty((c * kh * kw, m * ho * wo), dtype=grad.dtype)
+                for i in range(groups):
+                    np.matmul(wmat[i * og:(i + 1) * og].T, g[i * og:(i + 1) * og],
+                              out=dcols[i * kg:(i + 1) * kg])  # (Kg, m*Ho*Wo)
+                padded = (m, c, h + pads[0] + pads[1], wd + pads[2] + pads[3])
+                dxw = col2im(dcols, tuple(padded[a] for a in order), order, (kh, kw),
+                             (ho, wo), stride, dilation)
+                # back to (m, C, H, W), without the padding
+                dx[part] = dxw.transpose(_inverse(order))[:, :, top:top + h, left:left + wd]
+            # END SOLUTION
+        if dw is not None:
+            dw = dw.reshape(w_shape)
         return dx, dw, db, None, None, None, None
 
 
