@@ -233,7 +233,8 @@ def aminmax(input, *, dim=None, keepdim: bool = False):
 
 
 class TakeAlong(Function):
-    """Pick one element along ``axis`` at ``idx`` (keepdim-shaped); the gradient goes back there."""
+    """Pick elements along ``axis`` at ``idx`` (distinct positions per row, as a sort or a
+    median gives); the gradient goes back there. Repeated indices need ops_index.Gather."""
 
     @staticmethod
     def forward(ctx, a, idx, axis, keepdim=False):

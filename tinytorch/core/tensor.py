@@ -22,6 +22,10 @@ from tinytorch.core import autograd as _autograd
 from tinytorch.core import tensor_ops as ops
 from tinytorch.core import ops_elementwise as _ew
 from tinytorch.core import ops_reduce as _red
+from tinytorch.core import ops_shape as _shp
+from tinytorch.core import ops_index as _idx
+from tinytorch.core import ops_matmul as _mat
+from tinytorch.core import ops_random as _rnd
 
 __all__ = ["Tensor", "as_array"]
 
@@ -835,12 +839,57 @@ class Tensor:
     prod, logsumexp, cumsum, cumprod = _red.prod, _red.logsumexp, _red.cumsum, _red.cumprod
     amax, amin, aminmax, median, nanmedian, mode = _red.amax, _red.amin, _red.aminmax, _red.median, _red.nanmedian, _red.mode
     norm, count_nonzero, all, any = _red.norm, _red.count_nonzero, _red.all, _red.any
+    repeat, tile, repeat_interleave, roll, rot90 = _shp.repeat, _shp.tile, _shp.repeat_interleave, _shp.roll, _shp.rot90
+    flip, fliplr, flipud, tril, triu, trace = _shp.flip, _shp.fliplr, _shp.flipud, _shp.tril, _shp.triu, _shp.trace
+    diagonal, diag, diag_embed, unflatten = _shp.diagonal, _shp.diag, _shp.diag_embed, _shp.unflatten
+    movedim, moveaxis, swapaxes, swapdims, t = _shp.movedim, _shp.moveaxis, _shp.swapaxes, _shp.swapdims, _shp.t
+    broadcast_to, narrow, select, unbind = _shp.broadcast_to, _shp.narrow, _shp.select, _shp.unbind
+    gather, scatter, scatter_add, index_select = _idx.gather, _idx.scatter, _idx.scatter_add, _idx.index_select
+    masked_fill, masked_select, nonzero, argwhere = _idx.masked_fill, _idx.masked_select, _idx.nonzero, _idx.argwhere
+    take_along_dim, take, sort, argsort, msort = _idx.take_along_dim, _idx.take, _idx.sort, _idx.argsort, _idx.msort
+    topk, kthvalue, unique, unique_consecutive = _idx.topk, _idx.kthvalue, _idx.unique, _idx.unique_consecutive
+    mm, bmm, mv, dot, vdot, inner, outer, ger = _mat.mm, _mat.bmm, _mat.mv, _mat.dot, _mat.vdot, _mat.inner, _mat.outer, _mat.ger
+    addmm, addmv, baddbmm, addbmm = _mat.addmm, _mat.addmv, _mat.baddbmm, _mat.addbmm
+    multinomial, bernoulli = _rnd.multinomial, _rnd.bernoulli
+    nelement = numel
 
     def __rmod__(self, other):
         return _ew.remainder(other, self)
 
     def __rfloordiv__(self, other):
         return _ew.floor_divide(other, self)
+
+    def where(self, condition, other):
+        """``tt.where(condition, self, other)``."""
+        from tinytorch.core.tensor_functions import where
+
+        return where(condition, self, other)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def _new(self, fn, size, dtype, device, requires_grad, **kw):
+        from tinytorch.core import creation  # creation imports this file
+
+        return getattr(creation, fn)(*size, dtype=dtype or self._data.dtype, device=device,
+                                     requires_grad=requires_grad, **kw)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        """Zeros of ``size`` with this tensor's dtype (unless given)."""
+        return self._new("zeros", size, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new("ones", size, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new("empty", size, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return self._new("full", (size, fill_value), dtype, device, requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        """A new tensor from ``data`` (copied) with this tensor's dtype unless given."""
+        return self._new("tensor", (data,), dtype, device, requires_grad)
 
 
 _KIND = {"f": "f", "i": "i", "u": "i", "b": "b"}

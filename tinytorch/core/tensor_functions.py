@@ -17,7 +17,10 @@ __all__ = [
     "cat", "concatenate", "stack", "where", "matmul", "exp", "log", "sqrt", "abs", "clip", "clamp",
     "maximum", "minimum", "sum", "mean", "var", "std", "max", "min", "argmax", "argmin",
     "reshape", "flatten", "transpose", "permute", "unsqueeze", "squeeze", "tanh", "sigmoid",
-    "relu", "softmax", "log_softmax", "is_tensor", "numel", "allclose",
+    "relu", "softmax", "log_softmax", "is_tensor", "numel", "add", "sub", "subtract", "mul",
+    "multiply", "pow", "neg", "negative", "rsub", "clone", "split", "chunk", "tensor_split",
+    "logical_and", "logical_or", "logical_xor", "logical_not", "diff", "broadcast_shapes",
+    "clamp_min", "clamp_max", "is_floating_point",
 ]
 
 
@@ -75,8 +78,15 @@ def stack(tensors, dim: int = 0) -> Tensor:
     return ops.Stack.apply(*ts, axis=d)
 
 
-def where(condition, input, other) -> Tensor:
-    """``input`` where ``condition`` is True, else ``other`` (all three broadcast)."""
+def where(condition, input=None, other=None) -> Tensor:
+    """``input`` where ``condition`` is True, else ``other`` (all three broadcast).
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``."""
+    if input is None and other is None:
+        from tinytorch.core.ops_index import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where: give both input and other, or neither (where(cond) lists indices)")
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     a = input if isinstance(input, (Tensor, int, float)) else Tensor(input)
     b = other if isinstance(other, (Tensor, int, float)) else Tensor(other)
@@ -209,11 +219,160 @@ def numel(x) -> int:
 
 
 
+
+# --------------------------------------------------------------------------- torch.add & co.
+# PyTorch's module-level spellings of the operators, with its keyword arguments. ``out=`` (write
+# into an existing tensor) is refused: every op here returns a new tensor.
+
+
+def _no_out(out, op):
+    if out is not None:
+        raise TypeError(f"{op}: out= is not supported in tinytorch (ops return new tensors); "
+                        f"write `result = tt.{op}(...)` instead")
+
+
+def add(input, other, *, alpha=1, out=None):
+    """input + alpha * other."""
+    _no_out(out, "add")
+    return _t(input).add(other, alpha=alpha)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    """input - alpha * other."""
+    _no_out(out, "sub")
+    return _t(input).sub(other, alpha=alpha)
+
+
+subtract = sub
+
+
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input."""
+    scaled = _t(input) if alpha == 1 else _t(input) * alpha
+    return other - scaled
+
+
+def mul(input, other, *, out=None):
+    _no_out(out, "mul")
+    return _t(input) * other
+
+
+multiply = mul
+
+
+def pow(input, exponent, *, out=None):  # noqa: A001 -- torch.pow
+    """input ** exponent; ``input`` may be a number when ``exponent`` is a tensor."""
+    _no_out(out, "pow")
+    if not isinstance(input, Tensor) and isinstance(exponent, Tensor):
+        return input ** exponent
+    return _t(input) ** exponent
+
+
+def neg(input, *, out=None):
+    _no_out(out, "neg")
+    return -_t(input)
+
+
+negative = neg
+
+
+def clone(input):
+    return _t(input).clone()
+
+
+def split(tensor, split_size_or_sections, dim: int = 0):
+    """Chunks of ``split_size`` along ``dim``, or of the listed sizes."""
+    return _t(tensor).split(split_size_or_sections, dim)
+
+
+def chunk(input, chunks: int, dim: int = 0):
+    return _t(input).chunk(chunks, dim)
+
+
+def tensor_split(input, indices_or_sections, dim: int = 0):
+    """Split into ``n`` nearly equal parts (the first ``size % n`` one longer), or at indices."""
+    x = _t(input)
+    d = _norm_dim(dim, builtins.max(x.ndim, 1), "tensor_split")
+    size = x.shape[d]
+    if isinstance(indices_or_sections, int):
+        n = indices_or_sections
+        if n <= 0:
+            raise ValueError(f"tensor_split: number of sections must be positive, got {n}")
+        q, r = divmod(size, n)
+        bounds = np.cumsum([q + 1] * r + [q] * (n - r))[:-1].tolist()
+    else:
+        bounds = [int(i) for i in indices_or_sections]
+    edges = [0] + bounds + [size]
+    return tuple(x[(slice(None),) * d + (slice(a, builtins.max(a, b)),)]
+                 for a, b in zip(edges[:-1], edges[1:]))
+
+
+def _logical(fn):
+    def op(input, other=None):
+        a = _t(input)._data
+        if fn is np.logical_not:
+            return Tensor._wrap(fn(a), None)
+        return Tensor._wrap(fn(a, _t(other)._data), None)
+
+    op.__name__ = op.__qualname__ = fn.__name__
+    op.__doc__ = f"Elementwise {fn.__name__.replace('_', ' ')} of the truth values (bool result)."
+    return op
+
+
+logical_and = _logical(np.logical_and)
+logical_or = _logical(np.logical_or)
+logical_xor = _logical(np.logical_xor)
+logical_not = _logical(np.logical_not)
+
+
+def diff(input, n: int = 1, dim: int = -1):
+    """Differences of neighbours along ``dim``, ``n`` times: [1, 4, 9] -> [3, 5]."""
+    x = _t(input)
+    d = _norm_dim(dim, x.ndim, "diff")
+    for _ in range(n):
+        m = x.shape[d]
+        if m == 0:
+            break
+        lo = (slice(None),) * d + (slice(0, m - 1),)
+        hi = (slice(None),) * d + (slice(1, m),)
+        x = x[hi] - x[lo] if x.dtype != np.bool_ else Tensor._wrap(x[hi]._data != x[lo]._data, None)
+    return x
+
+
+def broadcast_shapes(*shapes):
+    """The shape that tensors of these shapes broadcast to."""
+    try:
+        return tuple(np.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s) for s in shapes]))
+    except ValueError:
+        raise ValueError(f"broadcast_shapes: shapes {shapes} do not broadcast") from None
+
+
+def clamp_min(input, min):  # noqa: A002
+    return _t(input).clip(min, None)
+
+
+def clamp_max(input, max):  # noqa: A002
+    return _t(input).clip(None, max)
+
+
+def is_floating_point(input) -> bool:
+    return _t(input)._data.dtype.kind == "f"
+
+
 # The rest of PyTorch's everyday functions are defined by op family in core/ops_*.py (each takes
 # the tensor first, so Tensor binds the same function as a method); here they join the face.
 from tinytorch.core import ops_elementwise as _ops_elementwise  # noqa: E402
+from tinytorch.core import ops_index as _ops_index  # noqa: E402
+from tinytorch.core import ops_matmul as _ops_matmul  # noqa: E402
+from tinytorch.core import ops_random as _ops_random  # noqa: E402
 from tinytorch.core import ops_reduce as _ops_reduce  # noqa: E402
+from tinytorch.core import ops_shape as _ops_shape  # noqa: E402
 from tinytorch.core.ops_elementwise import *  # noqa: E402,F401,F403
+from tinytorch.core.ops_index import *  # noqa: E402,F401,F403
+from tinytorch.core.ops_matmul import *  # noqa: E402,F401,F403
+from tinytorch.core.ops_random import *  # noqa: E402,F401,F403
 from tinytorch.core.ops_reduce import *  # noqa: E402,F401,F403
+from tinytorch.core.ops_shape import *  # noqa: E402,F401,F403
 
-__all__ += [n for mod in (_ops_elementwise, _ops_reduce) for n in mod.__all__ if n not in __all__]
+__all__ += [n for mod in (_ops_elementwise, _ops_reduce, _ops_shape, _ops_index, _ops_matmul,
+                          _ops_random) for n in mod.__all__ if n not in __all__]

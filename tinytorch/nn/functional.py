@@ -13,6 +13,7 @@ from tinytorch.core.conv import conv2d
 from tinytorch.core.dropout2d import dropout2d
 from tinytorch.core.padding import pad
 from tinytorch.core.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from tinytorch.core.ops_random import one_hot
 
 __all__ = [
     "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "silu", "softmax", "log_softmax",
@@ -24,3 +25,4 @@ __all__ = [
 ]
 __all__ += ["embedding"]
 __all__ += ["layer_norm", "rms_norm"]
+__all__ += ["one_hot"]
