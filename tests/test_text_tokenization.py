@@ -23,7 +23,8 @@ def bpe():
     return BPETokenizer().train(_CORPUS, vocab_size=330)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(alphabet=st.characters(), max_size=60))
 def test_bpe_round_trip_on_arbitrary_text(bpe, text):
     ids = bpe.encode(text)

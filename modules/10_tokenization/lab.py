@@ -170,7 +170,8 @@ for v in sizes:
     ratio = len(heldout.encode()) / n_tok
     ratios.append(ratio)
     rows.append((f"{v:,}", f"{ratio:.2f}", f"{n_tok:,}",
-                 f"{tok.compression_ratio(corpus[:50_000]):.2f}", f"{v * d_model:,}", f"{len(heldout.encode()) / dt / 1e6:.1f}"))
+                 f"{tok.compression_ratio(corpus[:50_000]):.2f}", f"{v * d_model:,}",
+                 f"{len(heldout.encode()) / dt / 1e6:.1f}"))
 report("compression on held-out stdlib files", [
     "vocabulary", "bytes/token (held out)", "tokens", "bytes/token (training text)",
     f"embedding params (d={d_model})", "encode MB/s"], rows)
