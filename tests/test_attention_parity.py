@@ -310,3 +310,18 @@ def test_mha_and_sdpa_conventions_are_opposite():
                                                  attn_mask=~mask, scale=1 / np.sqrt(E))
     np.testing.assert_allclose(mha_out.numpy(), sdpa_causal.numpy(), rtol=1e-5, atol=1e-6)
     assert not np.allclose(mha_out.numpy(), sdpa_future.numpy())
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_mha_fully_masked_query_row_matches_torch(need_weights):
+    # torch: NaN on the explicit (need_weights) path, zeros from its fused kernel; ours too
+    ours, th = _pair(batch_first=True, seed=9)
+    x = _rand((2, L, E), 40)
+    am = np.zeros((L, L), bool)
+    am[1] = True  # query 1 may look at nothing
+    out, _ = ours(*(tt.tensor(x),) * 3, attn_mask=am, need_weights=need_weights)
+    ref, _ = th(*(torch.tensor(x),) * 3, attn_mask=torch.tensor(am), need_weights=need_weights)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-4, atol=1e-5,
+                               equal_nan=True)
+    assert np.isnan(out.numpy()[:, 1]).all() == need_weights
