@@ -137,7 +137,7 @@ class Node:
 
     # Slots for what every node holds; ``__dict__`` for what a forward keeps on ``ctx``
     # (``ctx.axis = axis``). One node is made per op, so this class is on the hot path.
-    __slots__ = ("inputs", "saved_tensors", "needs_input_grad", "__dict__")
+    __slots__ = ("inputs", "saved_tensors", "needs_input_grad", "_saved_at", "__dict__")
     function = None  # set on each Function's node class
     _retain = None  # a weak reference to the tensor whose .grad retain_grad() asked to keep
 
@@ -151,6 +151,7 @@ class Node:
     def save_for_backward(self, *arrays):
         """Keep what backward will need (arrays or Python values)."""
         self.saved_tensors = arrays
+        self._saved_at = _inplace_epoch  # in-place writes after this one invalidate them
 
     def name(self) -> str:
         return type(self).__name__
@@ -411,6 +412,9 @@ def _run_backward(root: Node, grad: np.ndarray, retain_graph: bool) -> None:
                 "already freed its saved arrays). Call .backward(retain_graph=True) the first "
                 "time if you need to backward twice, or recompute the forward."
             )
+        if _inplace_epoch and node.saved_tensors and \
+                getattr(node, "_saved_at", None) != _inplace_epoch:
+            _check_saved(node)  # something was written in place since the forward saved
         if node._retain is not None:
             t = node._retain()
             if t is not None:
@@ -549,6 +553,71 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                 raise GradcheckError(msg)
             return False
     return True
+
+
+# --------------------------------------------------------------------------- in-place writes
+#
+# PyTorch keeps a version counter on every tensor and refuses to backward through a node whose
+# saved tensor was modified in place since: the gradient would use the new values silently.
+# Here the counter lives with the memory, not the Tensor object: an in-place write records the
+# array that owns the memory (the root of its views), so a write through a view, ``.data`` or
+# ``detach()`` counts too. Saving costs one integer (the global write count, ``_inplace_epoch``);
+# only when writes happened since does backward look the saved arrays up. A saved array keeps
+# its root alive, so the root's id cannot be reused by another array before the check.
+
+_inplace_epoch = 0  # in-place writes so far, process-wide
+_writes: dict = {}  # id(root array) -> [version, [(epoch, op name), ... the last 4]]
+_forgotten_before = 0  # the table was cleared at this epoch: older saves cannot be checked
+
+
+def _root(arr: np.ndarray) -> np.ndarray:
+    while isinstance(arr.base, np.ndarray):
+        arr = arr.base
+    return arr
+
+
+def version_of(array: np.ndarray) -> int:
+    """How many in-place writes the memory of ``array`` has had (``t._version``)."""
+    rec = _writes.get(id(_root(array)))
+    return 0 if rec is None else rec[0]
+
+
+def note_inplace(array: np.ndarray, op: str) -> None:
+    """Record an in-place write into ``array`` by ``op`` (``"add_"``): bumps its version."""
+    global _inplace_epoch, _forgotten_before
+    _inplace_epoch += 1
+    if len(_writes) > 100_000:  # bounded memory in very long runs: forget, never misreport
+        _writes.clear()
+        _forgotten_before = _inplace_epoch
+    key = id(_root(array))
+    rec = _writes.get(key)
+    if rec is None:
+        rec = _writes[key] = [0, []]
+    rec[0] += 1
+    rec[1].append((_inplace_epoch, op))
+    del rec[1][:-4]
+
+
+def _check_saved(node: Node) -> None:
+    saved_at = getattr(node, "_saved_at", None)
+    if saved_at is None or saved_at < _forgotten_before:
+        return
+    for k, s in enumerate(node.saved_tensors):
+        if not isinstance(s, np.ndarray):
+            continue
+        rec = _writes.get(id(_root(s)))
+        if rec is None:
+            continue
+        later = [op for epoch, op in rec[1] if epoch > saved_at]
+        if later:
+            raise RuntimeError(
+                f"backward: one of the variables needed for gradient computation has been "
+                f"modified by an inplace operation: [{s.dtype} tensor of shape {tuple(s.shape)}], "
+                f"saved by {node.name()} (saved tensor {k}), was changed by "
+                f"{', '.join(dict.fromkeys(later))}; it is at version {rec[0]}; expected version "
+                f"{rec[0] - len(later)}. Do the in-place update after backward(), use the "
+                "out-of-place form (y = y + 1 instead of y.add_(1)), or .clone() the tensor "
+                "before changing it.")
 
 
 def _retain(node: Node, tensor) -> None:

@@ -19,6 +19,8 @@ from collections import namedtuple
 import numpy as np
 
 from tinytorch.core import autograd as _autograd
+from tinytorch.core import device as _device
+from tinytorch.core import tensor_inplace as _inp
 from tinytorch.core import tensor_ops as ops
 from tinytorch.core import ops_elementwise as _ew
 from tinytorch.core import ops_reduce as _red
@@ -292,29 +294,50 @@ class Tensor:
     def clone(self) -> "Tensor":
         return ops.Clone.apply(self)
 
-    def zero_(self) -> "Tensor":
-        self._data[...] = 0
-        return self
+    # in-place methods (add_, mul_, zero_, copy_, normal_ ...): tensor_inplace.py has them and
+    # PyTorch's rules (writes are counted in _version; leaves that require grad are refused)
+    add_, sub_, mul_, div_, pow_, neg_ = _inp.add_, _inp.sub_, _inp.mul_, _inp.div_, _inp.pow_, _inp.neg_
+    abs_, exp_, log_, sqrt_, relu_ = _inp.abs_, _inp.exp_, _inp.log_, _inp.sqrt_, _inp.relu_
+    sigmoid_, tanh_, clamp_, clip_ = _inp.sigmoid_, _inp.tanh_, _inp.clamp_, _inp.clamp_
+    clamp_min_, clamp_max_, addcmul_, addcdiv_ = _inp.clamp_min_, _inp.clamp_max_, _inp.addcmul_, _inp.addcdiv_
+    lerp_, masked_fill_, zero_, fill_, copy_ = _inp.lerp_, _inp.masked_fill_, _inp.zero_, _inp.fill_, _inp.copy_
+    normal_, uniform_ = _inp.normal_, _inp.uniform_
+    subtract_, multiply_, divide_ = _inp.sub_, _inp.mul_, _inp.div_
 
-    def fill_(self, value) -> "Tensor":
-        self._data[...] = value
-        return self
-
-    def copy_(self, src) -> "Tensor":
-        """Copy values from ``src`` (a Tensor or array of the same shape) into this tensor."""
-        src = src._data if isinstance(src, Tensor) else np.asarray(src)
-        if src.shape != self._data.shape:
-            raise ValueError(f"copy_: source shape {src.shape} does not match {self._data.shape}")
-        self._data[...] = src
-        return self
+    @property
+    def _version(self) -> int:
+        """In-place writes into this tensor's memory so far (PyTorch's version counter)."""
+        return _inp.version(self)
 
     # ------------------------------------------------------------------ dtype
 
-    def to(self, dtype) -> "Tensor":
-        """A copy in another dtype (gradients flow through float casts)."""
-        dtype = np.dtype(dtype)
+    @property
+    def device(self):
+        """Where the values live: ``device(type='cpu')``, the only device of this build."""
+        return _device.CPU
+
+    is_cuda = False
+    is_cpu = True
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, device=None, non_blocking: bool = False) -> "Tensor":
+        _device.as_device("cuda" if device is None else device, "Tensor.cuda")
+        return self
+
+    def to(self, *args, **kwargs) -> "Tensor":
+        """PyTorch's ``.to``: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
+        ``to(other)``, keywords ``device=``, ``dtype=``, ``non_blocking=``, ``copy=``.
+
+        The device must be the CPU (a clear error otherwise). A new dtype makes a copy
+        (gradients flow through float casts); nothing to change returns ``self``, unless
+        ``copy=True``.
+        """
+        dtype, copy = _device.parse_to(args, kwargs, "Tensor.to")
+        dtype = self._data.dtype if dtype is None else np.dtype(dtype)
         if dtype == self._data.dtype:
-            return self
+            return self.clone() if copy else self
         if self.requires_grad and dtype.kind == "f":
             return ops.Cast.apply(self, dtype)
         return Tensor._wrap(self._data.astype(dtype), None)
@@ -422,6 +445,7 @@ class Tensor:
                 f"{name}: cannot update a tensor of shape {tuple(self.shape)} and dtype "
                 f"{self.dtype} in place with an operand of shape {np.shape(src)}: {e}"
             ) from None
+        _autograd.note_inplace(self._data, name)  # saved copies of these values are now stale
         return self
 
     def __iadd__(self, other):
@@ -781,6 +805,9 @@ class Tensor:
         n = self.shape[d]
         sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else []) \
             if isinstance(split_size, int) else list(split_size)
+        if sum(sizes) != n:  # a list of sizes must cover the dim exactly, as in PyTorch
+            raise ValueError(f"split: sizes {sizes} sum to {sum(sizes)}, not to dim {dim}'s size "
+                             f"{n} (shape {tuple(self.shape)})")
         out, start = [], 0
         for s in sizes:
             idx = (slice(None),) * d + (slice(start, start + s),)
@@ -818,6 +845,7 @@ class Tensor:
             )
         value = value._data if isinstance(value, Tensor) else value
         self._data[_unwrap_index(index)] = value
+        _autograd.note_inplace(self._data, "setitem")
 
     # ------------------------------------------------------------------ more of PyTorch's ops
     # Each is a function of core/ops_*.py taking the tensor first: the same function is
