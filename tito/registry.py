@@ -101,7 +101,7 @@ MODULES: tuple[Module, ...] = (
     _m(13, "transformers", "Transformers", ["tinytorch/core/layernorm.py",
                                             "tinytorch/models/transformer.py",
                                             "tinytorch/models/gpt.py"],
-       milestone="05_transformer", available=False),
+       milestone="05_transformer"),
     _m(14, "profiling", "Profiling", ["tinytorch/profiling/profiler.py"], available=False),
     _m(15, "quantization", "Quantization", ["tinytorch/optimization/quantization.py"],
        available=False),
