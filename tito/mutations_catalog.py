@@ -166,7 +166,7 @@ CATALOG: dict[int, list[Mutation]] = {
         Mutation("sgd-nesterov-ignored", OPT, 'g = g + mu * buf if group["nesterov"] else buf', 'g = buf'),
         Mutation("sgd-grad-mutated", OPT, "g = g + wd * param  # a new array", "g += wd * param  # a new array"),
         Mutation("adam-no-bias-correction1", OPT, "step_size = lr / (1 - beta1 ** t)", "step_size = lr"),
-        Mutation("adam-eps-inside", OPT, "denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + eps", "denom = np.sqrt(v / (1 - beta2 ** t) + eps)"),
+        Mutation("adam-eps-inside", OPT, "np.sqrt(v, out=tmp)\n        tmp /= math.sqrt(1 - beta2 ** t)\n        tmp += eps", "np.sqrt(v / (1 - beta2 ** t) + eps, out=tmp)"),
         Mutation("adamw-coupled", OPT, "param *= 1 - lr * wd  # AdamW", "g = g + wd * param  # AdamW"),
         Mutation("amsgrad-ignored", OPT, '            v = state["max_exp_avg_sq"]\n', '            pass\n'),
         Mutation("rms-centered-ignored", OPT, "denom = np.sqrt(v - a * a) + eps", "denom = np.sqrt(v) + eps"),

@@ -324,7 +324,10 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = g.copy()  # first step: the buffer is g
             else:
                 buf *= mu
-                buf += (1 - group["dampening"]) * g
+                if group["dampening"]:
+                    buf += (1 - group["dampening"]) * g
+                else:  # (1 - 0) * g is g: no temporary
+                    buf += g
             g = g + mu * buf if group["nesterov"] else buf
         param -= lr * g
         # END SOLUTION
@@ -393,16 +396,25 @@ class Adam(Optimizer):
             else:
                 g = g + wd * param
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        # every line updates in place through one scratch array (the same arithmetic, in the
+        # same order, as the textbook lines in the comments, without their six temporaries)
+        tmp = np.multiply(g, 1 - beta1)
         m *= beta1
-        m += (1 - beta1) * g
+        m += tmp  # m = beta1 * m + (1 - beta1) * g
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - beta2
         v *= beta2
-        v += (1 - beta2) * (g * g)
+        v += tmp  # v = beta2 * v + (1 - beta2) * g * g
         if group["amsgrad"]:
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
         step_size = lr / (1 - beta1 ** t)
-        denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + eps
-        param -= step_size * (m / denom)
+        np.sqrt(v, out=tmp)
+        tmp /= math.sqrt(1 - beta2 ** t)
+        tmp += eps  # denom = sqrt(v) / sqrt(1 - beta2^t) + eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= step_size
+        param -= tmp  # p -= step_size * m / denom
         # END SOLUTION
 
 
