@@ -1,7 +1,8 @@
 """The learner's journey, as subprocess runs of ``python -m tito.main``.
 
-start -> tests fail on the stubs -> paste the reference -> tests pass -> complete -> status
-shows it -> reset keeps a backup -> restore brings it back. Run on the synthetic course
+setup -> start -> tests fail on the stubs -> the lab lists the stubs to write -> paste the
+reference -> tests and the lab pass -> complete -> status shows it -> reset keeps a backup ->
+restore brings it back. Run on the synthetic course
 (``tito_fixture.py``) always, and on the real module 01 once ``modules/01_tensor/tests`` exists.
 A planted wrong solution (a relu returning its input) must be refused by ``complete`` with the
 failing case shown; and grading must never import the reference instead of the workspace.
@@ -34,19 +35,31 @@ def journey(course_root, cwd, module: int, stub_hint: str):
     root = course_root or REAL
     ws = cwd / "workspace"
 
+    # the README's path: tito setup, then tito module start 1
+    r = run("setup")
+    assert "Created your workspace" in r.stdout and "Next: tito module start 1" in r.stdout
     r = run("module", "start", str(module))
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "Created your workspace" in r.stdout and "Write your code in" in r.stdout
+    assert "Write your code in" in r.stdout and f"tito module lab {module}" in r.stdout
     assert (ws / ".tito" / "progress.json").is_file()
 
     r = run("module", "test", str(module))
     assert r.returncode == 1, r.stdout + r.stderr
     assert "First failure" in r.stdout and stub_hint in r.stdout
+    assert "does not import" not in r.stdout and "not installed" not in r.stdout
+
+    r = run("module", "lab", str(module))  # the lab measures the learner's code: stubs first
+    assert r.returncode == 1 and r.stdout.startswith("write these stubs first: "), r.stdout
+    assert len(r.stdout.strip().splitlines()) == 1
 
     assert paste_reference(ws, root, module) > 0
     r = run("module", "test", str(module))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "All tests pass" in r.stdout
+
+    r = run("module", "lab", str(module), "--quick")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert str(ws / "tinytorch") in r.stdout  # the lab says it imported the workspace
 
     r = run("module", "complete", str(module))
     assert r.returncode == 0, r.stdout + r.stderr
@@ -181,3 +194,56 @@ def test_milestone_locked_then_unlocked_and_run_on_the_workspace(course, tmp_pat
     metrics = json.loads((tmp_path / "runs/milestones/01_perceptron/metrics.json").read_text())
     assert metrics["tinytorch"].startswith(str(ws)) and metrics["y"] == [2.0, 0.0]
     shutil.rmtree(tmp_path / "runs")
+
+
+MARK = "broken-in-the-workspace"
+
+
+def _break_matmul(path):
+    """Make the workspace's ``Tensor.matmul`` raise MARK as its first statement."""
+    import ast
+
+    text = path.read_text()
+    cls = next(n for n in ast.parse(text).body if isinstance(n, ast.ClassDef)
+               and n.name == "Tensor")
+    fn = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "matmul")
+    first = fn.body[1] if ast.get_docstring(fn) else fn.body[0]
+    lines = text.splitlines(keepends=True)
+    lines.insert(first.lineno - 1, " " * first.col_offset + f"raise RuntimeError({MARK!r})\n")
+    path.write_text("".join(lines))
+
+
+@pytest.mark.skipif(not real_module_ready(1), reason="modules/01_tensor/tests not written yet")
+def test_no_documented_path_runs_the_reference_when_a_workspace_exists(tmp_path):
+    """Break matmul in the workspace: every documented way to run the course must hit it.
+
+    The reference's matmul works, so a path that passes (or never raises the mark) ran the
+    reference. Modules 01-04 are given (--from 5), so milestone 01 is unlocked.
+    """
+    import os
+    import subprocess
+    import sys
+
+    run = lambda *a: tito(*a, course=None, cwd=tmp_path)  # noqa: E731
+    ws = tmp_path / "workspace"
+    assert run("setup", "--from", "5").returncode == 0
+    _break_matmul(ws / "tinytorch/core/tensor.py")
+
+    r = run("module", "test", "1", "-k", "matmul")
+    assert r.returncode == 1 and MARK in r.stdout, r.stdout
+
+    r = run("module", "lab", "1", "--quick")
+    assert r.returncode != 0, r.stdout
+    assert f"tinytorch: {ws / 'tinytorch'} (your workspace)" in r.stdout
+
+    r = run("milestone", "run", "1")
+    assert r.returncode != 0 and MARK in r.stdout + r.stderr, r.stdout + r.stderr
+
+    # plain pytest, as a learner who knows pytest would type it
+    env = {k: v for k, v in os.environ.items() if k not in ("TITO_WORKSPACE", "PYTHONPATH")}
+    test_file = REAL / "modules/01_tensor/tests/test_matmul.py"
+    for cwd, extra in [(REAL, {"PYTHONPATH": str(ws)}), (ws, {})]:
+        r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+                            str(test_file)], cwd=cwd, env=dict(env, **extra),
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 1 and MARK in r.stdout, (cwd, r.stdout[-2000:])

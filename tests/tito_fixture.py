@@ -43,6 +43,9 @@ FILES = {
             def __init__(self, data):
                 self.data = [float(v) for v in data]
 
+            def numpy(self):
+                return self.data
+
             def __repr__(self):
                 return f"Tensor({self.data})"
 

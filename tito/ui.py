@@ -85,9 +85,10 @@ def ws_flag(ws: Workspace) -> str:
 
 
 def fail(message: str, hint: str | None = None, code: int = 1) -> NoReturn:
-    console.print(Text(message, style="bold red"))
+    """Print the problem (one line, never wrapped by rich) and the hint, then exit."""
+    console.print(Text(message, style="bold red"), soft_wrap=True)
     if hint:
-        console.print(Text(hint))
+        console.print(Text(hint), soft_wrap=True)
     raise typer.Exit(code)
 
 
