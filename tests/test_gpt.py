@@ -170,37 +170,97 @@ def test_forward_rejects_bad_inputs():
 # ----------------------------------------------------------------------- parity with PyTorch
 
 
-def test_gpt_block_matches_the_same_block_written_in_torch():
+def _torch_gpt_classes(torch):
+    """A GPT written with torch.nn, submodule for submodule under our names."""
+    tnn, TF = torch.nn, torch.nn.functional
+
+    class Attn(tnn.Module):
+        def __init__(self, C, H):
+            super().__init__()
+            self.H, self.qkv, self.proj = H, tnn.Linear(C, 3 * C), tnn.Linear(C, C)
+
+        def forward(self, x):
+            B, T, C = x.shape
+            q, k, v = self.qkv(x).split(C, dim=-1)
+            q, k, v = (t.view(B, T, self.H, C // self.H).transpose(1, 2) for t in (q, k, v))
+            y = TF.scaled_dot_product_attention(q, k, v, is_causal=True)
+            return self.proj(y.transpose(1, 2).reshape(B, T, C))
+
+    class MLP(tnn.Module):
+        def __init__(self, C):
+            super().__init__()
+            self.fc, self.proj = tnn.Linear(C, 4 * C), tnn.Linear(4 * C, C)
+
+        def forward(self, x):
+            return self.proj(TF.gelu(self.fc(x), approximate="tanh"))
+
+    class Block(tnn.Module):
+        def __init__(self, C, H):
+            super().__init__()
+            self.ln1, self.attn = tnn.LayerNorm(C), Attn(C, H)
+            self.ln2, self.mlp = tnn.LayerNorm(C), MLP(C)
+
+        def forward(self, x):
+            x = x + self.attn(self.ln1(x))
+            return x + self.mlp(self.ln2(x))
+
+    class TorchGPT(tnn.Module):
+        def __init__(self, V, C, L, H, T):
+            super().__init__()
+            self.tok_emb, self.pos_emb = tnn.Embedding(V, C), tnn.Embedding(T, C)
+            self.blocks = tnn.ModuleList([Block(C, H) for _ in range(L)])
+            self.ln_f = tnn.LayerNorm(C)
+            self.lm_head = tnn.Linear(C, V, bias=False)
+            self.lm_head.weight = self.tok_emb.weight
+
+        def forward(self, ids):
+            x = self.tok_emb(ids) + self.pos_emb(torch.arange(ids.shape[1]))
+            for b in self.blocks:
+                x = b(x)
+            return self.lm_head(self.ln_f(x))
+
+    return Block, TorchGPT
+
+
+def test_gpt_block_matches_the_same_block_built_in_torch():
     torch = pytest.importorskip("torch")
-    TF = torch.nn.functional
+    Block, _ = _torch_gpt_classes(torch)
     tt.manual_seed(3)
     B, T, C, H = 2, 7, 16, 4
     blk = GPTBlock(C, H)
     for p in blk.parameters():  # non-trivial LayerNorm weights too
         p._data[...] = np.random.default_rng(p.numel()).standard_normal(p.shape) * 0.3
-    w = {k: torch.tensor(v.numpy(), requires_grad=True) for k, v in blk.state_dict().items()}
+    th = Block(C, H)
+    th.load_state_dict({k: torch.tensor(v.numpy()) for k, v in blk.state_dict().items()})
     x = np.random.default_rng(9).standard_normal((B, T, C)).astype(np.float32)
     g = np.random.default_rng(10).standard_normal((B, T, C)).astype(np.float32)
-
-    def torch_block(x):
-        h = TF.layer_norm(x, (C,), w["ln1.weight"], w["ln1.bias"])
-        q, k, v = TF.linear(h, w["attn.qkv.weight"], w["attn.qkv.bias"]).split(C, dim=-1)
-        q, k, v = (t.view(B, T, H, C // H).transpose(1, 2) for t in (q, k, v))
-        a = TF.scaled_dot_product_attention(q, k, v, is_causal=True)
-        a = a.transpose(1, 2).reshape(B, T, C)
-        x = x + TF.linear(a, w["attn.proj.weight"], w["attn.proj.bias"])
-        h = TF.layer_norm(x, (C,), w["ln2.weight"], w["ln2.bias"])
-        h = TF.gelu(TF.linear(h, w["mlp.fc.weight"], w["mlp.fc.bias"]), approximate="tanh")
-        return x + TF.linear(h, w["mlp.proj.weight"], w["mlp.proj.bias"])
-
     tx = torch.tensor(x, requires_grad=True)
-    ty = torch_block(tx)
-    (ty * torch.tensor(g)).sum().backward()
+    (th(tx) * torch.tensor(g)).sum().backward()
     ox = tt.tensor(x, requires_grad=True)
     oy = blk(ox)
     (oy * tt.tensor(g)).sum().backward()
-    np.testing.assert_allclose(oy.numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(oy.numpy(), th(tx).detach().numpy(), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(ox.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-4)
+    tparams = dict(th.named_parameters())
     for name, p in blk.named_parameters():
-        np.testing.assert_allclose(p.grad.numpy(), w[name].grad.numpy(), rtol=1e-4, atol=1e-4,
-                                   err_msg=name)
+        np.testing.assert_allclose(p.grad.numpy(), tparams[name].grad.numpy(), rtol=1e-4,
+                                   atol=1e-4, err_msg=name)
+
+
+def test_whole_gpt_matches_torch_logits_loss_and_tied_gradients():
+    torch = pytest.importorskip("torch")
+    _, TorchGPT = _torch_gpt_classes(torch)
+    m = _model()
+    th = TorchGPT(13, 16, 2, 4, 12)
+    th.load_state_dict({k: torch.tensor(v.numpy()) for k, v in m.state_dict().items()})
+    ids = _ids((3, 9), seed=11).numpy()
+    tgt = _ids((27,), seed=12).numpy()
+    ours = m(tt.tensor(ids))
+    theirs = th(torch.tensor(ids))
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-4, atol=1e-5)
+    F.cross_entropy(ours.reshape(-1, 13), tt.tensor(tgt)).backward()
+    torch.nn.functional.cross_entropy(theirs.reshape(-1, 13), torch.tensor(tgt)).backward()
+    tparams = dict(th.named_parameters())
+    for name, p in m.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), tparams[name].grad.numpy(), rtol=1e-3,
+                                   atol=1e-6, err_msg=name)

@@ -100,6 +100,17 @@ def test_layer_norm_of_a_constant_row_is_bias_and_float32_stays_float32():
     assert x.grad.dtype == np.float32 and np.isfinite(x.grad.numpy()).all()
 
 
+@pytest.mark.parametrize("offset", [0.0, 1e3, 1e4])
+def test_layer_norm_float32_is_as_accurate_as_torch_far_from_zero(offset):
+    """Two-pass statistics: a large common offset does not cancel the variance away."""
+    x = _rand((64, 256), 14) + np.float32(offset)
+    x64 = x.astype(np.float64)
+    exact = (x64 - x64.mean(-1, keepdims=True)) / np.sqrt(x64.var(-1, keepdims=True) + 1e-5)
+    ours = np.abs(F.layer_norm(tt.tensor(x), 256).numpy() - exact).max()
+    theirs = np.abs(torch.nn.functional.layer_norm(torch.tensor(x), (256,)).numpy() - exact).max()
+    assert ours <= max(1.5 * theirs, 1e-6), (ours, theirs)
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda: F.layer_norm(tt.randn(2, 3), (4,)), "normalized_shape"),
     (lambda: F.layer_norm(tt.randn(3), (2, 3)), "normalized_shape"),
