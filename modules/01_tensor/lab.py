@@ -24,8 +24,8 @@
 #    100x slower than one vectorized call, and a matrix product reaches billions of
 #    floating-point operations per second only because BLAS runs it, not Python.
 #
-# Run it as a script (`python modules/01_tensor/lab.py`) or as a notebook
-# (`jupytext --to notebook lab.py`). `TINYTORCH_QUICK=1` shrinks every experiment to a few
+# Run it on your code with `tito module lab 1` (`--notebook` opens it in Jupyter, `--quick`
+# shrinks it, `--reference` runs the reference). `TINYTORCH_QUICK=1` shrinks every experiment to a few
 # seconds; `TINYTORCH_OUT` chooses where the plots go (default `runs/labs/01_tensor`).
 # NumPy runs on one thread here (`TINYTORCH_LAB_THREADS`, as in every lab) except where
 # section 4 compares thread counts on purpose. Every number printed is measured when the lab

@@ -22,7 +22,7 @@
 # 3. **cost**: nanoseconds per element of each activation, relative to ReLU;
 # 4. the accuracy of our `erf` (NumPy has none; GELU needs it).
 #
-# Run: `python modules/02_activations/lab.py`; `TINYTORCH_QUICK=1` for a few seconds;
+# Run: `tito module lab 2` (your code; `--notebook` for Jupyter); `--quick` for seconds;
 # plots go to `TINYTORCH_OUT` (default `runs/labs/02_activations`). Every number printed is
 # measured when the lab runs.
 

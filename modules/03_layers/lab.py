@@ -21,7 +21,7 @@
 # 4. why initialisation matters: activation scale through a 20-layer ReLU network;
 # 5. dropout's statistics, and moving weights through `state_dict`.
 #
-# Run it as a script (`python lab.py`) or open it as a notebook (`tito module lab 3`).
+# Run it on your code: `tito module lab 3` (`--notebook` opens it in Jupyter).
 # `TINYTORCH_QUICK=1` shrinks every experiment to seconds; plots go to `$TINYTORCH_OUT`
 # (default `runs/labs/03_layers`). No gradients here: autograd is module 05.
 

@@ -21,6 +21,7 @@
 # 4. the cost of fusion vs composition, as the number of classes grows;
 # 5. label smoothing: the loss no longer rewards infinite confidence.
 #
+# Run it on your code: `tito module lab 4` (`--notebook` opens it in Jupyter).
 # `TINYTORCH_QUICK=1` shrinks every experiment; plots go to `$TINYTORCH_OUT` (default
 # `runs/labs/04_losses`). Loss values only: gradients are module 05.
 

@@ -27,7 +27,7 @@
 # 6. **why not finite differences**: `gradcheck` needs two forward passes per input element,
 #    backprop one backward for all of them.
 #
-# Run: `python modules/05_autograd/lab.py`; `TINYTORCH_QUICK=1` for a few seconds; plots go to
+# Run: `tito module lab 5` (your code; `--notebook` for Jupyter); `--quick`: seconds; plots go to
 # `TINYTORCH_OUT` (default `runs/labs/05_autograd`). Every number printed is measured.
 
 # %%

@@ -21,6 +21,7 @@
 # 4. why Adam needs bias correction: the first steps with and without it;
 # 5. what the schedules look like, and what warmup + cosine does to a training run.
 #
+# Run it on your code: `tito module lab 6` (`--notebook` opens it in Jupyter).
 # `TINYTORCH_QUICK=1` shrinks every experiment; plots go to `$TINYTORCH_OUT` (default
 # `runs/labs/06_optimizers`).
 

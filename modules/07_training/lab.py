@@ -22,6 +22,7 @@
 # 3. checkpoint size vs parameter count: model only, + SGD momentum, + Adam;
 # 4. save and load time, and what a crash mid-save leaves behind.
 #
+# Run it on your code: `tito module lab 7` (`--notebook` opens it in Jupyter).
 # Loaders are lists of (x, y) batches here (DataLoader is module 08). `TINYTORCH_QUICK=1`
 # shrinks every experiment; plots go to `$TINYTORCH_OUT` (default `runs/labs/07_training`).
 

@@ -22,7 +22,7 @@
 # 5. why we shuffle: the same model trained on data sorted by class;
 # 6. augmentation: what `RandomCrop` and `RandomHorizontalFlip` do to an image.
 #
-# Run it as a script (`python lab.py`) or open it as a notebook (`tito module lab 8`).
+# Run it on your code: `tito module lab 8` (`--notebook` opens it in Jupyter).
 # `TINYTORCH_QUICK=1` shrinks every experiment to seconds; plots go to `$TINYTORCH_OUT`
 # (default `runs/labs/08_dataloader`).
 

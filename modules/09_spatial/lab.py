@@ -21,8 +21,7 @@
 # 4. parameters and FLOPs of a convolution against a dense layer with the same output;
 # 5. what pooling and batch norm do: shapes, and the effect of batch norm on training.
 #
-# Run it as a script (`python lab.py`) or open it as a notebook
-# (`tito module start 9 --notebook`).
+# Run it on your code: `tito module lab 9` (`--notebook` opens it in Jupyter).
 # `TINYTORCH_QUICK=1` shrinks every experiment to seconds; plots go to `$TINYTORCH_OUT`
 # (default `runs/labs/09_spatial`).
 
