@@ -152,8 +152,8 @@ def test_mha_is_causal_alone_builds_the_causal_mask(need_weights):
     x = _rand((B, L, E), 9)
     out, _ = ours(tt.tensor(x), tt.tensor(x), tt.tensor(x), is_causal=True,
                   need_weights=need_weights)
-    ref, _ = th(*(torch.tensor(x),) * 3, attn_mask=torch.nn.Transformer.generate_square_subsequent_mask(L),
-                need_weights=False)
+    causal = torch.nn.Transformer.generate_square_subsequent_mask(L)
+    ref, _ = th(*(torch.tensor(x),) * 3, attn_mask=causal, need_weights=False)
     np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-4, atol=1e-5)
 
 

@@ -1,4 +1,4 @@
-"""Module 12 -- tiled attention with an online softmax (the idea of FlashAttention, Dao et al. 2022).
+"""Module 12 -- tiled attention with an online softmax (FlashAttention's idea, Dao et al. 2022).
 
 The quadratic attention materialises the (L, S) score matrix, keeps it (and the softmax of it)
 for backward: memory O(L * S) per head. But the output row i only needs, over all keys j,
@@ -101,9 +101,11 @@ class FlashAttentionFn(Function):
                 acc = acc * alpha + np.matmul(p, v[..., j0:j1, :])
                 m = m_new
             # a fully masked row has l = 0: output 0 (as the fused op) and lse = +inf (P = 0)
-            out[..., i0:i1, :] = acc / np.where(l == 0, 1, l)
-            lse[..., i0:i1, :] = np.where(l == 0, np.inf,
-                                          np.where(np.isfinite(m), m, 0) + np.log(np.where(l == 0, 1, l)))
+            seen = l > 0
+            l_safe = np.where(seen, l, 1)
+            out[..., i0:i1, :] = acc / l_safe
+            lse[..., i0:i1, :] = np.where(seen, np.where(np.isfinite(m), m, 0) + np.log(l_safe),
+                                          np.inf)
         # END SOLUTION
         ctx.save_for_backward(q, k, v, out, lse)
         ctx.mask, ctx.scale, ctx.causal, ctx.dropout = mask, scale, causal, dropout
