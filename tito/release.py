@@ -37,12 +37,14 @@ tito setup                 # checks this machine and creates ./workspace
 tito module list           # the modules and the milestones they unlock
 tito module start 01       # which file to edit, the guide, the lab
 tito module test 01        # grades the code in your workspace, first failure explained
+tito module lab 01         # the module's experiments, on your code
 tito module complete 01    # records it and re-checks earlier modules
+tito resume                # where you left off: the failing test and the line to edit
 tito milestone run 1       # once unlocked: a historical model trained on your own code
 ```
 
-Each module lives in `modules/NN_slug/`: the guide (`README.md`), the lab (`lab.py`, also
-`tito module start N --notebook`) and the graded tests. `tito module reset N` restores a
+Each module lives in `modules/NN_slug/`: the guide (`README.md`), the lab (`lab.py`, run by
+`tito module lab N`, or `--notebook` after `pip install -e ".[notebook]"`) and the graded tests. `tito module reset N` restores a
 module's stubs after backing up your work; `tito module restore N` brings it back.
 
 There are no reference solutions here, so `--reference` is refused: everything runs on the
