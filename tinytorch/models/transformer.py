@@ -198,6 +198,9 @@ class TransformerEncoder(Module):
 
     state_dict keys: ``layers.{i}.*`` (and ``norm.*``). Forward as the layer's, with
     ``mask`` for ``src_mask``; ``is_causal=None`` detects a causal ``mask``.
+    ``enable_nested_tensor`` and ``mask_check`` are accepted and ignored: PyTorch's
+    nested-tensor fast path (inference only) also returns zeros at padded positions, where
+    this stack returns what the layers computed.
     """
 
     def __init__(self, encoder_layer, num_layers: int, norm=None,
