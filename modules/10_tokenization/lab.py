@@ -23,8 +23,8 @@
 #    what a bigger vocabulary costs in embedding parameters (module 11);
 # 5. text nobody trained on: other scripts, emoji, a lone surrogate: lossless.
 #
-# Run it as a script (`python lab.py`) or open it as a notebook
-# (`tito module start 10 --notebook`). `TINYTORCH_QUICK=1` shrinks every experiment to
+# Run it on your code: `tito module lab 10` (`--notebook` opens it in Jupyter).
+# `TINYTORCH_QUICK=1` shrinks every experiment to
 # seconds. Plots and `results.md` (every table below, as measured) go to `$TINYTORCH_OUT`
 # (default `runs/labs/10_tokenization`).
 

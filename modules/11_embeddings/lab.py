@@ -23,8 +23,8 @@
 # 5. sinusoidal encodings: the picture, and similarity against distance;
 # 6. RoPE: attention scores that depend only on the distance between tokens.
 #
-# Run it as a script (`python lab.py`) or open it as a notebook
-# (`tito module start 11 --notebook`). `TINYTORCH_QUICK=1` shrinks every experiment to
+# Run it on your code: `tito module lab 11` (`--notebook` opens it in Jupyter).
+# `TINYTORCH_QUICK=1` shrinks every experiment to
 # seconds. Plots and `results.md` (every table below, as measured) go to `$TINYTORCH_OUT`
 # (default `runs/labs/11_embeddings`).
 

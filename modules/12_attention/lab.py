@@ -26,8 +26,8 @@
 # 6. where F.scaled_dot_product_attention switches to the tiled kernel, measured here;
 # 7. attention maps of a tiny model trained to look one token back (one PNG per head).
 #
-# Run it as a script (`python lab.py`) or open it as a notebook
-# (`tito module start 12 --notebook`). `TINYTORCH_QUICK=1` shrinks every experiment to
+# Run it on your code: `tito module lab 12` (`--notebook` opens it in Jupyter).
+# `TINYTORCH_QUICK=1` shrinks every experiment to
 # seconds; plots go to `$TINYTORCH_OUT` (default `runs/labs/12_attention`).
 
 # %%

@@ -23,8 +23,8 @@
 # 5. a tiny GPT trained on a tiny text: the loss curve, and samples at several temperatures;
 # 6. a KV-cache teaser: why generating token by token gets slower as the text grows.
 #
-# Run it as a script (`python lab.py`) or open it as a notebook
-# (`tito module start 13 --notebook`). `TINYTORCH_QUICK=1` shrinks every experiment to
+# Run it on your code: `tito module lab 13` (`--notebook` opens it in Jupyter).
+# `TINYTORCH_QUICK=1` shrinks every experiment to
 # seconds; plots go to `$TINYTORCH_OUT` (default `runs/labs/13_transformers`).
 
 # %%
