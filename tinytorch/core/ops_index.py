@@ -279,7 +279,7 @@ def _sort_indices(a, axis, descending):
     return n - 1 - rev
 
 
-def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+def sort(input, dim: int = -1, descending: bool = False, *, stable: bool = False):
     """Sorted values and the indices they came from, along ``dim`` (same shape as input).
     Always stable (equal values keep their order); nan sorts as the largest, as PyTorch."""
     a = as_tensor(input)
@@ -293,9 +293,9 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
     return _ReturnTypes(values, wrap(idx.astype(np.int64)))
 
 
-def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+def argsort(input, dim: int = -1, descending: bool = False, *, stable: bool = False):
     """The indices that sort ``input`` along ``dim`` (stable)."""
-    return sort(input, dim, descending, stable).indices
+    return sort(input, dim, descending).indices
 
 
 def msort(input):
