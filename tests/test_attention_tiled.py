@@ -199,3 +199,18 @@ def test_tiled_memory_grows_linearly():
     f1, b1 = _peaks(lambda q, k, v: FlashAttentionFn.apply(q, k, v, None, 0.25, True), 1024)
     f2, b2 = _peaks(lambda q, k, v: FlashAttentionFn.apply(q, k, v, None, 0.25, True), 2048)
     assert f2 < 3 * f1 and b2 < 3 * b1  # quadratic would be 4x
+
+
+@pytest.mark.parametrize("shape", [(9,), (), (1, 9), (2, 1, 7, 1)])
+def test_tiled_masks_of_any_broadcastable_shape(shape):
+    q, k, v = _qkv((2, 3, 7, 4), (2, 3, 9, 4), 3, seed=11)
+    m = np.random.default_rng(12).standard_normal(shape)
+    g = np.random.default_rng(13).standard_normal((2, 3, 7, 3))
+    ts = [tt.tensor(x, requires_grad=True) for x in (q, k, v, m)]
+    FlashAttentionFn.apply(*ts, 0.5, False, block_q=3, block_k=4).backward(tt.tensor(g))
+    tiled = [t.grad.numpy() for t in ts]
+    ts2 = [tt.tensor(x, requires_grad=True) for x in (q, k, v, m)]
+    SDPAFn.apply(*ts2, 0.5, None).backward(tt.tensor(g))
+    for a, b in zip(tiled, [t.grad.numpy() for t in ts2]):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

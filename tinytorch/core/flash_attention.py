@@ -78,6 +78,8 @@ class FlashAttentionFn(Function):
         L, S = q.shape[-2], k.shape[-2]
         batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
         dtype = np.result_type(q.dtype, k.dtype, v.dtype)
+        if mask is not None and mask.ndim < 2:  # (S,) or a scalar: give it a row axis
+            mask = mask.reshape((1,) * (2 - mask.ndim) + mask.shape)
         out = np.empty(batch + (L, v.shape[-1]), dtype=dtype)
         lse = np.empty(batch + (L, 1), dtype=dtype)
         # BEGIN SOLUTION 12

@@ -232,6 +232,17 @@ def test_sdpa_uses_linear_memory_on_long_sequences():
     assert type(out.grad_fn).__name__ == "FlashAttentionBackward"
 
 
+@pytest.mark.parametrize("B,H,L,D", [(2, 8, 128, 64), (1, 2, 300, 16)])
+def test_attention_scenarios_realistic_shapes(B, H, L, D):
+    """A BERT-base-like head layout, and a sequence long enough for the tiled kernel."""
+    q, k, v = (_rand((B, H, L, D), 80 + i, np.float32) for i in range(3))
+    out = F.scaled_dot_product_attention(tt.tensor(q), tt.tensor(k), tt.tensor(v),
+                                         is_causal=True)
+    ref = ref_attention(q, k, v, causal=True)[0]
+    assert out.shape == (B, H, L, D) and out.dtype == np.float32
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-4, atol=1e-5)
+
+
 # --------------------------------------------------------------------------- multi-head
 
 
