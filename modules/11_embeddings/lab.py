@@ -182,7 +182,7 @@ configs = [  # (model, vocab, d_model, total parameters of the model as publishe
 rows = []
 for name, v, d, total in configs:
     n = v * d
-    rows.append((name, f"{v:,}", d, f"{n:,}", f"{n * 4 / 2**20:,.1f} MiB",
+    rows.append((name, f"{v:,}", d, f"{n:,}", f"{n * 4 / 2**20:,.2f} MiB",
                  f"{n / total:.1%}" if total else "-"))
 report("embedding tables of real models (float32)", [
     "model", "vocabulary", "d_model", "table parameters", "memory", "share of the model"], rows)
