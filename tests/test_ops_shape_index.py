@@ -130,3 +130,21 @@ def test_sort_is_stable_in_both_directions():
     assert x.sort(descending=True).indices.tolist() == [0, 2, 4, 1, 3]
     y = tt.tensor([1.0, float("nan"), 0.0])
     assert y.sort(descending=True).indices.tolist() == torch.tensor([1.0, float("nan"), 0.0]).sort(descending=True).indices.tolist()
+
+
+def test_inplace_scatter_matches_torch_and_follows_inplace_rules():
+    idx = np.array([[0, 1], [2, 0]])
+    for name, args in [("scatter_", (1, idx, 5.0)), ("scatter_add_", (0, idx, np.ones((2, 2), np.float32)))]:
+        ours, ref = tt.zeros(3, 3), torch.zeros(3, 3)
+        dim, i, src = args
+        getattr(ours, name)(dim, tt.tensor(i), tt.tensor(src) if isinstance(src, np.ndarray) else src)
+        getattr(ref, name)(dim, torch.tensor(i), torch.tensor(src) if isinstance(src, np.ndarray) else src)
+        np.testing.assert_array_equal(ours.numpy(), ref.numpy(), err_msg=name)
+        assert ours._version == 1
+    w = tt.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="scatter_: a leaf tensor that requires grad"):
+        w.scatter_(0, tt.tensor([0]), 2.0)
+    h = w * 2  # a non-leaf: recorded, gradient flows around the overwritten place
+    h.scatter_(0, tt.tensor([1]), 0.0)
+    h.sum().backward()
+    assert w.grad.tolist() == [2.0, 0.0, 2.0]

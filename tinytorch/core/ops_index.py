@@ -13,6 +13,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from tinytorch.core import tensor_inplace as _inplace
 from tinytorch.core import tensor_ops as ops
 from tinytorch.core.autograd import Function
 from tinytorch.core.ops_reduce import TakeAlong
@@ -155,6 +156,18 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
 def scatter_add(input, dim: int, index, src):
     """A copy of input with src added at ``index`` along ``dim`` (repeated indices add up)."""
     return _scatter(input, dim, index, src, None, True, "scatter_add")
+
+
+def scatter_(self, dim: int, index, src=None, *, value=None, reduce=None):
+    """In place: ``self`` takes ``scatter(self, dim, index, src)``'s values (PyTorch's in-place
+    rules: counted in ``_version``, refused on a leaf that requires grad while recording)."""
+    return _inplace.inplace(
+        self, lambda t: scatter(t, dim, index, src, value=value, reduce=reduce), "scatter_", src)
+
+
+def scatter_add_(self, dim: int, index, src):
+    """In place: ``self`` takes ``scatter_add(self, dim, index, src)``'s values."""
+    return _inplace.inplace(self, lambda t: scatter_add(t, dim, index, src), "scatter_add_", src)
 
 
 def index_select(input, dim: int, index):

@@ -873,6 +873,7 @@ class Tensor:
     movedim, moveaxis, swapaxes, swapdims, t = _shp.movedim, _shp.moveaxis, _shp.swapaxes, _shp.swapdims, _shp.t
     broadcast_to, narrow, select, unbind = _shp.broadcast_to, _shp.narrow, _shp.select, _shp.unbind
     gather, scatter, scatter_add, index_select = _idx.gather, _idx.scatter, _idx.scatter_add, _idx.index_select
+    scatter_, scatter_add_ = _idx.scatter_, _idx.scatter_add_
     masked_fill, masked_select, nonzero, argwhere = _idx.masked_fill, _idx.masked_select, _idx.nonzero, _idx.argwhere
     take_along_dim, take, sort, argsort, msort = _idx.take_along_dim, _idx.take, _idx.sort, _idx.argsort, _idx.msort
     topk, kthvalue, unique, unique_consecutive = _idx.topk, _idx.kthvalue, _idx.unique, _idx.unique_consecutive
