@@ -145,6 +145,9 @@ class _Tokenizer:
     def __len__(self) -> int:
         return self.vocab_size
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(vocab_size={self.vocab_size})"
+
     def _wrap(self, ids: list[int], add_bos: bool, add_eos: bool) -> list[int]:
         return ([BOS] if add_bos else []) + ids + ([EOS] if add_eos else [])
 
