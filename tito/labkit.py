@@ -83,11 +83,11 @@ def setup(name: str) -> Lab:
     quick = os.environ.get("TINYTORCH_QUICK") == "1"
     out = Path(os.environ.get("TINYTORCH_OUT", f"runs/labs/{name}"))
     out.mkdir(parents=True, exist_ok=True)
-    print(which_tinytorch())
+    print(which_tinytorch(name))
     return Lab(name=name, out=out, quick=quick, threads=threads)
 
 
-def which_tinytorch() -> str:
+def which_tinytorch(name: str = "") -> str:
     """``tinytorch: <folder> (your workspace | the reference)``: the code this lab measures.
 
     A lab run from the course folder imports the reference unless told otherwise (``tito
@@ -97,9 +97,10 @@ def which_tinytorch() -> str:
     import tinytorch  # after limit_threads: it imports NumPy
 
     pkg = Path(tinytorch.__file__).resolve().parent
-    whose = ("your workspace" if (pkg.parent / ".tito" / "workspace.json").is_file()
-             else "the reference")
-    return f"tinytorch: {pkg} ({whose})"
+    if (pkg.parent / ".tito" / "workspace.json").is_file():
+        return f"tinytorch: {pkg} (your workspace)"
+    number = name[:2].lstrip("0") if name[:2].isdigit() else "N"
+    return f"tinytorch: {pkg} (the reference; on your code: tito module lab {number})"
 
 
 def table(headers, rows) -> None:
