@@ -250,7 +250,8 @@ class Frac(_Unary):
 
 
 class Sign(_Unary):
-    f = staticmethod(lambda a: np.where(np.isnan(a), 0, np.sign(a)).astype(a.dtype))  # sign(nan) = 0
+    # sign(nan) = 0, as PyTorch (NumPy says nan)
+    f = staticmethod(lambda a: np.where(np.isnan(a), 0, np.sign(a)).astype(a.dtype))
     df = staticmethod(_zero)
 
 

@@ -407,7 +407,8 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
         raise ValueError(f"searchsorted: the leading dims of sorted_sequence {seq.shape} and "
                          f"values {vals.shape} must match")
     # row by row, vectorized: count the sequence elements below (or not above) each value
-    below = seq[..., None, :] <= vals[..., :, None] if right else seq[..., None, :] < vals[..., :, None]
+    s, v = seq[..., None, :], vals[..., :, None]  # (..., 1, N) against (..., M, 1)
+    below = s <= v if right else s < v
     return wrap(below.sum(-1).astype(dtype))
 
 

@@ -267,5 +267,6 @@ def tensordot(a, b, dims=2):
     sb = [next(letters) for _ in range(b.ndim)]
     for i, j in zip(da, db):
         sb[j] = sa[i]
-    out = [c for i, c in enumerate(sa) if i not in da] + [c for j, c in enumerate(sb) if j not in db]
+    out = [c for i, c in enumerate(sa) if i not in da]
+    out += [c for j, c in enumerate(sb) if j not in db]
     return einsum("".join(sa) + "," + "".join(sb) + "->" + "".join(out), a, b)

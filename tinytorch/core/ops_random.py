@@ -73,7 +73,8 @@ def bernoulli(input, p=None, *, generator=None):
     """1 with probability ``input`` (or ``p``), else 0, elementwise; same shape and dtype."""
     probs = as_tensor(input)._data
     if p is not None:
-        probs = np.full(probs.shape, p, dtype=probs.dtype if probs.dtype.kind == "f" else np.float32)
+        dtype = probs.dtype if probs.dtype.kind == "f" else np.float32
+        probs = np.full(probs.shape, p, dtype=dtype)
     if probs.dtype.kind != "f":
         raise TypeError(f"bernoulli: probabilities must be floating point, got {probs.dtype}")
     if np.any((probs < 0) | (probs > 1)):
@@ -99,7 +100,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_gra
         except ValueError:
             raise ValueError(f"normal: mean {m.shape} and std {s.shape} do not broadcast") from None
     if dtype is None:  # the float tensors' dtype, else float32
-        floats = [x._data.dtype for x in (mean, std) if isinstance(x, T) and x._data.dtype.kind == "f"]
+        floats = [x._data.dtype for x in (mean, std)
+                  if isinstance(x, T) and x._data.dtype.kind == "f"]
         dtype = np.result_type(*floats) if floats else np.float32
     z = _rng(generator).standard_normal(shape)
     t = wrap((m + s * z).astype(dtype))
@@ -119,7 +121,8 @@ def one_hot(tensor, num_classes: int = -1):
     num_classes=-1 uses max(index) + 1."""
     idx = as_tensor(tensor)._data
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: needs an integer (int64) tensor of class indices, got {idx.dtype}")
+        raise TypeError(f"one_hot: needs an integer (int64) tensor of class indices, got "
+                        f"{idx.dtype}")
     if idx.size and idx.min() < 0:
         raise ValueError(f"one_hot: class indices must be >= 0, got {idx.min()}")
     if num_classes == -1:

@@ -21,7 +21,7 @@ from tinytorch.core.ops_support import as_tensor, check_float, dim_index, dims_t
 __all__ = ["prod", "logsumexp", "cumsum", "cumprod", "amax", "amin", "aminmax", "median",
            "nanmedian", "mode", "norm", "vector_norm", "count_nonzero", "all", "any"]
 
-_builtin_all, _builtin_any = all, any
+_builtin_any = any  # the module defines its own all/any below
 _ReturnTypes = namedtuple("ReturnTypes", ["values", "indices"])  # PyTorch's (values, indices)
 _MinMax = namedtuple("MinMax", ["min", "max"])
 
@@ -275,8 +275,8 @@ def _median(input, dim, keepdim, name, ignore_nan):
         k = np.full((1,) * data.ndim, (n - 1) // 2)
         if data.dtype.kind == "f":
             k = np.where(np.isnan(data).any(axis=ax, keepdims=True), n - 1, k)
-    idx = np.take_along_axis(order, np.broadcast_to(k, order.shape[:ax] + (1,) + order.shape[ax + 1:]),
-                             axis=ax)  # the lower of the two middles, as PyTorch
+    k = np.broadcast_to(k, order.shape[:ax] + (1,) + order.shape[ax + 1:])
+    idx = np.take_along_axis(order, k, axis=ax)  # the lower of the two middles, as PyTorch
     if a._data.dtype.kind == "f":
         values = TakeAlong.apply(a, idx, ax, True)
     else:

@@ -334,7 +334,8 @@ def movedim(input, source, destination):
     src = [dim_index(d, a.ndim, "movedim") for d in src]
     dst = [dim_index(d, a.ndim, "movedim") for d in dst]
     if len(set(src)) != len(src) or len(set(dst)) != len(dst):
-        raise ValueError(f"movedim: repeated dim in source {tuple(src)} or destination {tuple(dst)}")
+        raise ValueError(f"movedim: repeated dim in source {tuple(src)} or destination "
+                         f"{tuple(dst)}")
     order = [d for d in range(a.ndim) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -409,7 +410,9 @@ def meshgrid(*tensors, indexing: str = "ij"):
         ts[0], ts[1] = ts[1], ts[0]
     shape = tuple(x.shape[0] for x in ts)
     n = len(ts)
-    out = [x.reshape((1,) * i + (-1,) + (1,) * (n - i - 1)).expand(*shape) for i, x in enumerate(ts)]
+    # input i varies along dim i of the grid: shape (1, .., n_i, .., 1), then expanded
+    out = [x.reshape((1,) * i + (-1,) + (1,) * (n - i - 1)).expand(*shape)
+           for i, x in enumerate(ts)]
     if indexing == "xy" and n >= 2:  # the "ij" grids of (y, x, ...), handed back as (x, y, ...)
         out[0], out[1] = out[1], out[0]
     return tuple(out)

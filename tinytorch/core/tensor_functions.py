@@ -51,7 +51,8 @@ def cat(tensors, dim: int = 0) -> Tensor:
     ref = ts[0].shape
     d = _norm_dim(dim, builtins.max(len(ref), 1), "cat")
     for t in ts[1:]:
-        if len(t.shape) != len(ref) or builtins.any(a != b for i, (a, b) in enumerate(zip(t.shape, ref)) if i != d):
+        if len(t.shape) != len(ref) or builtins.any(
+                a != b for i, (a, b) in enumerate(zip(t.shape, ref)) if i != d):
             raise ValueError(
                 f"cat: tensors must have the same shape except in dimension {d}: got "
                 f"{tuple(ref)} and {tuple(t.shape)}"
@@ -342,7 +343,8 @@ def diff(input, n: int = 1, dim: int = -1):
 def broadcast_shapes(*shapes):
     """The shape that tensors of these shapes broadcast to."""
     try:
-        return tuple(np.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s) for s in shapes]))
+        return tuple(np.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s)
+                                           for s in shapes]))
     except ValueError:
         raise ValueError(f"broadcast_shapes: shapes {shapes} do not broadcast") from None
 
