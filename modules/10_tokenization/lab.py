@@ -117,7 +117,7 @@ print("pre-tokens:", pretokenize(sentence))
 
 # %%
 small = read(train_files, 30_000 if QUICK else 250_000)
-merge_counts = [20, 40, 80] if QUICK else [50, 100, 200, 400]
+merge_counts = [15, 30, 60] if QUICK else [50, 100, 200, 400]
 rows, naive_s, inc_s = [], [], []
 for m in merge_counts:
     t0 = time.perf_counter()
@@ -158,7 +158,7 @@ report("incremental training on the whole corpus", ["characters", "vocabulary", 
 # token: `2 * V * d_model` parameters when input and output tables are separate (module 11).
 
 # %%
-sizes = [260, 300, 400, 512, 600] if QUICK else [260, 300, 512, 1024, 2048, 3072, 4096]
+sizes = [260, 300, 400, 600] if QUICK else [260, 300, 512, 1024, 2048, 3072, 4096]
 sizes = [v for v in sizes if v <= bpe.vocab_size]
 d_model = 256
 rows, ratios = [], []
