@@ -31,7 +31,7 @@ def test_top_level_help_lists_the_groups(tmp_path):
         assert group in r.stdout
 
 
-@pytest.mark.parametrize("command", [["module", "start", "12"], ["module", "test", "12"],
+@pytest.mark.parametrize("command", [["module", "start", "17"], ["module", "test", "17"],
                                      ["module", "complete", "17"]])
 def test_coming_modules_are_refused_politely(course, tmp_path, command):
     r = tito(*command, course=course, cwd=tmp_path)
