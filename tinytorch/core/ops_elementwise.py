@@ -597,9 +597,12 @@ def fmod(input, other):
     return _pair(input, other, Fmod, "fmod")
 
 
-def div(input, other, *, rounding_mode=None):
+def div(input, other, *, rounding_mode=None, out=None):
     """input / other. ``rounding_mode``: None (true division, ints give float32), "trunc"
     (toward zero) or "floor" (down, Python's //); rounded modes keep integers integer."""
+    if out is not None:
+        raise TypeError("div: out= is not supported in tinytorch (ops return new tensors); "
+                        "write `result = tt.div(...)` instead")
     if rounding_mode is None:
         return as_tensor(input) / other
     if rounding_mode not in ("trunc", "floor"):
