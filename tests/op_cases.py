@@ -548,4 +548,8 @@ CASES += [
     Case("torch_pow_scalar_base", ((3,),), lambda a: _tt().pow(2.0, a), lambda a: _torch().pow(2.0, a)),
 ]
 
+from op_cases_nn import nn_cases  # noqa: E402 (nn-level ops of issue 9, own file)
+
+CASES += nn_cases(Case)
+
 CASE_IDS = [c.name for c in CASES]

@@ -241,12 +241,13 @@ def _float_only(x, name):
         raise TypeError(f"{name}: needs a floating point tensor, got {x.dtype}; call .float() first")
 
 
-def relu(x) -> Tensor:
-    """max(x, 0), elementwise."""
+def relu(x, inplace: bool = False) -> Tensor:
+    """max(x, 0), elementwise. ``inplace`` is accepted for PyTorch code and computes out of
+    place (same values)."""
     return ReLUFn.apply(_t(x))
 
 
-def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(x, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     return LeakyReLUFn.apply(_t(x), negative_slope)
 
 
@@ -272,7 +273,7 @@ def gelu(x, approximate: str = "none") -> Tensor:
     return GELUFn.apply(x, approximate)
 
 
-def silu(x) -> Tensor:
+def silu(x, inplace: bool = False) -> Tensor:
     x = _t(x)
     _float_only(x, "silu")
     return SiLUFn.apply(x)
@@ -296,20 +297,27 @@ def log_softmax(x, dim: int = -1) -> Tensor:
 
 
 class ReLU(Module):
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace  # accepted as in PyTorch; computed out of place
+
     def forward(self, x):
         return relu(x)
 
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
 
 class LeakyReLU(Module):
-    def __init__(self, negative_slope: float = 0.01):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, x):
         return leaky_relu(x, self.negative_slope)
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Sigmoid(Module):
@@ -335,8 +343,15 @@ class GELU(Module):
 
 
 class SiLU(Module):
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace  # accepted as in PyTorch; computed out of place
+
     def forward(self, x):
         return silu(x)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Softmax(Module):

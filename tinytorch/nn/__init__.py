@@ -2,6 +2,13 @@
 
 from tinytorch.core.activations import (GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax,
                                         Tanh)
+from tinytorch.core.activations_extra import (CELU, ELU, GLU, SELU, Hardshrink, Hardsigmoid,
+                                              Hardswish, Hardtanh, LogSigmoid, Mish, PReLU,
+                                              ReLU6, Softmax2d, Softmin, Softplus, Softshrink,
+                                              Softsign, Tanhshrink)
+from tinytorch.core.losses_extra import (CosineEmbeddingLoss, CosineSimilarity, HuberLoss,
+                                         KLDivLoss, MarginRankingLoss, PairwiseDistance,
+                                         SmoothL1Loss)
 from tinytorch.core.layernorm import LayerNorm, RMSNorm
 from tinytorch.core.layers import (Dropout, Flatten, Identity, Linear, ModuleDict, ModuleList,
                                    Sequential)
@@ -27,3 +34,8 @@ __all__ = ["Module", "Parameter", "functional", "ReLU", "LeakyReLU", "GELU", "Si
 __all__ += ["Embedding"]
 __all__ += ["LayerNorm", "RMSNorm"]
 __all__ += ["TransformerEncoderLayer", "TransformerEncoder"]
+__all__ += ["ELU", "SELU", "CELU", "Softplus", "Softsign", "Hardtanh", "ReLU6", "Hardsigmoid",
+            "Hardswish", "LogSigmoid", "Mish", "Tanhshrink", "Softshrink", "Hardshrink", "PReLU",
+            "GLU", "Softmin", "Softmax2d"]
+__all__ += ["SmoothL1Loss", "HuberLoss", "KLDivLoss", "MarginRankingLoss", "CosineEmbeddingLoss",
+            "CosineSimilarity", "PairwiseDistance"]

@@ -2,6 +2,12 @@
 
 from tinytorch.core.activations import (gelu, leaky_relu, log_softmax, relu, sigmoid, silu, softmax,
                                         tanh)
+from tinytorch.core.activations_extra import (celu, elu, glu, hardshrink, hardsigmoid, hardswish,
+                                              hardtanh, logsigmoid, mish, prelu, relu6, selu,
+                                              softmin, softplus, softshrink, softsign, tanhshrink)
+from tinytorch.core.losses_extra import (cosine_embedding_loss, cosine_similarity, huber_loss,
+                                         kl_div, margin_ranking_loss, normalize,
+                                         pairwise_distance, smooth_l1_loss)
 from tinytorch.core.attention import scaled_dot_product_attention
 from tinytorch.core.layernorm import layer_norm, rms_norm
 from tinytorch.core.layers import dropout, linear
@@ -26,3 +32,8 @@ __all__ = [
 __all__ += ["embedding"]
 __all__ += ["layer_norm", "rms_norm"]
 __all__ += ["one_hot"]
+__all__ += ["elu", "selu", "celu", "softplus", "softsign", "hardtanh", "relu6", "hardsigmoid",
+            "hardswish", "logsigmoid", "mish", "tanhshrink", "softshrink", "hardshrink", "prelu",
+            "glu", "softmin"]
+__all__ += ["smooth_l1_loss", "huber_loss", "kl_div", "margin_ranking_loss",
+            "cosine_embedding_loss", "normalize", "cosine_similarity", "pairwise_distance"]

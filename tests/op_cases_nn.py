@@ -1,0 +1,126 @@
+"""nn-level ops of issue 9 for the op catalogue (``op_cases.CASES`` appends these).
+
+Activations, extra losses and distances, conv1d / conv_transpose2d, interpolation and 1-D /
+adaptive-max pooling: each written once for tinytorch and once for PyTorch, checked by both
+oracles (``test_parity_torch.py`` in float32, ``test_gradcheck.py`` in float64).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _F():
+    import tinytorch.nn.functional as F
+
+    return F
+
+
+def _TF():
+    import torch.nn.functional as TF
+
+    return TF
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _tt():
+    import tinytorch as tt
+
+    return tt
+
+
+LAB = np.array([1.0, -1.0, -1.0, 1.0], dtype=np.float32)  # pair labels for the ranking losses
+
+
+def nn_cases(Case):
+    """The cases, built with the catalogue's ``Case`` class (passed in: no import cycle)."""
+    F, TF = _F, _TF
+    acts = [  # name, kwargs; inputs scaled by 4 so every branch (|x| > 3, x < -1 ...) is hit
+        ("elu", {}), ("elu", {"alpha": 0.5}), ("selu", {}), ("celu", {"alpha": 1.5}),
+        ("softplus", {}), ("softplus", {"beta": 2.0, "threshold": 3.0}), ("softsign", {}),
+        ("hardtanh", {}), ("hardtanh", {"min_val": -2.0, "max_val": 0.5}), ("relu6", {}),
+        ("hardsigmoid", {}), ("hardswish", {}), ("logsigmoid", {}), ("mish", {}),
+        ("tanhshrink", {}), ("softshrink", {}), ("softshrink", {"lambd": 1.5}),
+        ("hardshrink", {}), ("hardshrink", {"lambd": 1.0}),
+    ]
+    cases = []
+    for name, kw in acts:
+        label = name + "".join(f"_{k}{v}" for k, v in kw.items())
+        cases.append(Case(label, ((3, 5),),
+                          lambda a, n=name, k=kw: getattr(F(), n)(a * 4, **k),
+                          lambda a, n=name, k=kw: getattr(TF(), n)(a * 4, **k)))
+    cases += [
+        Case("logsigmoid_extreme", ((4,),), lambda a: F().logsigmoid(a * 1e4),
+             lambda a: TF().logsigmoid(a * 1e4)),
+        Case("softplus_large", ((4,),), lambda a: F().softplus(a * 50),
+             lambda a: TF().softplus(a * 50)),
+        Case("prelu_single", ((2, 3, 4), (1,)), lambda x, w: F().prelu(x, w),
+             lambda x, w: TF().prelu(x, w)),
+        Case("prelu_channels", ((2, 3, 2, 2), (3,)), lambda x, w: F().prelu(x, w),
+             lambda x, w: TF().prelu(x, w)),
+        Case("prelu_1d", ((4,), (1,)), lambda x, w: F().prelu(x, w), lambda x, w: TF().prelu(x, w)),
+        Case("glu", ((3, 4),), lambda a: F().glu(a), lambda a: TF().glu(a)),
+        Case("glu_dim0", ((4, 3),), lambda a: F().glu(a, 0), lambda a: TF().glu(a, 0)),
+        Case("softmin", ((3, 4),), lambda a: F().softmin(a, 1), lambda a: TF().softmin(a, 1)),
+        Case("softmin_dim0", ((3, 4),), lambda a: F().softmin(a, dim=0),
+             lambda a: TF().softmin(a, dim=0)),
+        # ---------------------------------------------------------------- losses
+        Case("smooth_l1_loss", ((3, 4), (3, 4)), lambda a, b: F().smooth_l1_loss(a * 2, b),
+             lambda a, b: TF().smooth_l1_loss(a * 2, b)),
+        Case("smooth_l1_loss_beta_none", ((3, 4), (3, 4)),
+             lambda a, b: F().smooth_l1_loss(a * 2, b, reduction="none", beta=0.5),
+             lambda a, b: TF().smooth_l1_loss(a * 2, b, reduction="none", beta=0.5)),
+        Case("smooth_l1_loss_beta0_sum", ((3, 4), (3, 4)),
+             lambda a, b: F().smooth_l1_loss(a, b, reduction="sum", beta=0.0),
+             lambda a, b: TF().smooth_l1_loss(a, b, reduction="sum", beta=0.0)),
+        Case("huber_loss", ((3, 4), (3, 4)), lambda a, b: F().huber_loss(a * 2, b),
+             lambda a, b: TF().huber_loss(a * 2, b)),
+        Case("huber_loss_delta_sum", ((3, 4), (3, 4)),
+             lambda a, b: F().huber_loss(a * 2, b, reduction="sum", delta=0.7),
+             lambda a, b: TF().huber_loss(a * 2, b, reduction="sum", delta=0.7)),
+        Case("kl_div_batchmean", ((4, 5), (4, 5)),
+             lambda a, b: F().kl_div(a.log_softmax(1), b.softmax(1), reduction="batchmean"),
+             lambda a, b: TF().kl_div(a.log_softmax(1), b.softmax(1), reduction="batchmean")),
+        Case("kl_div_sum", ((4, 5), (4, 5)),
+             lambda a, b: F().kl_div(a.log_softmax(1), b.softmax(1), reduction="sum"),
+             lambda a, b: TF().kl_div(a.log_softmax(1), b.softmax(1), reduction="sum")),
+        Case("kl_div_none_log_target", ((4, 5), (4, 5)),
+             lambda a, b: F().kl_div(a.log_softmax(1), b.log_softmax(1), reduction="none",
+                                     log_target=True),
+             lambda a, b: TF().kl_div(a.log_softmax(1), b.log_softmax(1), reduction="none",
+                                      log_target=True)),
+        Case("kl_div_zero_target", ((2, 4),),
+             lambda a: F().kl_div(a.log_softmax(1), _tt().tensor(
+                 np.array([[0.5, 0, 0.5, 0], [0, 1, 0, 0]], dtype=a.numpy().dtype)),
+                 reduction="batchmean"),
+             lambda a: TF().kl_div(a.log_softmax(1), _torch().tensor(
+                 [[0.5, 0, 0.5, 0], [0, 1, 0, 0]], dtype=a.dtype), reduction="batchmean")),
+        Case("margin_ranking_loss", ((4,), (4,)),
+             lambda a, b: F().margin_ranking_loss(a, b, _tt().tensor(LAB), margin=0.2),
+             lambda a, b: TF().margin_ranking_loss(a, b, _torch().tensor(LAB), margin=0.2)),
+        Case("cosine_embedding_loss", ((4, 5), (4, 5)),
+             lambda a, b: F().cosine_embedding_loss(a, b, _tt().tensor(LAB), margin=-0.1),
+             lambda a, b: TF().cosine_embedding_loss(a, b, _torch().tensor(LAB), margin=-0.1)),
+        # ---------------------------------------------------------------- distances
+        Case("normalize", ((3, 4),), lambda a: F().normalize(a), lambda a: TF().normalize(a)),
+        Case("normalize_p1_dim0", ((3, 4),), lambda a: F().normalize(a, p=1, dim=0),
+             lambda a: TF().normalize(a, p=1, dim=0)),
+        Case("normalize_3d_last", ((2, 3, 4),), lambda a: F().normalize(a, dim=-1),
+             lambda a: TF().normalize(a, dim=-1)),
+        Case("cosine_similarity", ((3, 4), (3, 4)), lambda a, b: F().cosine_similarity(a, b),
+             lambda a, b: TF().cosine_similarity(a, b)),
+        Case("cosine_similarity_bcast", ((3, 4), (1, 4)),
+             lambda a, b: F().cosine_similarity(a, b, dim=-1),
+             lambda a, b: TF().cosine_similarity(a, b, dim=-1)),
+        Case("pairwise_distance", ((3, 4), (3, 4)), lambda a, b: F().pairwise_distance(a, b),
+             lambda a, b: TF().pairwise_distance(a, b)),
+        Case("pairwise_distance_p1_keepdim", ((3, 4), (3, 4)),
+             lambda a, b: F().pairwise_distance(a, b, p=1.0, keepdim=True),
+             lambda a, b: TF().pairwise_distance(a, b, p=1.0, keepdim=True)),
+    ]
+    return cases
