@@ -102,3 +102,15 @@ def test_a_run_without_checks_does_not_pass(tmp_path):
     assert result["passed"] is False
     with pytest.raises(ValueError):
         run.check("bad op", 1, "=>", 1)
+
+
+def test_milestone_05_is_discovered_and_unlocked_by_module_13():
+    """`tito milestone run all` runs what discover() lists: 05 is there, with its script."""
+    from tito import milestones
+    from tito.course import Course
+
+    found = {ms.name: ms for ms in milestones.discover(Course(ROOT))}
+    assert found["05_transformer"].script == MILESTONES / "05_transformer" / "run.py"
+    assert found["05_transformer"].module.number == 13
+    assert [n for n in found if found[n].script][:5] == [
+        "01_perceptron", "02_xor", "03_mlp_digits", "04_cnn", "05_transformer"]

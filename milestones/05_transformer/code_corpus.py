@@ -117,7 +117,7 @@ class Bigram:
     has to clear is as high as a bigram can set it.
     """
 
-    ALPHAS = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+    ALPHAS = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
     def __init__(self, train_ids: np.ndarray, vocab_size: int):
         self.vocab_size = vocab_size
