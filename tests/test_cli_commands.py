@@ -58,7 +58,7 @@ def test_module_list_marks_coming_and_ready(course, tmp_path):
     assert r.returncode == 0
     lines = r.stdout.splitlines()
     assert "ready" in next(ln for ln in lines if "│ 01 " in ln)
-    assert "coming" in next(ln for ln in lines if "│ 12 " in ln)
+    assert "coming" in next(ln for ln in lines if "│ 17 " in ln)
 
 
 def test_test_all_reference_passes_and_fresh_workspace_fails(course, tmp_path):
