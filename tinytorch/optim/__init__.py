@@ -5,6 +5,8 @@
 """
 
 from tinytorch.core.optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
+from tinytorch.core.optimizers_extra import Adadelta, Adagrad
 from tinytorch.optim import lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]
+__all__ += ["Adagrad", "Adadelta"]

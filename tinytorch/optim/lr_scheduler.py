@@ -2,8 +2,11 @@
 
 from tinytorch.core.schedulers import (CosineAnnealingLR, LambdaLR, LinearLR, LRScheduler,
                                        SequentialLR, StepLR, WarmupCosineLR)
+from tinytorch.core.schedulers_extra import (ExponentialLR, MultiStepLR, OneCycleLR,
+                                             ReduceLROnPlateau)
 
 _LRScheduler = LRScheduler  # PyTorch's older name of the base class
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "CosineAnnealingLR", "LinearLR",
            "SequentialLR", "WarmupCosineLR"]
+__all__ += ["ExponentialLR", "MultiStepLR", "OneCycleLR", "ReduceLROnPlateau"]
