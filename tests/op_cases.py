@@ -552,4 +552,36 @@ from op_cases_nn import nn_cases  # noqa: E402 (nn-level ops of issue 9, own fil
 
 CASES += nn_cases(Case)
 
+# ------------------------------------------------------------ more composed ops (issue 9)
+NAN_AT = np.array([[0.0, np.nan, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [np.nan, 0.0, 0.0, np.nan]], dtype=np.float32)
+CASES += [
+    Case("deg2rad_rad2deg", ((3, 4),), lambda a: _tt().deg2rad(a) + a.rad2deg(), lambda a: _torch().deg2rad(a) + a.rad2deg()),
+    Case("logit", ((3, 4),), lambda a: a.sigmoid().logit(), lambda a: a.sigmoid().logit()),
+    Case("logit_eps", ((3, 4),), lambda a: _tt().logit(a.sigmoid(), eps=0.3), lambda a: _torch().logit(a.sigmoid(), eps=0.3)),
+    Case("xlogy", ((3, 4), (3, 4)), lambda a, b: _tt().xlogy(a.relu(), b), lambda a, b: _torch().xlogy(a.relu(), b), positive=(1,)),
+    Case("sinc", ((3, 4),), lambda a: a.sinc(), lambda a: a.sinc()),
+    Case("float_power", ((3, 4),), lambda a: a.float_power(2), lambda a: a.float_power(2)),
+    Case("addcmul", ((3, 4), (3, 4), (4,)), lambda a, b, c: _tt().addcmul(a, b, c, value=0.5),
+         lambda a, b, c: _torch().addcmul(a, b, c, value=0.5)),
+    Case("addcdiv", ((3, 4), (3, 4), (4,)), lambda a, b, c: a.addcdiv(b, c, value=-2),
+         lambda a, b, c: a.addcdiv(b, c, value=-2), positive=(2,)),
+    Case("nansum", ((3, 4),), lambda a: (a + _tt().tensor(NAN_AT)).nansum(1), lambda a: (a + _i(NAN_AT)).nansum(1)),
+    Case("nanmean", ((3, 4),), lambda a: _tt().nanmean(a + _tt().tensor(NAN_AT), 0),
+         lambda a: _torch().nanmean(a + _i(NAN_AT), 0)),
+    Case("var_mean", ((3, 4),), lambda a: _tt().var_mean(a, 1)[0] * _tt().var_mean(a, 1)[1],
+         lambda a: _torch().var_mean(a, 1)[0] * _torch().var_mean(a, 1)[1]),
+    Case("std_mean_all", ((3, 4),), lambda a: _tt().std_mean(a)[0] + _tt().std_mean(a)[1],
+         lambda a: _torch().std_mean(a)[0] + _torch().std_mean(a)[1]),
+    Case("logcumsumexp", ((3, 5),), lambda a: a.logcumsumexp(1), lambda a: a.logcumsumexp(1)),
+    Case("logcumsumexp_large", ((4, 3),), lambda a: _tt().logcumsumexp(a * 200, 0), lambda a: _torch().logcumsumexp(a * 200, 0)),
+    Case("cummax", ((3, 5),), lambda a: a.cummax(1).values, lambda a: a.cummax(1).values),
+    Case("cummin_dim0", ((4, 3),), lambda a: _tt().cummin(a, 0)[0], lambda a: _torch().cummin(a, 0)[0]),
+    Case("cross", ((4, 3), (4, 3)), lambda a, b: _tt().cross(a, b, dim=1), lambda a, b: _torch().cross(a, b, dim=1)),
+    Case("cdist", ((2, 3, 4), (2, 5, 4)), lambda a, b: _tt().cdist(a, b), lambda a, b: _torch().cdist(a, b)),
+    Case("cdist_p1", ((3, 4), (2, 4)), lambda a, b: _tt().cdist(a, b, p=1), lambda a, b: _torch().cdist(a, b, p=1)),
+    Case("cartesian_prod", ((2,), (3,)), lambda a, b: _tt().cartesian_prod(a, b), lambda a, b: _torch().cartesian_prod(a, b)),
+    Case("block_diag", ((2, 2), (1, 3), (2,)), lambda a, b, c: _tt().block_diag(a, b, c),
+         lambda a, b, c: _torch().block_diag(a, b, c)),
+]
+
 CASE_IDS = [c.name for c in CASES]

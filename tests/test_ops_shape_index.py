@@ -63,6 +63,12 @@ CALLS = {
     "floor_divide": lambda m, x: x // 2, "remainder": lambda m, x: x % -2, "diff": lambda m, x: m.diff(x, dim=0),
     "logical_xor": lambda m, x: m.logical_xor(x, x > 2), "logical_not": lambda m, x: m.logical_not(x),
     "add_alpha_int": lambda m, x: m.add(x, x, alpha=3), "rsub": lambda m, x: m.rsub(x, 10),
+    "cummax": lambda m, x: m.cummax(x, 1), "cummin": lambda m, x: x.cummin(0),
+    "bincount": lambda m, x: m.bincount(x[0]), "bincount_weights": lambda m, x: x[1].bincount(x[0].float(), 7),
+    "histc": lambda m, x: m.histc(x, bins=3), "histc_range": lambda m, x: x.histc(4, min=0, max=2),
+    "heaviside": lambda m, x: m.heaviside(x, x[0, :1]), "block_diag": lambda m, x: m.block_diag(x, x[0]),
+    "cartesian_prod": lambda m, x: m.cartesian_prod(x[0], x[1]), "deg2rad": lambda m, x: m.deg2rad(x),
+    "float_power": lambda m, x: x.float_power(2), "cross": lambda m, x: m.cross(x[:, :3], x[:, 1:], dim=1),
 }
 
 

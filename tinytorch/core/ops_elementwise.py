@@ -33,7 +33,8 @@ __all__ = [
     "signbit", "floor", "ceil", "round", "trunc", "fix", "frac", "isnan", "isinf", "isfinite",
     "isposinf", "isneginf", "nan_to_num", "atan2", "arctan2", "remainder", "fmod",
     "floor_divide", "div", "divide", "true_divide", "logaddexp", "logaddexp2", "hypot", "lerp",
-    "isclose", "allclose",
+    "isclose", "allclose", "deg2rad", "rad2deg", "logit", "xlogy", "sinc", "heaviside",
+    "float_power", "addcmul", "addcdiv",
 ]
 
 _SQRT_PI = float(np.sqrt(np.pi))
@@ -242,6 +243,13 @@ class Reciprocal(_Unary):
 class Square(_Unary):
     f = staticmethod(np.square)
     df = staticmethod(lambda a, y: 2 * a)
+
+
+class Sinc(_Unary):
+    """sin(pi x) / (pi x), 1 at x = 0 (the normalised sinc, as PyTorch)."""
+
+    f = staticmethod(np.sinc)
+    df = staticmethod(lambda a, y: np.where(a == 0, 0, (np.cos(np.pi * a) - y) / a))
 
 
 class Frac(_Unary):
@@ -671,3 +679,67 @@ def allclose(input, other, rtol: float = 1e-5, atol: float = 1e-8,
     except ValueError:
         raise ValueError(f"allclose: shapes {tuple(a.shape)} and {tuple(b.shape)} do not "
                          "broadcast") from None
+
+
+# --------------------------------------------------------------------------- composed ops
+# Written with ops that already carry their gradients, so these need no backward of their own.
+
+
+def deg2rad(input):
+    """Degrees to radians (int inputs give float32)."""
+    return floating(input) * (np.pi / 180)
+
+
+def rad2deg(input):
+    """Radians to degrees."""
+    return floating(input) * (180 / np.pi)
+
+
+def logit(input, eps=None):
+    """log(p / (1 - p)), the inverse of sigmoid; with ``eps``, p is first clamped into
+    [eps, 1 - eps] (so the gradient is 0 outside, as PyTorch)."""
+    p = floating(input)
+    if eps is not None:
+        p = p.clip(eps, 1 - eps)
+    with np.errstate(divide="ignore"):
+        return (p / (1 - p)).log()
+
+
+def xlogy(input, other):
+    """input * log(other), defined as 0 where input is 0 (even where other is 0)."""
+    from tinytorch.core.tensor_functions import where  # the face of module 01, loaded after
+
+    x, y = floating(input), floating(other)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return where(x == 0, 0.0, x * y.log())
+
+
+def sinc(input):
+    """sin(pi x) / (pi x), with sinc(0) = 1."""
+    return Sinc.apply(floating(input))
+
+
+def heaviside(input, values):
+    """The step function: 0 below 0, 1 above, ``values`` at exactly 0. No gradient."""
+    a, v = as_tensor(input), as_tensor(values)
+    return wrap(np.heaviside(a._data, v._data).astype(np.result_type(a._data, v._data)))
+
+
+def float_power(input, exponent):
+    """input ** exponent computed in float64, as PyTorch."""
+    base = as_tensor(input).to(np.float64)
+    if isinstance(exponent, tensor_class()):
+        exponent = exponent.to(np.float64)
+    return base ** exponent
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 * tensor2 (all broadcast)."""
+    prod = as_tensor(tensor1) * tensor2
+    return as_tensor(input) + (prod if value == 1 else prod * value)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 / tensor2 (Adam's update has this shape)."""
+    quot = as_tensor(tensor1) / tensor2
+    return as_tensor(input) + (quot if value == 1 else quot * value)

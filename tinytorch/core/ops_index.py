@@ -21,7 +21,8 @@ from tinytorch.core.ops_support import as_tensor, dim_index, tensor_class, wrap
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "masked_fill", "masked_select",
            "nonzero", "argwhere", "take_along_dim", "take", "sort", "argsort", "msort", "topk",
-           "kthvalue", "unique", "unique_consecutive", "searchsorted", "bucketize"]
+           "kthvalue", "unique", "unique_consecutive", "searchsorted", "bucketize", "cummax",
+           "cummin"]
 
 _ReturnTypes = namedtuple("ReturnTypes", ["values", "indices"])
 
@@ -347,6 +348,33 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
         wrap(np.take_along_axis(a._data, idx, ax) if keepdim else
              np.squeeze(np.take_along_axis(a._data, idx, ax), ax))
     return _ReturnTypes(values, wrap(idx if keepdim else np.squeeze(idx, ax)))
+
+
+def _cum_extreme(input, dim, smallest, name):
+    a = as_tensor(input)
+    if a.ndim == 0:
+        return _ReturnTypes(a * 1 if a._data.dtype.kind == "f" else wrap(a._data.copy()),
+                            wrap(np.zeros((), np.int64)))
+    ax = dim_index(dim, a.ndim, name)
+    x = a._data
+    running = (np.minimum if smallest else np.maximum).accumulate(x, axis=ax)
+    # the index of the latest element equal to the running extreme (PyTorch's tie rule)
+    shape = [1] * x.ndim
+    shape[ax] = -1
+    pos = np.where(x == running, np.arange(x.shape[ax]).reshape(shape), 0)
+    idx = np.maximum.accumulate(pos, axis=ax)
+    values = Gather.apply(a, idx, ax) if x.dtype.kind == "f" else wrap(running)
+    return _ReturnTypes(values, wrap(idx.astype(np.int64)))
+
+
+def cummax(input, dim: int):
+    """Running maximum along ``dim`` and where it was found (the latest index among ties)."""
+    return _cum_extreme(input, dim, False, "cummax")
+
+
+def cummin(input, dim: int):
+    """Running minimum along ``dim`` and where it was found (the latest index among ties)."""
+    return _cum_extreme(input, dim, True, "cummin")
 
 
 # --------------------------------------------------------------------------- unique, search

@@ -22,7 +22,7 @@ from tinytorch.core.autograd import Function
 from tinytorch.core.ops_support import as_tensor, tensor_class
 
 __all__ = ["einsum", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm",
-           "baddbmm", "addmv", "addbmm", "chain_matmul", "tensordot"]
+           "baddbmm", "addmv", "addbmm", "chain_matmul", "tensordot", "cdist"]
 
 
 def _parse(equation: str, shapes):
@@ -270,3 +270,15 @@ def tensordot(a, b, dims=2):
     out = [c for i, c in enumerate(sa) if i not in da]
     out += [c for j, c in enumerate(sb) if j not in db]
     return einsum("".join(sa) + "," + "".join(sb) + "->" + "".join(out), a, b)
+
+
+def cdist(x1, x2, p: float = 2.0):
+    """Pairwise p-norm distances between the rows of x1 (..., P, M) and x2 (..., R, M):
+    (..., P, R). The gradient at distance 0 is 0, as PyTorch. Memory: O(P * R * M)."""
+    from tinytorch.core.ops_reduce import vector_norm
+
+    a, b = as_tensor(x1), as_tensor(x2)
+    if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"cdist: needs (..., P, M) and (..., R, M) with the same M, got "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+    return vector_norm(a.unsqueeze(-2) - b.unsqueeze(-3), p, dim=-1)

@@ -18,8 +18,9 @@ import numpy as np
 from tinytorch.core.autograd import Function
 from tinytorch.core.ops_support import as_tensor, check_float, dim_index, dims_tuple, floating, wrap
 
-__all__ = ["prod", "logsumexp", "cumsum", "cumprod", "amax", "amin", "aminmax", "median",
-           "nanmedian", "mode", "norm", "vector_norm", "count_nonzero", "all", "any"]
+__all__ = ["prod", "logsumexp", "cumsum", "cumprod", "logcumsumexp", "amax", "amin", "aminmax",
+           "median", "nanmedian", "mode", "norm", "vector_norm", "count_nonzero", "all", "any",
+           "nansum", "nanmean", "var_mean", "std_mean", "bincount", "histc"]
 
 _builtin_any = any  # the module defines its own all/any below
 _ReturnTypes = namedtuple("ReturnTypes", ["values", "indices"])  # PyTorch's (values, indices)
@@ -180,6 +181,42 @@ cumsum = _scan(CumSum, np.cumsum, "cumsum")
 cumsum.__doc__ = "Running sum along ``dim`` (same shape as the input); ints give int64."
 cumprod = _scan(CumProd, np.cumprod, "cumprod")
 cumprod.__doc__ = "Running product along ``dim``; the gradient is right where inputs are 0."
+
+
+def logcumsumexp(input, dim: int):
+    """Running log(sum(exp)) along ``dim``, without overflow (same shape as the input)."""
+    a = floating(input)
+    ax = dim_index(dim, a.ndim, "logcumsumexp")
+    return LogCumSumExp.apply(a, ax) if a.ndim else a * 1
+
+
+class LogCumSumExp(Function):
+    """Running log(sum(exp)) along ``axis`` (``np.logaddexp.accumulate``: no overflow).
+
+    d out_j / d x_k = exp(x_k - out_j) for k <= j, so the gradient of x_k is
+    sum_{j >= k} g_j exp(x_k - out_j). The sum is taken in log space, positive and negative
+    parts of g apart (a log needs positive numbers), so large values neither overflow nor
+    round to 0."""
+
+    @staticmethod
+    def forward(ctx, a, axis):
+        out = np.logaddexp.accumulate(a, axis=axis)
+        ctx.save_for_backward(a, out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        ax = ctx.axis
+        total = np.zeros_like(a)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for sign in (1, -1):
+                part = np.where(np.sign(grad) == sign, np.abs(grad), 0)
+                terms = np.log(part) - out  # log(|g_j| exp(-out_j))
+                tail = np.flip(np.logaddexp.accumulate(np.flip(terms, ax), axis=ax), ax)
+                total = total + sign * np.exp(a + tail)
+        return np.where(np.isnan(total), 0, total), None
 
 
 # --------------------------------------------------------------------------- extremes, median
@@ -417,3 +454,73 @@ all = _logical(np.all, "all")  # noqa: A001 -- torch.all
 all.__doc__ = "True if every element (over ``dim`` if given: an int or a tuple) is nonzero."
 any = _logical(np.any, "any")  # noqa: A001 -- torch.any
 any.__doc__ = "True if some element (over ``dim`` if given: an int or a tuple) is nonzero."
+
+
+
+# --------------------------------------------------------------------------- composed reductions
+
+
+def nansum(input, dim=None, keepdim: bool = False, *, dtype=None):
+    """Sum treating nan as 0 (its gradient there is 0)."""
+    from tinytorch.core.tensor_functions import where  # the face of module 01, loaded after
+
+    a = as_tensor(input)
+    if a._data.dtype.kind == "f":
+        a = where(a.isnan(), 0.0, a)
+    return a.sum(dim, keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):
+    """Mean of the values that are not nan (nan where every value is)."""
+    a = as_tensor(input)
+    check_float(a, "nanmean")
+    count = (~a.isnan()).sum(dim, keepdim).to(a._data.dtype if dtype is None else dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return nansum(a, dim, keepdim, dtype=dtype) / count
+
+
+def var_mean(input, dim=None, keepdim: bool = False, *, correction=1, unbiased=None):
+    """(variance, mean) over ``dim`` in one call, as PyTorch."""
+    a = as_tensor(input)
+    return (a.var(dim, keepdim, correction=correction if unbiased is None else int(unbiased)),
+            a.mean(dim, keepdim))
+
+
+def std_mean(input, dim=None, keepdim: bool = False, *, correction=1, unbiased=None):
+    """(standard deviation, mean) over ``dim`` in one call, as PyTorch."""
+    a = as_tensor(input)
+    return (a.std(dim, keepdim, correction=correction if unbiased is None else int(unbiased)),
+            a.mean(dim, keepdim))
+
+
+def bincount(input, weights=None, minlength: int = 0):
+    """How often each value 0, 1, ..., max occurs in a 1-D non-negative integer tensor (int64);
+    with ``weights``, their sums per value (in the weights' dtype)."""
+    x = as_tensor(input)._data
+    if x.ndim != 1 or x.dtype.kind not in "iu" or (x.size and x.min() < 0):
+        raise ValueError(f"bincount: needs a 1-D tensor of non-negative integers, got shape "
+                         f"{x.shape} and dtype {x.dtype}")
+    if weights is None:
+        return wrap(np.bincount(x, minlength=minlength).astype(np.int64))
+    w = as_tensor(weights)._data
+    if w.shape != x.shape:
+        raise ValueError(f"bincount: weights of shape {w.shape} must match the input {x.shape}")
+    out_dtype = w.dtype if w.dtype.kind == "f" else np.float64
+    return wrap(np.bincount(x, weights=w, minlength=minlength).astype(out_dtype))
+
+
+def histc(input, bins: int = 100, min=0, max=0):  # noqa: A002 -- PyTorch's names
+    """Counts in ``bins`` equal bins over [min, max] (the data's range if min == max), in the
+    input's dtype; values outside are ignored. No gradient."""
+    a = as_tensor(input)
+    check_float(a, "histc")
+    x = a._data
+    lo, hi = float(min), float(max)
+    if lo == hi and x.size:
+        lo, hi = float(x.min()), float(x.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise ValueError(f"histc: max ({max}) must be larger than min ({min})")
+    counts, _ = np.histogram(x, bins=bins, range=(lo, hi))
+    return wrap(counts.astype(x.dtype))

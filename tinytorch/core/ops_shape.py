@@ -20,7 +20,8 @@ __all__ = ["repeat", "tile", "repeat_interleave", "flip", "fliplr", "flipud", "r
            "triu", "diagonal", "diag", "diag_embed", "movedim", "moveaxis", "swapaxes",
            "swapdims", "t", "unflatten", "meshgrid", "broadcast_to", "hstack", "vstack",
            "dstack", "column_stack", "atleast_1d", "atleast_2d", "narrow", "unbind", "select",
-           "trace", "rot90", "broadcast_tensors", "tril_indices", "triu_indices"]
+           "trace", "rot90", "broadcast_tensors", "tril_indices", "triu_indices",
+           "cartesian_prod", "block_diag", "cross"]
 
 
 def _sizes(sizes):
@@ -492,3 +493,59 @@ def unbind(input, dim: int = 0):
     a = as_tensor(input)
     d = dim_index(dim, a.ndim, "unbind")
     return tuple(select(a, d, i) for i in range(a.shape[d]))
+
+
+# --------------------------------------------------------------------------- composed builders
+
+
+def cartesian_prod(*tensors):
+    """Every combination of the 1-D inputs' elements, as rows: (n1 * n2 * ..., k);
+    a single input is returned as it is."""
+    ts = [as_tensor(x) for x in tensors]
+    if len(ts) == 1:
+        return ts[0]
+    from tinytorch.core.tensor_functions import stack  # the face of module 01, loaded after
+
+    return stack([g.reshape(-1) for g in meshgrid(*ts, indexing="ij")], dim=1)
+
+
+def block_diag(*tensors):
+    """The inputs (0-, 1- or 2-D) on the diagonal of one zero matrix:
+    (2, 2) and (1, 3) -> (3, 5)."""
+    from tinytorch.core.tensor_functions import cat  # the face of module 01, loaded after
+
+    ts = [atleast_2d(x) for x in tensors]
+    for x in ts:
+        if x.ndim > 2:
+            raise ValueError(f"block_diag: inputs must have at most 2 dims, got {tuple(x.shape)}")
+    dts = [x._data.dtype for x in ts]  # PyTorch's promotion: any float wins over ints
+    floats = [d for d in dts if d.kind == "f"]
+    dtype = np.result_type(*(floats or dts))
+    width = sum(x.shape[1] for x in ts)
+    rows, left = [], 0
+    for x in ts:
+        r, c = x.shape
+        parts = [wrap(np.zeros((r, left), dtype)), x.to(dtype),
+                 wrap(np.zeros((r, width - left - c), dtype))]
+        rows.append(cat(parts, 1))
+        left += c
+    return cat(rows, 0)
+
+
+def cross(input, other, dim=None):
+    """The cross product of 3-vectors along ``dim`` (default: the first dim of size 3, as
+    ``torch.cross``; ``torch.linalg.cross`` uses -1). Shapes broadcast."""
+    a, b = as_tensor(input), as_tensor(other)
+    a, b = broadcast_tensors(a, b)
+    if dim is None:
+        dim = next((d for d, n in enumerate(a.shape) if n == 3), None)
+        if dim is None:
+            raise ValueError(f"cross: no dim of size 3 in shape {tuple(a.shape)}")
+    d = dim_index(dim, a.ndim, "cross")
+    if a.shape[d] != 3:
+        raise ValueError(f"cross: dim {dim} must have size 3, got shape {tuple(a.shape)}")
+    a0, a1, a2 = (select(a, d, i) for i in range(3))
+    b0, b1, b2 = (select(b, d, i) for i in range(3))
+    from tinytorch.core.tensor_functions import stack  # the face of module 01, loaded after
+
+    return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim=d)

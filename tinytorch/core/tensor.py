@@ -883,6 +883,11 @@ class Tensor:
     gather, scatter, scatter_add = _idx.gather, _idx.scatter, _idx.scatter_add
     index_select = _idx.index_select
     scatter_, scatter_add_ = _idx.scatter_, _idx.scatter_add_
+    addcmul, addcdiv, logit, xlogy, sinc = _ew.addcmul, _ew.addcdiv, _ew.logit, _ew.xlogy, _ew.sinc
+    heaviside, float_power = _ew.heaviside, _ew.float_power
+    deg2rad, rad2deg, nansum, nanmean = _ew.deg2rad, _ew.rad2deg, _red.nansum, _red.nanmean
+    logcumsumexp, bincount, histc = _red.logcumsumexp, _red.bincount, _red.histc
+    cummax, cummin, cross = _idx.cummax, _idx.cummin, _shp.cross
     masked_fill, masked_select, nonzero = _idx.masked_fill, _idx.masked_select, _idx.nonzero
     argwhere = _idx.argwhere
     take_along_dim, take, sort, argsort = _idx.take_along_dim, _idx.take, _idx.sort, _idx.argsort
