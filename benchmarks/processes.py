@@ -104,8 +104,9 @@ def run(spec_ids=None, rounds: int = 5, repeats: int = 20, warmup: int = 5,
             order = list(frameworks) if r % 2 == 0 else list(reversed(frameworks))
             for f in order:
                 extra = env if f == "tinytorch" else None
-                res = _child(f, spec.id, repeats, warmup, quick, threads,
-                             child_env(threads, extra), timeout)
+                res = _child(f, spec.id, min(repeats, spec.max_repeats or repeats),
+                             min(warmup, spec.max_warmup if spec.max_warmup is not None
+                                 else warmup), quick, threads, child_env(threads, extra), timeout)
                 runs[f].append(res)
                 skipped = skipped or res.get("skipped")
                 if skipped or res.get("error"):

@@ -142,6 +142,8 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=1,
                    help="threads for NumPy's BLAS and for torch, the same on both sides "
                         "(default 1; interleaved: 0 keeps NumPy's default)")
+    p.add_argument("--frameworks", default="tinytorch,torch",
+                   help="processes mode: which sides to run (default tinytorch,torch)")
     p.add_argument("--tinytorch-env", action="append", metavar="KEY=VALUE",
                    help="processes mode: an environment variable for the tinytorch processes "
                         "only (e.g. TINYTORCH_MALLOC=0 to measure without the allocator policy)")
@@ -179,6 +181,7 @@ def _main_processes(args) -> int:
     threads = max(args.threads, 1)
     results = processes.run(ids, rounds=rounds, repeats=repeats, warmup=warmup, threads=threads,
                             quick=args.quick, env=_env_pairs(args.tinytorch_env),
+                            frameworks=tuple(f.strip() for f in args.frameworks.split(",")),
                             progress=lambda n: print(f"  {n} ...", file=sys.stderr, flush=True))
     info = processes.machine_info(threads, rounds, repeats, warmup, args.quick)
     if args.tinytorch_env:

@@ -38,6 +38,8 @@ class Spec:
         available: ``available(framework) -> None`` if it can run, else why not (a model
             another module has not written yet): the workload is then skipped, not failed.
         note: one line for the table's notes.
+        max_repeats / max_warmup: caps on the steps per process for slow workloads (a
+            multi-second step needs fewer repetitions for a stable median).
     """
 
     id: str
@@ -47,6 +49,8 @@ class Spec:
     mem_target: float | None = 2.0
     available: Callable[[str], str | None] = lambda framework: None
     note: str = ""
+    max_repeats: int | None = None
+    max_warmup: int | None = None
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -325,7 +329,7 @@ SPECS: list[Spec] = [
     Spec("gpt", "GPT train step (2 layers, d 128, 4 heads, ctx 64, batch 16)", build_gpt,
          1.5, available=_gpt_available, note="vocab 65, AdamW, tied head"),
     Spec("conv_big", "Conv2d(64, 64, 3, pad 1) on (128,64,32,32) fwd+bwd", build_conv_big,
-         None, note="a CIFAR-sized layer: memory is the point"),
+         None, note="a CIFAR-sized layer: memory is the point", max_repeats=5, max_warmup=1),
     Spec("kv_generate", "greedy generation, 256 tokens with the KV cache", lambda fw, q: None,
          1.5, available=_kv_cache_available, note="joins when the KV cache exists"),
 ]

@@ -209,8 +209,21 @@ def benchmark(ctx: typer.Context, reference: ReferenceOpt = False,
       tito benchmark --reference
       tito benchmark --reference --quick
       tito benchmark                   # on your workspace's tinytorch
+      tito benchmark --write-readme    # README tables from the committed results files
     """
     c = course()
+    if "--write-readme" in ctx.args or "--check-readme" in ctx.args:
+        from tito import readme_tables  # the README's tables come from results files
+
+        readme = c.root / "README.md"
+        if "--check-readme" in ctx.args:
+            problems = readme_tables.check(readme, c.root)
+            for line in problems:
+                console.print(Text(line, style="red"))
+            raise typer.Exit(1 if problems else 0)
+        changed = readme_tables.write(readme, c.root)
+        console.print(f"{show(readme)}: {'tables rewritten' if changed else 'already up to date'}")
+        raise typer.Exit(0)
     script = c.root / "benchmarks" / "run.py"
     if not script.is_file():
         fail(f"The benchmark suite is not written yet ({show(script)}).")

@@ -1,0 +1,244 @@
+"""The README's measured tables, written from committed results files, never by hand.
+
+Two tables live in ``README.md`` between marker comments:
+
+* performance: ``<!-- benchmark-table:start -->`` ... ``<!-- benchmark-table:end -->``, from
+  ``benchmarks/results.json`` (written by ``python benchmarks/run.py --json
+  benchmarks/results.json``: each framework in its own process, see ``benchmarks/README.md``);
+* milestones: ``<!-- milestone-table:start -->`` ... ``<!-- milestone-table:end -->``, from
+  ``results/milestones.json`` (collected from the ``metrics.json`` files that
+  ``tito milestone run all`` writes, by :func:`collect_milestones`).
+
+``write`` rewrites both sections; ``check`` lists every difference between the README and what
+the results files say (``tests/test_readme_tables.py`` fails on any). Command line::
+
+    python -m tito.readme_tables --collect-milestones runs/milestones   # refresh the results
+    python -m tito.readme_tables --write                                # rewrite README.md
+    python -m tito.readme_tables --check                                # exit 1 on drift
+
+(``tito benchmark --write-readme`` and ``python benchmarks/run.py --write-readme`` do the
+same as ``--write``.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BENCHMARK_RESULTS = Path("benchmarks/results.json")
+MILESTONE_RESULTS = Path("results/milestones.json")
+SECTIONS = {
+    "benchmark": ("<!-- benchmark-table:start -->", "<!-- benchmark-table:end -->"),
+    "milestone": ("<!-- milestone-table:start -->", "<!-- milestone-table:end -->"),
+}
+
+__all__ = ["benchmark_table", "milestone_table", "collect_milestones", "render", "write",
+           "check"]
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _f(x, fmt="{:.2f}") -> str:
+    return "–" if x is None else fmt.format(x)
+
+
+def _yes(v) -> str:
+    return "" if v is None else ("yes" if v else "**no**")
+
+
+def benchmark_table(payload: dict) -> str:
+    """Markdown for ``benchmarks/results.json`` (the process-mode results of benchmarks/run.py)."""
+    lines = ["| workload | tinytorch ms | torch ms | ratio | target | met | tinytorch MB "
+             "| torch MB | memory ratio | within 2× |",
+             "|---|---:|---:|---:|---:|:---:|---:|---:|---:|:---:|"]
+    for r in payload.get("results", []):
+        target = "" if r.get("target") is None else f"≤ {r['target']:g}×"
+        if r.get("skipped") or r.get("error"):
+            why = "skipped" if r.get("skipped") else "error"
+            lines.append(f"| {r['name']} | {why} | | | {target} | | | | | |")
+            continue
+        lines.append(
+            f"| {r['name']} | {_f(r.get('tinytorch_ms'))} | {_f(r.get('torch_ms'))} "
+            f"| {_f(r.get('ratio'), '{:.2f}×')} | {target} | {_yes(r.get('met'))} "
+            f"| {_f(r.get('tinytorch_peak_mb'), '{:.1f}')} | {_f(r.get('torch_peak_mb'), '{:.1f}')} "
+            f"| {_f(r.get('mem_ratio'), '{:.2f}×')} | {_yes(r.get('mem_met'))} |")
+    m = payload.get("machine", {})
+    lines += ["", (f"Measured {m.get('date')} on {m.get('cpu')} ({m.get('cores')} cores), "
+                   f"Python {m.get('python')}, NumPy {m.get('numpy')}, torch {m.get('torch')}; "
+                   f"{m.get('threads')} thread per framework; each framework in its own fresh "
+                   f"process, {m.get('rounds')} alternated rounds of {m.get('repeats')} timed "
+                   f"steps after {m.get('warmup')} warm-up steps; medians. MB: peak "
+                   "resident-set growth of the process during the steps.")]
+    notes = [f"{r['name']}: {r['skipped']}" for r in payload.get("results", [])
+             if r.get("skipped")]
+    notes += [f"{r['name']}: {r['error']}" for r in payload.get("results", []) if r.get("error")]
+    if m.get("provisional"):
+        notes.insert(0, f"provisional: {m['provisional']}")
+    if notes:
+        lines += [""] + [f"- {n}" for n in notes]
+    return "\n".join(lines)
+
+
+def _value(v, fmt: str | None = None) -> str:
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, float):
+        if fmt:
+            return fmt.format(v)
+        return f"{v:.4g}"
+    return str(v)
+
+
+def milestone_table(payload: dict) -> str:
+    """Markdown for ``results/milestones.json`` (every milestone's ``metrics.json``)."""
+    lines = ["| milestone | result | checks (measured, target) | time |",
+             "|---|:---:|---|---:|"]
+    for ms in payload.get("milestones", []):
+        checks = "; ".join(f"{c['name']} {_value(c['value'])} ({c['op']} {_value(c['target'])})"
+                           for c in ms.get("checks", []))
+        verdict = "passed" if ms.get("passed") else "**failed**"
+        seconds = ms.get("seconds")
+        lines.append(f"| {ms.get('milestone')} — {ms.get('title', '')} | {verdict} | {checks} "
+                     f"| {_f(seconds, '{:.1f} s')} |")
+    m = payload.get("machine", {})
+    lines += ["", (f"Measured {m.get('date')} by `{m.get('command')}` (seed {m.get('seed')}); "
+                   f"Python {m.get('python')}, NumPy {m.get('numpy')}, tinytorch "
+                   f"{m.get('tinytorch')}; {m.get('cpu')}.")]
+    return "\n".join(lines)
+
+
+def collect_milestones(runs_dir: Path, out: Path, command: str) -> dict:
+    """Gather ``runs_dir/*/metrics.json`` (what ``tito milestone run all`` wrote) into ``out``."""
+    found = sorted(Path(runs_dir).glob("*/metrics.json"))
+    if not found:
+        raise FileNotFoundError(f"no */metrics.json under {runs_dir}: run `tito milestone run "
+                                "all --reference` first")
+    keep = ("milestone", "title", "passed", "metrics", "targets", "checks", "seconds", "seed",
+            "quick", "versions")
+    milestones = [{k: v for k, v in json.loads(p.read_text()).items() if k in keep}
+                  for p in found]
+    first = milestones[0].get("versions", {})
+    payload = {"machine": {"date": datetime.date.today().isoformat(), "command": command,
+                           "seed": milestones[0].get("seed"), "python": first.get("python"),
+                           "numpy": first.get("numpy"), "tinytorch": first.get("tinytorch"),
+                           "cpu": _cpu()},
+               "milestones": milestones}
+    for ms in milestones:
+        ms.get("versions", {}).pop("tinytorch_path", None)  # a local path: not for the repo
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(payload, indent=2) + "\n")
+    return payload
+
+
+def _cpu() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
+
+
+# --------------------------------------------------------------------------- README sections
+
+
+def _tables(root: Path) -> dict:
+    """{section: markdown} for every results file that exists under ``root``."""
+    out = {}
+    for section, rel, fn in (("benchmark", BENCHMARK_RESULTS, benchmark_table),
+                             ("milestone", MILESTONE_RESULTS, milestone_table)):
+        path = Path(root) / rel
+        if path.is_file():
+            out[section] = fn(json.loads(path.read_text()))
+    return out
+
+
+def _split(text: str, section: str) -> tuple[str, str, str]:
+    start, end = SECTIONS[section]
+    i, j = text.find(start), text.find(end)
+    if i < 0 or j < i:
+        raise ValueError(f"README has no {start} ... {end} markers")
+    i += len(start)
+    return text[:i], text[i:j], text[j:]
+
+
+def render(text: str, tables: dict) -> str:
+    """``text`` with each marked section replaced by its table."""
+    for section, table in tables.items():
+        head, _, tail = _split(text, section)
+        text = f"{head}\n{table}\n{tail}"
+    return text
+
+
+def write(readme: Path, root: Path = REPO) -> bool:
+    """Rewrite the marked sections of ``readme`` from the results files; True if it changed."""
+    readme = Path(readme)
+    text = readme.read_text()
+    new = render(text, _tables(root))
+    if new != text:
+        readme.write_text(new)
+    return new != text
+
+
+def check(readme: Path, root: Path = REPO) -> list[str]:
+    """Every way ``readme`` differs from what the results files say ([] when it matches)."""
+    text = Path(readme).read_text()
+    problems = []
+    tables = _tables(root)
+    for section, (start, _) in SECTIONS.items():
+        rel = BENCHMARK_RESULTS if section == "benchmark" else MILESTONE_RESULTS
+        if section not in tables:
+            problems.append(f"{rel} is missing: the README's {section} table has no source")
+            continue
+        try:
+            _, body, _ = _split(text, section)
+        except ValueError as e:
+            problems.append(str(e))
+            continue
+        if body.strip() != tables[section].strip():
+            want = tables[section].strip().splitlines()
+            have = body.strip().splitlines()
+            diff = next((f"README: {h!r}\n  results: {w!r}" for h, w in zip(have, want)
+                         if h != w), f"{len(have)} lines in the README, {len(want)} expected")
+            problems.append(f"the README's {section} table differs from {rel} (run `tito "
+                            f"benchmark --write-readme`); first difference:\n  {diff}")
+    return problems
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tito.readme_tables", description=__doc__
+                                .splitlines()[0])
+    p.add_argument("--collect-milestones", metavar="RUNS_DIR", type=Path,
+                   help="gather RUNS_DIR/*/metrics.json into results/milestones.json")
+    p.add_argument("--command", default="tito milestone run all --reference",
+                   help="the command that produced RUNS_DIR (recorded beside the results)")
+    p.add_argument("--write", action="store_true", help="rewrite README.md's tables")
+    p.add_argument("--check", action="store_true", help="exit 1 if README.md's tables drift")
+    p.add_argument("--root", type=Path, default=REPO, help="the repository (default: this one)")
+    args = p.parse_args(argv)
+    if args.collect_milestones:
+        collect_milestones(args.collect_milestones, args.root / MILESTONE_RESULTS, args.command)
+        print(f"wrote {args.root / MILESTONE_RESULTS}")
+    if args.write:
+        changed = write(args.root / "README.md", args.root)
+        print(f"README.md: {'tables rewritten' if changed else 'already up to date'}")
+    if args.check:
+        problems = check(args.root / "README.md", args.root)
+        for line in problems:
+            print(line, file=sys.stderr)
+        return 1 if problems else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
