@@ -123,3 +123,11 @@ def test_errors_name_what_went_wrong():
         tt.lerp(tt.tensor([1, 2]), tt.tensor([3, 4]), 0.5)
     with pytest.raises(TypeError, match="bool"):
         tt.floor(tt.tensor([True]))
+
+
+def test_integer_division_by_zero_raises_as_python_and_torch():
+    for op in (lambda x: x // 0, lambda x: x % tt.tensor([1, 0]), lambda x: tt.fmod(x, 0),
+               lambda x: x.div(0, rounding_mode="trunc")):
+        with pytest.raises(ZeroDivisionError, match="integer division by zero"):
+            op(tt.tensor([3, 4]))
+    assert (tt.tensor([3.0]) // 0).tolist() == [float("inf")]  # floats: inf, as torch

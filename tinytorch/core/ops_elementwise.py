@@ -446,11 +446,19 @@ class Atan2(Function):
             return grad * b / r2, -grad * a / r2
 
 
+def _no_int_zero_division(a, b, op):
+    """Integer division by zero has no answer: raise, as Python and PyTorch do (NumPy would
+    quietly give 0)."""
+    if np.result_type(a, b).kind in "iub" and np.any(np.asarray(b) == 0):
+        raise ZeroDivisionError(f"{op}: integer division by zero")
+
+
 class Remainder(Function):
     """a - b * floor(a / b): the result has b's sign (Python's ``%``, PyTorch's remainder)."""
 
     @staticmethod
     def forward(ctx, a, b):
+        _no_int_zero_division(a, b, "remainder")
         ctx.save_for_backward(a, b)
         with np.errstate(divide="ignore", invalid="ignore"):
             return _float32_unless_asked(np.remainder(a, b), a, b)
@@ -467,6 +475,7 @@ class Fmod(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        _no_int_zero_division(a, b, "fmod")
         ctx.save_for_backward(a, b)
         with np.errstate(divide="ignore", invalid="ignore"):
             return _float32_unless_asked(np.fmod(a, b), a, b)
@@ -485,6 +494,7 @@ class RoundedDiv(Function):
     @staticmethod
     def forward(ctx, a, b, mode="floor"):
         ctx.shapes = (np.shape(a), np.shape(b))
+        _no_int_zero_division(a, b, "div")
         with np.errstate(divide="ignore", invalid="ignore"):
             ints = np.result_type(a, b).kind in "iub"
             if ints and mode == "floor":
