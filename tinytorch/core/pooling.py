@@ -124,9 +124,10 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         (N, C, Ho, Wo), Ho = floor((H + 2 p - d (k - 1) - 1) / s) + 1.
     """
     op = "max_pool2d"
-    if return_indices:
-        raise NotImplementedError(f"{op}: return_indices=True is not supported (nothing in "
-                                  "tinytorch consumes the indices); use return_indices=False")
+    if return_indices:  # a gather at the argmax positions (pooling_extra.py)
+        from tinytorch.core.pooling_extra import max_pool2d_with_indices
+
+        return max_pool2d_with_indices(input, kernel_size, stride, padding, dilation, ceil_mode)
     x, unbatched = _as_image(input, op)
     kernel, stride, dilation, pads, out_hw = _pool_geometry(
         x.shape, kernel_size, stride, padding, dilation, ceil_mode, op)

@@ -17,6 +17,12 @@ from tinytorch.core.normalization import batch_norm
 from tinytorch.text.embeddings import embedding
 from tinytorch.core.conv import conv2d
 from tinytorch.core.dropout2d import dropout2d
+from tinytorch.core.conv1d import conv1d
+from tinytorch.core.conv_transpose import conv_transpose1d, conv_transpose2d
+from tinytorch.core.pooling_extra import (adaptive_avg_pool1d, adaptive_max_pool1d,
+                                          adaptive_max_pool2d, avg_pool1d, max_pool1d,
+                                          max_unpool2d)
+from tinytorch.core.resample import interpolate, upsample
 from tinytorch.core.padding import pad
 from tinytorch.core.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from tinytorch.core.ops_random import one_hot
@@ -37,3 +43,6 @@ __all__ += ["elu", "selu", "celu", "softplus", "softsign", "hardtanh", "relu6", 
             "glu", "softmin"]
 __all__ += ["smooth_l1_loss", "huber_loss", "kl_div", "margin_ranking_loss",
             "cosine_embedding_loss", "normalize", "cosine_similarity", "pairwise_distance"]
+__all__ += ["conv1d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "avg_pool1d",
+            "adaptive_max_pool2d", "adaptive_max_pool1d", "adaptive_avg_pool1d", "max_unpool2d",
+            "interpolate", "upsample"]
