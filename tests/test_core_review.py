@@ -47,14 +47,15 @@ def test_clip_with_tensor_bounds_gives_the_bounds_their_gradient():
         _close(ours.grad, theirs.grad, f"clip: gradient of {name}")
 
 
-def test_setitem_of_a_value_that_requires_grad_refuses_instead_of_losing_the_gradient():
+def test_setitem_of_a_value_that_requires_grad_keeps_the_gradient():
     """``out[t] = h`` (an RNN loop written the NumPy way) used to store the values and silently
-    drop h's gradient; now it says how to build the tensor so the gradient flows."""
+    drop h's gradient; now it is recorded, as PyTorch's CopySlices: the gradient flows to h."""
     h = tt.randn(4, requires_grad=True)
     out = tt.zeros(3, 4)
-    with pytest.raises(RuntimeError, match=r"setitem: .*requires grad.*tt\.stack"):
-        out[0] = h * 2
-    with tt.no_grad():  # without recording there is no gradient to lose
+    out[0] = h * 2
+    out.sum().backward()
+    np.testing.assert_allclose(h.grad.numpy(), np.full(4, 2.0, np.float32))
+    with tt.no_grad():  # without recording, the values only
         out[1] = h * 2
     out[2] = (h * 2).detach()
     np.testing.assert_allclose(out.numpy()[1], 2 * h.numpy())

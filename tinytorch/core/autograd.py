@@ -563,7 +563,8 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
 # array that owns the memory (the root of its views), so a write through a view, ``.data`` or
 # ``detach()`` counts too. Saving costs one integer (the global write count, ``_inplace_epoch``);
 # only when writes happened since does backward look the saved arrays up. A saved array keeps
-# its root alive, so the root's id cannot be reused by another array before the check.
+# its root alive, so the root's id cannot be reused by another array before the check; an
+# entry goes when its memory is freed.
 
 _inplace_epoch = 0  # in-place writes so far, process-wide
 _writes: dict = {}  # id(root array) -> [version, [(epoch, op name), ... the last 4]]
@@ -589,10 +590,13 @@ def note_inplace(array: np.ndarray, op: str) -> None:
     if len(_writes) > 100_000:  # bounded memory in very long runs: forget, never misreport
         _writes.clear()
         _forgotten_before = _inplace_epoch
-    key = id(_root(array))
+    root = _root(array)
+    key = id(root)
     rec = _writes.get(key)
     if rec is None:
         rec = _writes[key] = [0, []]
+        # forget the entry when the memory is freed (before its id can be reused)
+        weakref.finalize(root, _writes.pop, key, None).atexit = False
     rec[0] += 1
     rec[1].append((_inplace_epoch, op))
     del rec[1][:-4]

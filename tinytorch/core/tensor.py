@@ -20,6 +20,7 @@ import numpy as np
 
 from tinytorch.core import autograd as _autograd
 from tinytorch.core import device as _device
+from tinytorch.core import indexing as _indexing
 from tinytorch.core import tensor_inplace as _inp
 from tinytorch.core import tensor_ops as ops
 from tinytorch.core import ops_elementwise as _ew
@@ -823,28 +824,38 @@ class Tensor:
     # ------------------------------------------------------------------ indexing
 
     def __getitem__(self, index):
-        index = _unwrap_index(index)
+        """PyTorch's indexing rules (see indexing.py): ints, slices (positive steps), None,
+        ..., integer index tensors/lists (gather) and boolean masks; gradients scatter back."""
         try:
-            return ops.GetItem.apply(self, index)
+            basic, advanced = _indexing.split_index(index, self._data.ndim)
+            out = ops.GetItem.apply(self, basic)
+            return out if advanced is None else ops.GetItem.apply(out, advanced)
         except IndexError as e:
             raise IndexError(f"index: {e} (tensor of shape {tuple(self.shape)})") from None
 
     def __setitem__(self, index, value):
-        if self.requires_grad and _autograd.is_grad_enabled():
-            raise RuntimeError(
-                "setitem: in-place assignment into a tensor that requires grad would corrupt its "
-                "gradient; do it under tt.no_grad(), or build a new tensor with tt.where/tt.cat"
-            )
-        if isinstance(value, Tensor) and value.requires_grad and _autograd.is_grad_enabled():
-            # storing the values would keep them but silently drop the path to their gradient
-            raise RuntimeError(
-                f"setitem: the value (shape {tuple(value.shape)}) requires grad, and writing it "
-                "into a tensor would lose its gradient. Collect the pieces in a list and join "
-                "them with tt.stack or tt.cat (out = tt.stack(rows)), or assign value.detach() "
-                "if you do not need the gradient"
-            )
+        """``x[index] = value`` (broadcast), in place. Recorded for autograd when ``value`` or
+        ``x`` (not a leaf) requires grad, as PyTorch's CopySlices: the gradient reaches the
+        value at the written positions and the old ``x`` everywhere else."""
+        basic, advanced = _indexing.split_index(index, self._data.ndim)
+        value_grad = isinstance(value, Tensor) and value.requires_grad
+        if _autograd.is_grad_enabled() and (self.requires_grad or value_grad):
+            if self.requires_grad and self.grad_fn is None:
+                raise RuntimeError(
+                    "setitem: a leaf tensor that requires grad (a weight) cannot be changed in "
+                    "place while gradients are recorded; do it under tt.no_grad(), or build a "
+                    "new tensor with tt.where/tt.cat")
+            _inp.inplace(self, lambda t: _indexing.IndexPut.apply(t, value, basic, advanced),
+                         "setitem", value)
+            return
         value = value._data if isinstance(value, Tensor) else value
-        self._data[_unwrap_index(index)] = value
+        try:
+            if advanced is None:
+                self._data[basic] = value
+            else:
+                self._data[basic][advanced] = value
+        except IndexError as e:
+            raise IndexError(f"index: {e} (tensor of shape {tuple(self.shape)})") from None
         _autograd.note_inplace(self._data, "setitem")
 
     # ------------------------------------------------------------------ more of PyTorch's ops
