@@ -154,3 +154,22 @@ def test_inplace_scatter_matches_torch_and_follows_inplace_rules():
     h.scatter_(0, tt.tensor([1]), 0.0)
     h.sum().backward()
     assert w.grad.tolist() == [2.0, 0.0, 2.0]
+
+
+@pytest.mark.parametrize("eq, shapes", [
+    ("bhqd,bhkd->bhqk", [(2, 3, 40, 16), (2, 3, 30, 16)]),   # big enough for NumPy's planner
+    ("ij,jk,kl->il", [(30, 40), (40, 50), (50, 20)]),
+    ("bii->bi", [(4, 60, 60)]),
+])
+def test_einsum_large_operands_take_the_planned_path_and_match_torch(eq, shapes):
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    ours = [tt.tensor(x, requires_grad=True) for x in xs]
+    ref = [torch.tensor(x, requires_grad=True) for x in xs]
+    y, r = tt.einsum(eq, *ours), torch.einsum(eq, *ref)
+    w = rng.standard_normal(r.shape).astype(np.float32)
+    y.backward(tt.tensor(w))
+    r.backward(torch.tensor(w))
+    np.testing.assert_allclose(y.numpy(), r.detach().numpy(), rtol=1e-4, atol=1e-4)
+    for o, t in zip(ours, ref):
+        np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)

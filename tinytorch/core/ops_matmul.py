@@ -91,15 +91,21 @@ def _sizes(subs, arrays):
     return sizes
 
 
+def _optimize(arrays) -> bool:
+    """Let NumPy plan the contraction (order, and BLAS for matmul-like steps) unless the
+    operands are tiny, where planning costs more (~0.3 ms) than it saves."""
+    return len(arrays) > 2 or sum(a.size for a in arrays) > 10_000
+
+
 class Einsum(Function):
-    """Forward: ``np.einsum`` with a contraction order chosen by NumPy (``optimize=True``)."""
+    """Forward: ``np.einsum``, planned by NumPy for all but tiny operands (``_optimize``)."""
 
     @staticmethod
     def forward(ctx, *arrays, subs=(), out=""):
         ctx.save_for_backward(*arrays)
         ctx.subs, ctx.out = subs, out
         spec = ",".join(subs) + "->" + out
-        res = np.einsum(spec, *arrays, optimize=len(arrays) > 2)
+        res = np.einsum(spec, *arrays, optimize=_optimize(arrays))
         if any(np.shares_memory(res, a) for a in arrays):  # "ij->ji" can return a view
             res = res.copy()
         return res
@@ -119,7 +125,8 @@ class Einsum(Function):
             distinct = "".join(dict.fromkeys(sub))  # letters in order, repeats dropped
             kept = "".join(c for c in distinct if c in seen)
             spec = ",".join([out] + [s for s, _ in others]) + "->" + kept
-            g = np.einsum(spec, grad, *[x for _, x in others], optimize=len(others) > 1)
+            ops = [grad] + [x for _, x in others]
+            g = np.einsum(spec, *ops, optimize=_optimize(ops))
             # letters only this operand has, summed away by the output: broadcast along them
             full = [sizes[c] for c in distinct]
             g = np.broadcast_to(np.expand_dims(g, tuple(i for i, c in enumerate(distinct)
