@@ -20,11 +20,13 @@ from tinytorch.core.normalization import BatchNorm1d, BatchNorm2d
 from tinytorch.core.conv import Conv2d
 from tinytorch.core.dropout2d import Dropout2d
 from tinytorch.core.conv1d import Conv1d
+from tinytorch.core.layers_extra import Bilinear, Unflatten
 from tinytorch.core.conv_transpose import ConvTranspose1d, ConvTranspose2d
 from tinytorch.core.pooling_extra import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
                                           AvgPool1d, MaxPool1d, MaxUnpool2d)
 from tinytorch.core.resample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from tinytorch.core.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from tinytorch.core.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from tinytorch.models.transformer import TransformerEncoder, TransformerEncoderLayer
 from tinytorch.nn import functional, init, utils
 from tinytorch.text.embeddings import Embedding
@@ -44,6 +46,8 @@ __all__ += ["ELU", "SELU", "CELU", "Softplus", "Softsign", "Hardtanh", "ReLU6", 
             "GLU", "Softmin", "Softmax2d"]
 __all__ += ["SmoothL1Loss", "HuberLoss", "KLDivLoss", "MarginRankingLoss", "CosineEmbeddingLoss",
             "CosineSimilarity", "PairwiseDistance"]
+__all__ += ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
 __all__ += ["Conv1d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool1d", "AvgPool1d",
             "AdaptiveMaxPool2d", "AdaptiveMaxPool1d", "AdaptiveAvgPool1d", "MaxUnpool2d",
             "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
+__all__ += ["Unflatten", "Bilinear"]
