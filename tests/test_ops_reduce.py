@@ -85,3 +85,15 @@ def test_reduction_errors_name_the_dims():
         tt.ones(2, 3).amax((0, -2))
     with pytest.raises(RuntimeError, match="empty"):
         tt.ones(0, 3).amax(0)
+
+
+def test_numpy_functions_on_tensors_still_work():
+    """np.prod / np.all / np.round ... call the tensor's method of that name (with NumPy's
+    keywords) or fall back to the array: both must give the right numbers."""
+    t = tt.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert float(np.prod(t)) == 24.0 and bool(np.all(t)) and np.any(t, axis=0).tolist() == [True, True]
+    np.testing.assert_array_equal(np.cumsum(t), [1, 3, 6, 10])
+    np.testing.assert_array_equal(np.round(t * 1.26, 1), np.round(t.numpy() * 1.26, 1))
+    np.testing.assert_array_equal(np.repeat(t, 2), np.repeat(t.numpy(), 2))
+    with pytest.raises(TypeError, match="out="):
+        t.prod(out=t)

@@ -66,8 +66,21 @@ class Prod(Function):
         return g * local, None, None
 
 
-def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
+def _numpy_aliases(dim, keepdim, axis, keepdims, out, op):
+    """NumPy's spellings (``axis``, ``keepdims``), so ``np.prod(t)`` works as with torch."""
+    if out is not None:
+        raise TypeError(f"{op}: out= is not supported in tinytorch (ops return new tensors)")
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: pass either dim or axis, not both")
+        dim = axis
+    return dim, bool(keepdim if keepdims is None else keepdims)
+
+
+def prod(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None,
+         out=None):
     """Product of all elements, or along one ``dim``. Integers and bool give int64."""
+    dim, keepdim = _numpy_aliases(dim, keepdim, axis, keepdims, out, "prod")
     a = as_tensor(input)
     if dtype is not None:
         a = a.to(dtype)
@@ -440,7 +453,8 @@ def count_nonzero(input, dim=None):
 
 
 def _logical(fn, name):
-    def reduce(input, dim=None, keepdim: bool = False):
+    def reduce(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None, out=None):
+        dim, keepdim = _numpy_aliases(dim, keepdim, axis, keepdims, out, name)
         a = as_tensor(input)
         axes = dims_tuple(dim, a.ndim, name)
         out = fn(a._data, axis=axes, keepdims=bool(keepdim) and dim is not None)
