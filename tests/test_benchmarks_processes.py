@@ -110,3 +110,17 @@ def test_run_py_in_process_mode_writes_results(monkeypatch, tmp_path, capsys):
     assert row["allocator"] is not None  # and reported the allocator policy it ran under
     assert "2,000 chained tiny adds" in capsys.readouterr().out
     assert run.main(["--only", "no_such_workload"]) == 2
+
+
+def test_the_allocator_policy_is_set_at_import_and_can_be_switched_off():
+    import subprocess
+
+    code = "import tinytorch, tinytorch._allocator as a; print(a.POLICY)"
+    env = {k: v for k, v in __import__("os").environ.items()
+           if not k.startswith("MALLOC_") and k != "TINYTORCH_MALLOC"}
+    on = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    off = subprocess.run([sys.executable, "-c", code], env={**env, "TINYTORCH_MALLOC": "0"},
+                         capture_output=True, text=True)
+    assert on.returncode == 0 and off.returncode == 0, on.stderr + off.stderr
+    assert on.stdout.strip() != "not configured"  # glibc: raised; elsewhere: says why not
+    assert off.stdout.strip() == "off (TINYTORCH_MALLOC=0)"

@@ -170,8 +170,10 @@ class Conv2dFn(Function):
                 if cols is None or len(chunks) > 1:  # rebuild this chunk's columns
                     cols = im2col(to_layout(x[part], pads, order), order, (kh, kw), (ho, wo),
                                   stride, dilation)
-                for i in range(groups):
-                    dw[i * og:(i + 1) * og] += g[i * og:(i + 1) * og] @ cols[i * kg:(i + 1) * kg].T
+                for i in range(groups):  # (cols @ g^T)^T: the same product, and OpenBLAS
+                    # runs this operand order ~1.3x faster for a long M = m*Ho*Wo (measured)
+                    dw[i * og:(i + 1) * og] += (cols[i * kg:(i + 1) * kg]
+                                                @ g[i * og:(i + 1) * og].T).T
             if need_x:  # dcols = W^T @ dout, then add each column back into the image
                 dcols = np.empty((c * kh * kw, m * ho * wo), dtype=grad.dtype)
                 for i in range(groups):
