@@ -73,12 +73,10 @@ def load(path: Path | None = None, pattern: str | None = None,
             return _load_one_file(folder)
         pattern = pattern or "**/*"
     files = sorted(p for p in folder.glob(pattern) if p.is_file())
+    texts = [(p, t) for p, t in ((p, _read(p)) for p in files) if t]  # text files only
     corpus = Corpus(source=f"{folder}/{pattern}")
     train_chunks, size = [], 0
-    for k, p in enumerate(files):
-        text = _read(p)
-        if not text:
-            continue
+    for k, (p, text) in enumerate(texts):
         if k % VAL_EVERY == VAL_EVERY - 1:
             corpus.val_files.append(p)
             corpus.val_texts.append(text)
@@ -89,7 +87,7 @@ def load(path: Path | None = None, pattern: str | None = None,
     corpus.train_text = "".join(train_chunks)
     if not corpus.train_text or not corpus.val_texts:
         raise SystemExit(f"05_transformer: {corpus.source} has too few text files to hold "
-                         f"some out (found {len(files)}; need at least {VAL_EVERY})")
+                         f"some out (found {len(texts)}; need at least {VAL_EVERY})")
     return corpus
 
 

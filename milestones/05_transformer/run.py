@@ -266,9 +266,15 @@ def part_b(run, clock) -> dict:
               f"({hist['steps_per_second']:.2f} steps/s): validation loss {val_loss:.3f} vs "
               f"bigram {bigram_loss:.3f} ({bigram_loss - val_loss:.3f} nats/char below)")
 
+    # the trained model and its tokenizer, to load and sample from later:
+    #   model.load_state_dict(tt.load("gpt.npz")); tok = CharTokenizer.load("tokenizer.json")
+    tt.save(model.state_dict(), run.out / "gpt.npz")
+    tok.save(run.out / "tokenizer.json")
     samples = []
     gen = tt.Generator().manual_seed(run.seed)
-    for k, prompt in enumerate(["def ", "import ", "class ", "    return "][:a.samples]):
+    prompts = (["def ", "import ", "class ", "    return "] if a.corpus is None
+               else [t[:8] for t in corpus.val_texts])  # a held-out file's first characters
+    for k, prompt in enumerate(prompts[:a.samples]):
         ids = tok.encode(prompt)
         out = model.generate(tt.tensor(np.array([ids], dtype=np.int64)),
                              40 if run.quick else 200, temperature=0.8, top_k=None,
@@ -323,7 +329,9 @@ def main(argv=None) -> dict:
         draw_attention(a["reverse"]["model"], *a["example"], attention_png)
         best_anti = max(max(m) for m in a["reverse"]["anti_diagonal_mass"])
 
-        run.stage("part (b): a character-level GPT learns Python from the standard library")
+        run.stage("part (b): a character-level GPT learns "
+                  + ("Python from the standard library" if run.args.corpus is None
+                     else f"the text of {run.args.corpus}"))
         b = part_b(run, clock)
 
         run.stage("part (c): TinyCopilot completes held-out function headers")
@@ -395,7 +403,8 @@ def main(argv=None) -> dict:
             "copilot": [{k: r[k] for k in ("file", "line", "header", "body", "parses")}
                         for r in c["results"]],
         }
-        extra = {"attention_plot": attention_png.name}
+        extra = {"attention_plot": attention_png.name, "checkpoint": "gpt.npz",
+                 "tokenizer": "tokenizer.json"}
         if c.get("path"):
             extra["completions"] = c["path"]
         return run.finish(metrics, extra=extra)
