@@ -151,14 +151,27 @@ class Tensor:
         # ``p.data = t`` swaps the values (shape and dtype may change, as in PyTorch). Only a
         # Tensor or an ndarray is accepted: anything else would silently break the engine later.
         if isinstance(value, Tensor):
-            self._data = value._data
+            arr = value._data
         elif isinstance(value, np.ndarray):
-            self._data = value
+            arr = as_array(value)  # refuses object, string and complex arrays at once
         else:
             raise TypeError(
                 f".data: assigned value must be a Tensor (or NumPy array), got "
                 f"{type(value).__name__}. Wrap it first: t.data = tt.tensor(value)."
             )
+        if self.requires_grad and arr.dtype.kind != "f":
+            raise RuntimeError(
+                f".data: data set to a tensor that requires gradients must be floating point, "
+                f"got {arr.dtype}; convert it first (value.float())")
+        self._data = arr
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a one-element tensor's value, as PyTorch does for 0-d."""
+        if spec and self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
 
     @property
@@ -542,11 +555,37 @@ class Tensor:
     def __invert__(self):
         return Tensor._wrap(np.invert(self._data), None)
 
+    # bitwise on integers, logical on bools (the same thing there), refused on floats: PyTorch
     def __and__(self, other):
-        return self._compare(other, np.logical_and)
+        return self._bitwise(other, np.bitwise_and, "&")
+
+    __rand__ = __and__
 
     def __or__(self, other):
-        return self._compare(other, np.logical_or)
+        return self._bitwise(other, np.bitwise_or, "|")
+
+    __ror__ = __or__
+
+    def __xor__(self, other):
+        return self._bitwise(other, np.bitwise_xor, "^")
+
+    __rxor__ = __xor__
+
+    def _bitwise(self, other, fn, sym):
+        b = other._data if isinstance(other, Tensor) else other
+        if self._data.dtype.kind == "f" or np.asarray(b).dtype.kind == "f":
+            raise TypeError(f"{sym}: bitwise operations need integer or bool tensors, got "
+                            f"{self._data.dtype} and {np.asarray(b).dtype}")
+        return Tensor._wrap(np.asarray(fn(self._data, b)), None)
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return False
+
+    def element_size(self) -> int:
+        return self._data.itemsize
 
     def eq(self, other):
         return self == other
@@ -575,7 +614,9 @@ class Tensor:
     __abs__ = abs
 
     def clip(self, min=None, max=None):
-        """Clamp values into [min, max] (either bound may be None)."""
+        """Clamp values into [min, max] (either bound may be None, not both)."""
+        if min is None and max is None:
+            raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
         return ops.Clip.apply(self, min, max)
 
     clamp = clip

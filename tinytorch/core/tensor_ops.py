@@ -121,7 +121,8 @@ class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
         # BEGIN SOLUTION
-        out = _float32_unless_asked(np.power(a, b), a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, as PyTorch
+            out = _float32_unless_asked(np.power(a, b), a, b)
         ctx.save_for_backward(a, b, out)
         return out
         # END SOLUTION
@@ -137,9 +138,10 @@ class Pow(Function):
             if np.any(b == 0):  # d(a^0)/da = 0, also at a = 0 where the formula says 0 * inf
                 ga = np.where(b == 0, 0, ga)
         if ctx.needs_input_grad[1]:
-            # d(a^b)/db = a^b ln a; where a == 0 the limit of a^b ln a is 0 for b > 0
+            # d(a^b)/db = a^b ln a, as PyTorch: 0 where a == 0 and b >= 0 (the limit), nan for
+            # a < 0 (ln of a negative number), -inf for a == 0 and b < 0
             with np.errstate(divide="ignore", invalid="ignore"):
-                gb = grad * np.where(a > 0, out * np.log(np.where(a > 0, a, 1)), 0)
+                gb = grad * np.where((a == 0) & (b >= 0), 0, out * np.log(a))
         return ga, gb
         # END SOLUTION
 
