@@ -31,6 +31,8 @@ values; the input is left as it was -- a deliberate difference, see the README).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from tinytorch.core.activations import _float_only, _stable_sigmoid, _t, sigmoid, softmax
@@ -332,8 +334,14 @@ class Softplus(Module):
 
 
 class Hardtanh(Module):
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
+                 min_value: float | None = None, max_value: float | None = None):
         super().__init__()
+        if min_value is not None or max_value is not None:  # PyTorch's deprecated spellings
+            warnings.warn("keyword argument `min_value`/`max_value` is deprecated and renamed to "
+                          "`min_val`/`max_val`", FutureWarning, stacklevel=2)
+            min_val = min_val if min_value is None else min_value
+            max_val = max_val if max_value is None else max_value
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
         if max_val <= min_val:
             raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val "
@@ -374,8 +382,11 @@ class _Stateless(Module):
 class Hardsigmoid(_Stateless):
     _fn = staticmethod(hardsigmoid)
 
+    def extra_repr(self):
+        return ""  # PyTorch does not print inplace for this one
 
-class Hardswish(_Stateless):
+
+class Hardswish(Hardsigmoid):
     _fn = staticmethod(hardswish)
 
 
