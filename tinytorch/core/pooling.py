@@ -91,13 +91,14 @@ class MaxPool2dFn(Function):
         # BEGIN SOLUTION
         dxp = np.zeros(xp.shape, dtype=grad.dtype)
         free = None  # windows whose maximum has not been claimed by an earlier offset
+        hit = np.empty(y.shape, dtype=bool)  # reused for every offset: no temporaries
         for i, j in _offsets(kernel):
-            hit = _window(xp, i, j, out_hw, stride, dilation) == y
+            np.equal(_window(xp, i, j, out_hw, stride, dilation), y, out=hit)
             if free is None:
                 free = ~hit
             else:
                 hit &= free
-                free &= ~hit
+                np.greater(free, hit, out=free)  # free and not hit (booleans)
             target = _window(dxp, i, j, out_hw, stride, dilation)
             if overlap:  # a pixel may be the max of several windows: accumulate
                 target += grad * hit
