@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinytorch.core import autograd as _autograd
+from tinytorch.core import tensor_ops as ops
 
 __all__ = ["inplace", "add_", "sub_", "mul_", "div_", "pow_", "neg_", "abs_", "exp_", "log_",
            "sqrt_", "clamp_", "clamp_min_", "clamp_max_", "zero_", "fill_", "copy_", "normal_",
@@ -194,10 +195,13 @@ def _constant(self, values, op):
     values = values if isinstance(values, Tensor) else Tensor._wrap(np.asarray(values), None)
 
     def compute(t):
-        out = values if values._data.shape == t._data.shape else values.expand(t._data.shape)
-        if out._data.dtype != t._data.dtype:
-            out = out.to(t._data.dtype)
-        return out if out.requires_grad else Tensor._wrap(np.array(out._data), None)
+        if t.requires_grad or values.requires_grad:
+            # recorded: the old values get a zero gradient, ``values`` the incoming one
+            keep = np.ones(t._data.shape, dtype=bool)
+            out = ops.Where.apply(keep, values, t)
+            return out if out._data.dtype == t._data.dtype else out.to(t._data.dtype)
+        out = np.broadcast_to(values._data, t._data.shape).astype(t._data.dtype)
+        return Tensor._wrap(out, None)
 
     return inplace(self, compute, op, values)
 
