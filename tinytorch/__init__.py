@@ -21,7 +21,7 @@ from tinytorch.core.creation import (Generator, arange, as_tensor, default_gener
                                      initial_seed, linspace, manual_seed, ones, ones_like, rand,
                                      rand_like, randint, randint_like, randn, randn_like, randperm,
                                      seed, set_rng_state, tensor, zeros, zeros_like)
-from tinytorch.core.device import accelerator, backends, cuda, device, mps
+from tinytorch.core.device import accelerator, backends, compile, cuda, device, mps
 from tinytorch.core.dtypes import (get_default_dtype, is_complex, is_floating_point,
                                    set_default_dtype)
 from tinytorch.core.tensor import Tensor

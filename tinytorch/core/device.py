@@ -242,3 +242,14 @@ def parse_to(args, kwargs, where: str = "to"):
                         ".to(device), .to(dtype), .to(device, dtype) or .to(other_tensor)")
     as_device(dev, where)
     return dtype, copy
+
+
+def compile(model=None, **kwargs):  # noqa: A001 -- torch.compile
+    """``torch.compile``: there is no compiler in this build; the model is returned unchanged.
+
+    PyTorch's compile only makes a model faster, never changes its results, so a program that
+    calls it runs the same here. Works as a decorator too (``@tt.compile``).
+    """
+    if model is None:
+        return lambda m: m
+    return model
