@@ -54,6 +54,12 @@ def linear(input, weight, bias=None) -> Tensor:
             f"{weight.shape[-1]}. Reshape the input (e.g. x.flatten(1)) or build the layer with "
             f"in_features={input.shape[-1] if input.ndim else '?'}."
         )
+    if input.ndim > 2:
+        # fold the batch dims into one: a single 2-D product, whose weight gradient is one
+        # matmul too (a 3-D input would give a batch of (in, out) products, summed after)
+        lead = tuple(input.shape[:-1])
+        flat = linear(input.reshape(-1, input.shape[-1]), weight, bias)
+        return flat.reshape(lead + (weight.shape[0],))
     # BEGIN SOLUTION
     out = input @ weight.T  # (*, in) @ (in, out) -> (*, out)
     if bias is not None:
