@@ -191,5 +191,14 @@ def nn_cases(Case):
              lambda a: TF().adaptive_max_pool1d(a, 3)),
         Case("adaptive_avg_pool1d", ((2, 2, 7),), lambda a: F().adaptive_avg_pool1d(a, 3),
              lambda a: TF().adaptive_avg_pool1d(a, 3)),
+        # ---------------------------------------------------------------- normalization
+        Case("group_norm", ((2, 4, 3, 2), (4,), (4,)),
+             lambda x, w, b: F().group_norm(x * 3 + 1, 2, w, b),
+             lambda x, w, b: TF().group_norm(x * 3 + 1, 2, w, b)),
+        Case("group_norm_1d_no_affine", ((3, 6, 5),), lambda x: F().group_norm(x, 3),
+             lambda x: TF().group_norm(x, 3)),
+        Case("instance_norm", ((2, 3, 4, 3), (3,), (3,)),
+             lambda x, w, b: F().instance_norm(x, weight=w, bias=b),
+             lambda x, w, b: TF().instance_norm(x, weight=w, bias=b)),
     ]
     return cases

@@ -33,6 +33,13 @@ MODULES = {
     "MaxPool1d": ((3, 2, 1), (2, 3, 9)), "AvgPool1d": ((3, 2, 1), (2, 3, 9)),
     "AdaptiveMaxPool2d": (((3, 2),), (2, 3, 7, 5)), "AdaptiveMaxPool1d": ((3,), (2, 3, 7)),
     "AdaptiveAvgPool1d": ((3,), (2, 3, 7)), "Unflatten": ((1, (2, 3)), (4, 6)),
+    "GroupNorm": ((2, 4), (2, 4, 3, 3)), "InstanceNorm1d": ((3,), (2, 3, 5)),
+    "InstanceNorm2d": ((3, 1e-5, 0.1, True, True), (2, 3, 4, 4)),
+    "ReflectionPad2d": ((2,), (1, 2, 4, 5)), "ZeroPad2d": (((1, 2, 0, 3),), (1, 2, 3, 3)),
+    "ConstantPad1d": ((2, 3.5), (2, 3, 4)), "ConstantPad2d": (((1, 0, 2, 1), -1.0), (1, 2, 3, 3)),
+    "ReplicationPad1d": (((1, 2),), (2, 3, 4)), "ReplicationPad2d": ((1,), (1, 2, 3, 3)),
+    "ReflectionPad1d": ((2,), (2, 3, 5)), "CircularPad2d": ((1,), (1, 2, 3, 3)),
+    "CircularPad1d": ((2,), (2, 3, 4)), "ZeroPad1d": ((1,), (2, 3, 4)),
 }
 UNARY = list(MODULES)
 NO_INPUT_ARGS = {"Unflatten"}  # no gradient check beyond shape for pure reshapes
@@ -325,3 +332,21 @@ def test_module_utilities_tutorials_use():
     model.requires_grad_(False)
     assert not any(p.requires_grad for p in model.parameters())
     assert list(model.state_dict()) == ["0.weight", "0.bias", "1.weight", "3.weight", "3.bias"]
+
+
+def test_instance_norm_running_stats_like_torch():
+    x = np.random.default_rng(9).standard_normal((4, 3, 5, 5)).astype(np.float32) * 2 + 1
+    ours = nn.InstanceNorm2d(3, track_running_stats=True)
+    theirs = torch.nn.InstanceNorm2d(3, track_running_stats=True)
+    for _ in range(3):
+        ours(tt.tensor(x))
+        theirs(torch.tensor(x))
+    for k, v in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[k].numpy(), v.numpy(), rtol=1e-5, atol=1e-6,
+                                   err_msg=k)
+    ours.eval()
+    theirs.eval()
+    np.testing.assert_allclose(ours(tt.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy(),
+                               rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="divisible"):
+        nn.GroupNorm(3, 4)

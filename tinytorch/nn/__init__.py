@@ -20,6 +20,11 @@ from tinytorch.core.normalization import BatchNorm1d, BatchNorm2d
 from tinytorch.core.conv import Conv2d
 from tinytorch.core.dropout2d import Dropout2d
 from tinytorch.core.conv1d import Conv1d
+from tinytorch.core.group_norm import GroupNorm, InstanceNorm1d, InstanceNorm2d
+from tinytorch.core.padding_layers import (CircularPad1d, CircularPad2d, ConstantPad1d,
+                                           ConstantPad2d, ReflectionPad1d, ReflectionPad2d,
+                                           ReplicationPad1d, ReplicationPad2d, ZeroPad1d,
+                                           ZeroPad2d)
 from tinytorch.core.layers_extra import Bilinear, Unflatten
 from tinytorch.core.conv_transpose import ConvTranspose1d, ConvTranspose2d
 from tinytorch.core.pooling_extra import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
@@ -51,3 +56,6 @@ __all__ += ["Conv1d", "ConvTranspose1d", "ConvTranspose2d", "MaxPool1d", "AvgPoo
             "AdaptiveMaxPool2d", "AdaptiveMaxPool1d", "AdaptiveAvgPool1d", "MaxUnpool2d",
             "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
 __all__ += ["Unflatten", "Bilinear"]
+__all__ += ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "ConstantPad1d", "ConstantPad2d",
+            "ZeroPad1d", "ZeroPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
+            "ReplicationPad2d", "CircularPad1d", "CircularPad2d"]

@@ -18,6 +18,7 @@ from tinytorch.text.embeddings import embedding
 from tinytorch.core.conv import conv2d
 from tinytorch.core.dropout2d import dropout2d
 from tinytorch.core.conv1d import conv1d
+from tinytorch.core.group_norm import group_norm, instance_norm
 from tinytorch.core.layers_extra import bilinear
 from tinytorch.core.conv_transpose import conv_transpose1d, conv_transpose2d
 from tinytorch.core.pooling_extra import (adaptive_avg_pool1d, adaptive_max_pool1d,
@@ -48,3 +49,4 @@ __all__ += ["conv1d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "avg
             "adaptive_max_pool2d", "adaptive_max_pool1d", "adaptive_avg_pool1d", "max_unpool2d",
             "interpolate", "upsample"]
 __all__ += ["bilinear"]
+__all__ += ["group_norm", "instance_norm"]
