@@ -148,3 +148,26 @@ def test_pow_exponent_gradient_matches_torch():
         grads.append((a.grad.numpy(), b.grad.numpy()))
     for ours, theirs in zip(*grads):
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)  # nan and inf where torch has them
+
+
+def test_what_gpu_programs_call_on_the_way_runs():
+    """nanoGPT-style code: torch.compile, autocast blocks, a disabled GradScaler, and
+    ``import torch.backends.cudnn as cudnn`` (the ImageNet example)."""
+    import importlib
+
+    cudnn = importlib.import_module("tinytorch.backends.cudnn")
+    assert cudnn is tt.backends.cudnn
+    assert importlib.import_module("tinytorch.cuda.amp").GradScaler is tt.amp.GradScaler
+    model = tt.nn.Linear(3, 1)
+    assert tt.compile(model) is model
+    opt = tt.optim.SGD(model.parameters(), lr=0.1)
+    scaler = tt.cuda.amp.GradScaler(enabled=True)
+    before = model.weight.numpy().copy()
+    with tt.autocast(device_type="cpu", dtype=tt.bfloat16):
+        loss = model(tt.ones(2, 3)).sum()
+    assert loss.dtype == tt.float32  # no lower precision here
+    scaler.scale(loss).backward()
+    scaler.unscale_(opt)
+    scaler.step(opt)
+    scaler.update()
+    assert not np.array_equal(before, model.weight.numpy())

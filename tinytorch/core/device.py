@@ -253,3 +253,91 @@ def compile(model=None, **kwargs):  # noqa: A001 -- torch.compile
     if model is None:
         return lambda m: m
     return model
+
+
+# ----------------------------------------------------------------- mixed precision
+
+
+class autocast:
+    """``torch.autocast``: accepted, and a no-op: every op keeps computing in its own dtype.
+
+    Mixed precision trades accuracy for speed on GPUs; on this CPU build there is no speed to
+    gain, so a program's ``with tt.autocast(device_type=..., dtype=tt.bfloat16):`` block runs
+    in float32 (as PyTorch itself does when the device it names is absent: it disables
+    autocast). Works as a decorator too.
+    """
+
+    def __init__(self, device_type: str = "cpu", dtype=None, enabled: bool = True,
+                 cache_enabled=None):
+        self.device_type, self.dtype, self.enabled = device_type, dtype, False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __call__(self, fn):
+        return fn
+
+
+class GradScaler:
+    """``torch.amp.GradScaler``, always disabled here (as PyTorch's without CUDA): ``scale``
+    returns the loss unchanged, ``step`` is ``optimizer.step()``, the rest does nothing."""
+
+    def __init__(self, device: str = "cuda", init_scale: float = 2.0 ** 16,
+                 growth_factor: float = 2.0, backoff_factor: float = 0.5,
+                 growth_interval: int = 2000, enabled: bool = True):
+        self._enabled = False
+
+    def scale(self, outputs):
+        return outputs
+
+    def unscale_(self, optimizer) -> None:
+        pass
+
+    def step(self, optimizer, *args, **kwargs):
+        return optimizer.step(*args, **kwargs)
+
+    def update(self, new_scale=None) -> None:
+        pass
+
+    def get_scale(self) -> float:
+        return 1.0
+
+    def is_enabled(self) -> bool:
+        return False
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state_dict) -> None:
+        pass
+
+
+amp = types.ModuleType("tinytorch.amp", "Mixed precision: accepted, computes in full precision.")
+amp.autocast = autocast
+amp.GradScaler = GradScaler
+cuda.amp = amp
+
+
+def _register_namespaces() -> None:
+    """Make ``import tinytorch.backends.cudnn as cudnn`` (and ``tinytorch.cuda.amp`` ...) work:
+    these namespaces are modules made here, so they are registered under their names."""
+    import importlib.machinery
+    import sys
+
+    for name, mod in (("tinytorch.cuda", cuda), ("tinytorch.cuda.amp", amp),
+                      ("tinytorch.amp", amp), ("tinytorch.mps", mps),
+                      ("tinytorch.backends", backends), ("tinytorch.backends.cudnn", backends.cudnn),
+                      ("tinytorch.backends.cuda", backends.cuda),
+                      ("tinytorch.backends.mps", backends.mps),
+                      ("tinytorch.backends.mkldnn", backends.mkldnn),
+                      ("tinytorch.accelerator", accelerator)):
+        if mod.__spec__ is None:
+            mod.__spec__ = importlib.machinery.ModuleSpec(name, None, is_package=True)
+            mod.__path__ = []  # a package: its children (backends.cudnn) can be imported
+        sys.modules.setdefault(name, mod)
+
+
+_register_namespaces()
