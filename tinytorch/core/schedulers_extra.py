@@ -21,7 +21,8 @@ from bisect import bisect_right
 from tinytorch.core.optimizers import Optimizer
 from tinytorch.core.schedulers import LRScheduler
 
-__all__ = ["ExponentialLR", "MultiStepLR", "OneCycleLR", "ReduceLROnPlateau"]
+__all__ = ["ExponentialLR", "MultiStepLR", "ConstantLR", "PolynomialLR",
+           "CosineAnnealingWarmRestarts", "OneCycleLR", "ReduceLROnPlateau"]
 
 
 class ExponentialLR(LRScheduler):
@@ -47,6 +48,64 @@ class MultiStepLR(LRScheduler):
     def get_lr(self) -> list[float]:
         k = bisect_right(self.milestones, self.last_epoch)
         return [base * self.gamma ** k for base in self.base_lrs]
+
+
+class ConstantLR(LRScheduler):
+    """``base_lr * factor`` for the first ``total_iters`` steps, then ``base_lr`` (a warmup)."""
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1):
+        if not 0 <= factor <= 1:
+            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        f = self.factor if self.last_epoch < self.total_iters else 1.0
+        return [base * f for base in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """``base_lr * (1 - t / total_iters)^power``, then 0 after ``total_iters`` steps."""
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1):
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        t = min(self.last_epoch, self.total_iters)
+        return [base * (1.0 - t / self.total_iters) ** self.power for base in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR (Loshchilov & Hutter, 2017): a cosine from ``base_lr`` to ``eta_min`` over ``T_0``
+    steps, then a restart; each period ``T_mult`` times longer than the last.
+
+    Step t lies in period i, ``T_cur`` steps into it, where the periods T_0, T_0 T_mult, ...
+    add up past t: ``lr = eta_min + (base_lr - eta_min) (1 + cos(pi T_cur / T_i)) / 2``.
+    """
+
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
+                 last_epoch: int = -1):
+        if not isinstance(T_0, int) or T_0 <= 0:
+            raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+        if not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+        self.T_0, self.T_mult, self.eta_min = T_0, T_mult, eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def _position(self) -> tuple[int, int]:
+        t, period = max(self.last_epoch, 0), self.T_0
+        while t >= period:  # walk the periods: a few dozen at most in any real run
+            t -= period
+            period *= self.T_mult
+        return t, period
+
+    def get_lr(self) -> list[float]:
+        t_cur, t_i = self._position()
+        return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
+                for base in self.base_lrs]
 
 
 def _per_group(name, optimizer, value) -> list:
