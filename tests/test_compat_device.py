@@ -171,3 +171,13 @@ def test_what_gpu_programs_call_on_the_way_runs():
     scaler.step(opt)
     scaler.update()
     assert not np.array_equal(before, model.weight.numpy())
+
+
+def test_default_dtype_reaches_python_floats():
+    tt.set_default_dtype(tt.float64)
+    try:
+        assert tt.tensor([1.0]).dtype == tt.float64 and tt.tensor(2.5).dtype == tt.float64
+        assert tt.tensor([1]).dtype == tt.int64
+    finally:
+        tt.set_default_dtype(tt.float32)
+    assert tt.tensor([1.0]).dtype == tt.float32

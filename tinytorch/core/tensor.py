@@ -20,6 +20,7 @@ import numpy as np
 
 from tinytorch.core import autograd as _autograd
 from tinytorch.core import device as _device
+from tinytorch.core import dtypes as _dtypes
 from tinytorch.core import indexing as _indexing
 from tinytorch.core import tensor_inplace as _inp
 from tinytorch.core import tensor_ops as ops
@@ -57,7 +58,7 @@ def as_array(data, dtype=None) -> np.ndarray:
                 "rectangular: every row the same length."
             ) from None
         if arr.dtype == np.float64 and not isinstance(data, np.generic):
-            arr = arr.astype(np.float32)  # Python floats -> float32; np.float64(1.0) stays
+            arr = arr.astype(_dtypes.default_float())  # Python floats -> float32 (the default)
     if dtype is not None:
         arr = arr.astype(np.dtype(dtype), copy=False)
     kind = arr.dtype.kind
