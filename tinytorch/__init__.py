@@ -26,6 +26,14 @@ from tinytorch.core.device import (accelerator, amp, autocast, backends, compile
 from tinytorch.core.dtypes import (get_default_dtype, is_complex, is_floating_point,
                                    set_default_dtype)
 from tinytorch.core.tensor import Tensor
+from tinytorch.core.size import Size
+from tinytorch.core.compat_api import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,
+                                       FloatTensor, HalfTensor, IntTensor, LongTensor,
+                                       ShortTensor, are_deterministic_algorithms_enabled,
+                                       get_num_interop_threads, get_num_threads, inference_mode,
+                                       is_inference_mode_enabled, set_num_interop_threads,
+                                       set_num_threads, set_printoptions, typename,
+                                       use_deterministic_algorithms)
 from tinytorch.core.tensor_functions import (abs, allclose, argmax, argmin, cat, clamp, clip,
                                              concatenate, exp, flatten, is_tensor, log,
                                              log_softmax, matmul, max, maximum, mean, min, minimum,

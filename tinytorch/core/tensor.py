@@ -30,6 +30,9 @@ from tinytorch.core import ops_shape as _shp
 from tinytorch.core import ops_index as _idx
 from tinytorch.core import ops_matmul as _mat
 from tinytorch.core import ops_random as _rnd
+from tinytorch.core.size import Size
+
+PRINT_PRECISION = [4]  # digits after the point in repr; tt.set_printoptions(precision=) sets it
 
 __all__ = ["Tensor", "as_array"]
 
@@ -192,9 +195,9 @@ class Tensor:
         return self.grad_fn is None
 
     def size(self, dim=None):
-        """The shape (a tuple), or the length of one dimension."""
+        """The shape (a ``tt.Size``, a tuple), or the length of one dimension."""
         if dim is None:
-            return self._data.shape
+            return Size(self._data.shape)
         return self._data.shape[dim]
 
     def dim(self) -> int:
@@ -241,7 +244,8 @@ class Tensor:
         return arr.copy() if copy and arr is self._data else arr
 
     def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4,
+        body = np.array2string(self._data, separator=", ", prefix="tensor(",
+                               precision=PRINT_PRECISION[0],
                                floatmode="maxprec_equal" if self._data.dtype.kind == "f" else "maxprec")
         extras = []
         if self._data.size == 0 and self._data.ndim != 1:  # "tensor([])" alone hides (0, 3)
@@ -357,7 +361,17 @@ class Tensor:
             return ops.Cast.apply(self, dtype)
         return Tensor._wrap(self._data.astype(dtype), None)
 
-    def type(self, dtype) -> "Tensor":
+    def type(self, dtype=None, non_blocking: bool = False, **kwargs):
+        """``x.type(tt.float32)`` casts (as ``.to``); ``x.type()`` names the type PyTorch's way
+        (``'torch.FloatTensor'``); ``x.type('torch.LongTensor')`` casts to the named type."""
+        from tinytorch.core import compat_api
+
+        if dtype is None:
+            return compat_api.type_name(self)
+        if isinstance(dtype, str):
+            dtype = compat_api.dtype_of_type_name(dtype)
+        elif isinstance(dtype, type) and hasattr(dtype, "_dtype"):  # tt.LongTensor ...
+            dtype = dtype._dtype
         return self.to(dtype)
 
     def float(self):

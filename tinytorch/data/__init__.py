@@ -16,6 +16,8 @@ from tinytorch.data import transforms
 from tinytorch.data.dataloader import (BatchSampler, DataLoader, RandomSampler, Sampler,
                                        SequentialSampler, SubsetRandomSampler, default_collate)
 from tinytorch.data.dataset import Dataset, Subset, TensorDataset, TransformDataset, random_split
+from tinytorch.data.compat import (ConcatDataset, IterableDataset, WeightedRandomSampler,
+                                   get_worker_info)
 from tinytorch.data.datasets import (CIFAR10, MNIST, ChecksumError, FashionMNIST, digits,
                                      file_digest, parse_cifar_binary, parse_idx, read_idx)
 from tinytorch.data.transforms import (Compose, Flatten, Lambda, Normalize, RandomCrop,
@@ -27,3 +29,4 @@ __all__ = ["Dataset", "TensorDataset", "Subset", "TransformDataset", "random_spl
            "Flatten", "Lambda", "RandomHorizontalFlip", "RandomCrop", "digits", "MNIST",
            "FashionMNIST", "CIFAR10", "ChecksumError", "file_digest", "parse_idx", "read_idx",
            "parse_cifar_binary"]
+__all__ += ["IterableDataset", "ConcatDataset", "WeightedRandomSampler", "get_worker_info"]

@@ -250,7 +250,27 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size: int | None = 1, shuffle: bool = False, sampler=None,
-                 batch_sampler=None, drop_last: bool = False, collate_fn=None, generator=None):
+                 batch_sampler=None, drop_last: bool = False, collate_fn=None, generator=None,
+                 num_workers: int = 0, pin_memory: bool = False, timeout: float = 0,
+                 worker_init_fn=None, multiprocessing_context=None, prefetch_factor=None,
+                 persistent_workers: bool = False, pin_memory_device: str = "",
+                 in_order: bool = True):
+        # num_workers ... in_order: PyTorch's worker-process options, accepted so programs run
+        # unchanged; batches are loaded here, in this process (see tinytorch/data/compat.py)
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers option should be a non-negative integer, "
+                             f"got {num_workers!r}")
+        if getattr(dataset, "_stream", False):  # an IterableDataset: no indices to order
+            if shuffle or sampler is not None or batch_sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle, "
+                                 "sampler and batch_sampler (a stream has no indices to order)")
+            self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
+            self.sampler = self.batch_sampler = None
+            self.generator, self._auto_collation = generator, batch_size is not None
+            self._custom_collate = collate_fn is not None
+            self.collate_fn = collate_fn if collate_fn is not None else \
+                (default_collate if self._auto_collation else _no_collate)
+            return
         # the same argument rules as torch.utils.data.DataLoader
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle "
@@ -297,6 +317,11 @@ class DataLoader:
         # END SOLUTION
 
     def __iter__(self):
+        if self.sampler is None and self.batch_sampler is None:  # an IterableDataset
+            from tinytorch.data.compat import iterate_stream
+
+            yield from iterate_stream(self)
+            return
         if not self._auto_collation:
             for i in self.sampler:
                 yield self.collate_fn(self.dataset[i])
@@ -305,6 +330,11 @@ class DataLoader:
             yield self._fetch(indices)
 
     def __len__(self) -> int:
+        if self.sampler is None and self.batch_sampler is None:  # a stream: its own length
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         if self._auto_collation:
             return len(self.batch_sampler)
         return len(self.sampler)

@@ -1,0 +1,149 @@
+"""The torch-level names everyday PyTorch programs use, checked against PyTorch itself:
+tt.Size / x.size(), inference_mode, the legacy typed constructors and x.type(),
+set_printoptions / set_num_threads / use_deterministic_algorithms, and the
+torch.utils.data pieces (worker options accepted, IterableDataset, ConcatDataset,
+WeightedRandomSampler)."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+import tinytorch as tt
+from tinytorch.utils import data as tdata
+
+
+def test_size_is_a_tuple_with_numel():
+    x = tt.zeros(3, 4)
+    s = x.size()
+    assert isinstance(s, tt.Size) and isinstance(s, tuple)
+    assert s == (3, 4) == x.shape and s == tt.Size([3, 4])
+    assert s.numel() == 12 and tt.Size([]).numel() == 1
+    assert isinstance(s[1:], tt.Size) and s[1:] == (4,) and isinstance(s[0], int)
+    assert x.size(-1) == 4 and (s + (1,)) == (3, 4, 1)
+    assert pickle.loads(pickle.dumps(s)) == s
+    assert tt.zeros(s).shape == (3, 4)
+    with pytest.raises(TypeError, match="int"):
+        tt.Size([2.5])
+
+
+def test_inference_mode_is_no_grad_and_a_decorator():
+    w = tt.ones(2, requires_grad=True)
+    with tt.inference_mode():
+        assert not (w * 2).requires_grad and tt.is_inference_mode_enabled()
+    assert (w * 2).requires_grad
+
+    @tt.inference_mode()
+    def f(a):
+        return (a * 2).requires_grad
+
+    assert f(w) is False and (w * 2).requires_grad
+    with tt.inference_mode(False):
+        assert (w * 2).requires_grad
+
+
+def test_legacy_typed_constructors_and_type_names():
+    assert tt.LongTensor([1, 2]).dtype == np.int64
+    assert tt.FloatTensor([1, 2]).dtype == np.float32
+    assert tt.FloatTensor(2, 3).shape == (2, 3) and tt.FloatTensor(2, 3).sum().item() == 0
+    assert tt.LongTensor(5).zero_().view(-1, 1).shape == (5, 1)
+    assert isinstance(tt.ones(2), tt.FloatTensor) and not isinstance(tt.ones(2), tt.LongTensor)
+    x = tt.ones(2)
+    assert x.type() == "torch.FloatTensor" and x.long().type() == "torch.LongTensor"
+    assert x.type(tt.float64).dtype == np.float64
+    assert x.type("torch.LongTensor").dtype == np.int64
+    assert x.type(tt.IntTensor).dtype == np.int32
+    assert tt.typename(x) == "torch.FloatTensor"
+    with pytest.raises(ValueError, match="invalid type"):
+        x.type("torch.NoSuchTensor")
+    with pytest.raises(Exception, match="(?i)cpu"):
+        tt.FloatTensor([1.0], device="cuda")
+
+
+def test_process_switches():
+    tt.set_printoptions(precision=2)
+    try:
+        assert repr(tt.tensor([1.23456])) == "tensor([1.23])"
+    finally:
+        tt.set_printoptions(profile="default")
+    assert repr(tt.tensor([1.23456])) == "tensor([1.2346])"
+    n = tt.get_num_threads()
+    tt.set_num_threads(1)
+    assert tt.get_num_threads() == 1
+    tt.set_num_threads(max(n, 1))
+    with pytest.raises(ValueError):
+        tt.set_num_threads(0)
+    tt.use_deterministic_algorithms(True)
+    assert tt.are_deterministic_algorithms_enabled()
+    tt.use_deterministic_algorithms(False)
+
+
+def test_dataloader_accepts_worker_options_with_identical_batches():
+    ds = tdata.TensorDataset(tt.arange(10.0), tt.arange(10))
+    plain = [b[1].tolist() for b in tdata.DataLoader(ds, batch_size=4)]
+    many = [b[1].tolist() for b in tdata.DataLoader(ds, batch_size=4, num_workers=4,
+                                                     pin_memory=True, persistent_workers=True,
+                                                     prefetch_factor=2, timeout=5,
+                                                     worker_init_fn=lambda i: None)]
+    assert plain == many == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert tdata.get_worker_info() is None
+    with pytest.raises(ValueError, match="num_workers"):
+        tdata.DataLoader(ds, num_workers=-1)
+
+
+class _Count(tdata.IterableDataset):
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        return iter(range(self.n))
+
+
+def test_iterable_dataset_batches_in_stream_order():
+    assert [b.tolist() for b in tdata.DataLoader(_Count(7), batch_size=3)] == \
+        [[0, 1, 2], [3, 4, 5], [6]]
+    assert [b.tolist() for b in tdata.DataLoader(_Count(7), batch_size=3, drop_last=True)] == \
+        [[0, 1, 2], [3, 4, 5]]
+    assert list(tdata.DataLoader(_Count(3), batch_size=None)) == [0, 1, 2]
+    with pytest.raises(ValueError, match="shuffle"):
+        tdata.DataLoader(_Count(3), shuffle=True)
+
+
+def test_concat_dataset_and_plus():
+    a = tdata.TensorDataset(tt.arange(3))
+    b = tdata.TensorDataset(tt.arange(10, 12))
+    c = a + b
+    assert isinstance(c, tdata.ConcatDataset) and len(c) == 5
+    assert [c[i][0].item() for i in range(5)] == [0, 1, 2, 10, 11]
+    assert c[-1][0].item() == 11 and c.cumulative_sizes == [3, 5]
+    with pytest.raises(IndexError):
+        c[5]
+    assert [b[0].tolist() for b in tdata.DataLoader(c, batch_size=2)] == [[0, 1], [2, 10], [11]]
+
+
+def test_weighted_random_sampler_follows_weights():
+    s = tdata.WeightedRandomSampler([0.0, 1.0, 3.0], num_samples=4000,
+                                    generator=tt.Generator().manual_seed(0))
+    idx = np.array(list(s))
+    assert len(s) == 4000 and set(idx.tolist()) <= {1, 2}
+    assert abs((idx == 2).mean() - 0.75) < 0.03
+    u = tdata.WeightedRandomSampler(tt.tensor([1.0, 1.0, 1.0]), 3, replacement=False)
+    assert sorted(u) == [0, 1, 2]
+    with pytest.raises(ValueError):
+        tdata.WeightedRandomSampler([1.0, -1.0], 2)
+    with pytest.raises(ValueError, match="distinct"):
+        tdata.WeightedRandomSampler([1.0, 0.0], 2, replacement=False)
+
+
+def test_same_behaviour_as_torch():
+    torch = pytest.importorskip("torch")
+    assert tuple(torch.zeros(3, 4).size()) == tt.zeros(3, 4).size()
+    assert torch.Size([3, 4]).numel() == tt.Size([3, 4]).numel()
+    for t_name in ("FloatTensor", "LongTensor", "IntTensor", "DoubleTensor", "BoolTensor"):
+        assert getattr(torch, t_name)([1, 0]).numpy().dtype == getattr(tt, t_name)([1, 0]).dtype
+        assert getattr(torch, t_name)([1, 0]).type() == getattr(tt, t_name)([1, 0]).type()
+    ta, tb = torch.utils.data.TensorDataset(torch.arange(3)), torch.utils.data.TensorDataset(
+        torch.arange(10, 12))
+    assert [x[0].item() for x in ta + tb] == [x[0].item() for x in
+                                              tdata.TensorDataset(tt.arange(3)) +
+                                              tdata.TensorDataset(tt.arange(10, 12))]
