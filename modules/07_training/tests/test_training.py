@@ -292,3 +292,85 @@ def test_checkpoint_resume(tmp_path):
     resumed.fit(data, epochs=2)
     assert_close(resumed.model.weight, straight.model.weight, rtol=0, atol=0,
                  what="weights: 2 epochs + save/load + 2 epochs vs 4 epochs straight")
+
+
+# ------------------------------------------------- edge cases: uneven groups, scalars, flags
+
+
+def _accumulated_steps_numpy(w, b, x, y, lr, batch, k):
+    """SGD where each step averages the gradients of up to k batches (a last, shorter group
+    averages over its own size), each batch's gradient being that of its mean loss."""
+    starts = list(range(0, len(x), batch))
+    for g in range(0, len(starts), k):
+        group = starts[g:g + k]
+        gw, gb = np.zeros_like(w), np.zeros_like(b)
+        for s in group:
+            xs, ys = x[s:s + batch], y[s:s + batch]
+            err = xs @ w.T + b - ys
+            gw += 2 / len(xs) * err.T @ xs
+            gb += 2 / len(xs) * err.sum(axis=0)
+        w, b = w - lr * gw / len(group), b - lr * gb / len(group)
+    return w, b, -(-len(starts) // k)
+
+
+@pytest.mark.parametrize("n_batches,k", [(5, 2), (7, 3), (2, 4), (3, 1)])
+@pytest.mark.parametrize("sized", [True, False], ids=["list", "generator"])
+def test_grad_accumulation_when_groups_do_not_divide_evenly(n_batches, k, sized):
+    """5 batches with k=2 make groups of 2, 2 and 1: three steps, the last one the gradient of
+    that single batch (averaged over its own size, not divided by k). The same must hold for
+    a loader without len() (a generator), where the group size is only known at the end."""
+    x, y = _regression(4 * n_batches, seed=10 + k)
+    model = _linear(10)
+    w, b = model.weight.numpy().astype(np.float64), model.bias.numpy().astype(np.float64)
+    trainer = Trainer(model, tt.optim.SGD(model.parameters(), lr=0.1), nn.MSELoss(),
+                      grad_accum_steps=k, progress=False)
+    batches = _batches(x, y, 4)
+    trainer.train_epoch(batches if sized else (bt for bt in batches))
+    w, b, steps = _accumulated_steps_numpy(w, b, x, y, 0.1, 4, k)
+    assert trainer.global_step == steps, \
+        f"{n_batches} batches with grad_accum_steps={k}: {steps} optimizer steps (a last, " \
+        f"shorter group steps too), got {trainer.global_step}"
+    assert_close(model.weight, w, rtol=1e-4, atol=1e-6,
+                 what=f"weight after {n_batches} batches, grad_accum_steps={k}")
+    assert_close(model.bias, b, rtol=1e-4, atol=1e-6,
+                 what=f"bias after {n_batches} batches, grad_accum_steps={k}")
+    assert all(p.grad is None or not np.any(p.grad.numpy()) for p in model.parameters()), \
+        "after the epoch no accumulated gradient may be left over for the next epoch"
+
+
+def test_save_keeps_numpy_scalars_and_their_types(tmp_path):
+    """NumPy scalars (what .item()-less code and np.mean return) come back as the same NumPy
+    scalar type, not as Python floats nor as 0-d arrays; a 0-d array stays a 0-d array."""
+    obj = {"f64": np.float64(1.25), "f32": np.float32(1.5), "i64": np.int64(-3),
+           "b": np.bool_(True), "zero_d": np.array(2.5, np.float32), "py_float": 0.1,
+           "py_int": 7, "py_bool": False, "empty": np.zeros((0, 3), np.float32),
+           "empty_list": [], "empty_tuple": (), "empty_dict": {}, 3: "int key", None: 1}
+    tt.save(obj, tmp_path / "s.npz")
+    back = tt.load(tmp_path / "s.npz")
+    assert list(back) == list(obj), "keys (and their order, and int/None keys) must come back"
+    for key, value in obj.items():
+        got = back[key]
+        assert type(got) is type(value), \
+            f"{key!r}: saved a {type(value).__name__}, loaded a {type(got).__name__}"
+        if isinstance(value, np.ndarray):
+            assert got.shape == value.shape and got.dtype == value.dtype and \
+                np.array_equal(got, value), f"{key!r}: array changed"
+        elif isinstance(value, np.generic):
+            assert got.dtype == value.dtype and got == value, f"{key!r}: {got!r} != {value!r}"
+        else:
+            assert got == value, f"{key!r}: {got!r} != {value!r}"
+
+
+@pytest.mark.parametrize("requires_grad", [True, False])
+def test_save_keeps_tensor_kind_and_requires_grad(tmp_path, requires_grad):
+    t = tt.tensor(np.arange(6, dtype=np.float32).reshape(2, 3), requires_grad=requires_grad)
+    p = nn.Parameter(tt.tensor(np.ones(2, np.float32)), requires_grad=requires_grad)
+    tt.save({"t": t, "p": p, "i": tt.tensor(np.arange(3))}, tmp_path / "t.npz")
+    back = tt.load(tmp_path / "t.npz")
+    assert type(back["t"]) is type(t) and type(back["p"]) is nn.Parameter, \
+        f"a Tensor comes back as a Tensor and a Parameter as a Parameter: " \
+        f"{type(back['t']).__name__}, {type(back['p']).__name__}"
+    assert back["t"].requires_grad is requires_grad and back["p"].requires_grad is requires_grad, \
+        f"requires_grad={requires_grad} must survive save/load"
+    assert back["i"].dtype == tt.tensor(np.arange(3)).dtype and not back["i"].requires_grad
+    assert np.array_equal(back["t"].numpy(), t.numpy()) and back["t"].shape == (2, 3)
