@@ -181,3 +181,15 @@ def test_default_dtype_reaches_python_floats():
     finally:
         tt.set_default_dtype(tt.float32)
     assert tt.tensor([1.0]).dtype == tt.float32
+
+
+def test_default_device_and_device_context():
+    assert tt.get_default_device() == tt.device("cpu")
+    tt.set_default_device("cpu")
+    with tt.device("cpu"):
+        assert tt.zeros(1).device == tt.device("cpu")
+    with pytest.raises(RuntimeError, match="CPU only"):
+        tt.set_default_device("cuda")
+    with pytest.raises(RuntimeError, match="CPU only"):
+        with tt.device("cuda"):
+            pass

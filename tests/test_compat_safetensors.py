@@ -118,3 +118,10 @@ def test_load_accepts_torch_load_arguments(tmp_path):
                           np.ones(2, np.float32))
     with pytest.raises(RuntimeError, match="CPU only"):
         tt.load(path, map_location="cuda")
+
+
+def test_a_torch_save_file_is_refused_with_the_way_out(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.save({"w": torch.ones(2)}, tmp_path / "m.pt")
+    with pytest.raises(CheckpointError, match="torch.save.*never unpickles.*save_file"):
+        tt.load(tmp_path / "m.pt")

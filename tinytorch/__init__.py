@@ -22,7 +22,7 @@ from tinytorch.core.creation import (Generator, arange, as_tensor, default_gener
                                      rand_like, randint, randint_like, randn, randn_like, randperm,
                                      seed, set_rng_state, tensor, zeros, zeros_like)
 from tinytorch.core.device import (accelerator, amp, autocast, backends, compile, cuda,
-                                   device, mps)
+                                   device, get_default_device, mps, set_default_device)
 from tinytorch.core.dtypes import (get_default_dtype, is_complex, is_floating_point,
                                    set_default_dtype)
 from tinytorch.core.tensor import Tensor

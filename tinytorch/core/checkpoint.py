@@ -254,6 +254,12 @@ def _what_is_it(head: bytes) -> str:
 def _read_zip(raw: bytes, name: str) -> dict:
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
+        if any(n.endswith("data.pkl") for n in archive.namelist()):
+            raise CheckpointError(
+                f"load: {name} was written by torch.save: a pickle inside a zip. TinyTorch never "
+                "unpickles (it could run arbitrary code). In PyTorch, save the weights as "
+                "safetensors instead: safetensors.torch.save_file(model.state_dict(), "
+                "'model.safetensors'), then tt.load('model.safetensors')")
         members = {}
         for info in archive.infolist():
             key = info.filename[:-4] if info.filename.endswith(".npy") else info.filename

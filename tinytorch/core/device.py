@@ -24,7 +24,8 @@ import types
 import numpy as np
 
 __all__ = ["device", "as_device", "array_module", "CPU", "cuda", "backends", "accelerator",
-           "mps"]
+           "mps", "get_default_device", "set_default_device", "parse_to", "compile", "autocast",
+           "GradScaler", "amp"]
 
 # PyTorch's device types: a name from this list is a valid device that this build lacks
 # (a clear "runs on CPU" error), anything else is a typo (PyTorch's "Expected one of" error)
@@ -102,6 +103,13 @@ class device:
     def __reduce__(self):
         return (device, (self._type, self._index))
 
+    def __enter__(self):  # ``with tt.device("cpu"):`` -- the default device already
+        as_device(self, "with device")
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
 
 CPU = device("cpu")
 
@@ -125,6 +133,15 @@ def as_device(dev, where: str = "device") -> device:
         f"{where}: {str(d)!r} is not available: this build of tinytorch runs on the CPU only "
         f"(tt.cuda.is_available() is False). Pick the device the PyTorch way, "
         f"device = 'cuda' if tt.cuda.is_available() else 'cpu', or use 'cpu'.")
+
+
+def get_default_device() -> device:
+    return CPU
+
+
+def set_default_device(dev) -> None:
+    """Only the CPU can be the default device in this build (a clear error otherwise)."""
+    as_device(dev, "set_default_device")
 
 
 def array_module(dev=None):
