@@ -28,7 +28,8 @@ MODULES = {
     "Conv1d": ((4, 6, 3, 2, 1, 1, 2), (2, 4, 9)),
     "ConvTranspose2d": ((4, 6, 3, 2, 1, 1, 2), (2, 4, 3, 5)),
     "ConvTranspose1d": ((3, 2, 4, 2), (2, 3, 5)),
-    "Upsample": ((None, 2, "bilinear"), (1, 2, 3, 3)), "UpsamplingNearest2d": ((None, 3), (1, 2, 2, 3)),
+    "Upsample": ((None, 2, "bilinear"), (1, 2, 3, 3)),
+    "UpsamplingNearest2d": ((None, 3), (1, 2, 2, 3)),
     "UpsamplingBilinear2d": (((5, 4),), (1, 2, 2, 3)),
     "MaxPool1d": ((3, 2, 1), (2, 3, 9)), "AvgPool1d": ((3, 2, 1), (2, 3, 9)),
     "AdaptiveMaxPool2d": (((3, 2),), (2, 3, 7, 5)), "AdaptiveMaxPool1d": ((3,), (2, 3, 7)),
@@ -42,7 +43,6 @@ MODULES = {
     "CircularPad1d": ((2,), (2, 3, 4)), "ZeroPad1d": ((1,), (2, 3, 4)),
 }
 UNARY = list(MODULES)
-NO_INPUT_ARGS = {"Unflatten"}  # no gradient check beyond shape for pure reshapes
 
 
 def _pair(name):
@@ -87,7 +87,8 @@ def _defaults(fn):
                                           "CosineSimilarity", "PairwiseDistance", "Bilinear",
                                           "MaxUnpool2d", "ReLU", "LeakyReLU", "SiLU"])
 def test_constructor_defaults_equal_torch(name):
-    ours, theirs = _defaults(getattr(nn, name).__init__), _defaults(getattr(torch.nn, name).__init__)
+    ours = _defaults(getattr(nn, name).__init__)
+    theirs = _defaults(getattr(torch.nn, name).__init__)
     for k, v in theirs.items():
         assert k in ours, f"{name}: argument {k} missing"
         assert ours[k] == v, f"{name}: default of {k} is {ours[k]!r}, torch has {v!r}"
@@ -128,10 +129,11 @@ def test_inplace_is_accepted_and_printed_like_torch():
 
 def test_losses_as_modules_match_torch():
     rng = np.random.default_rng(3)
-    x, y = rng.standard_normal((4, 5)).astype(np.float32), rng.standard_normal((4, 5)).astype(np.float32)
+    x, y = (rng.standard_normal((4, 5)).astype(np.float32) for _ in range(2))
     lab = np.array([1.0, -1.0, 1.0, -1.0], dtype=np.float32)
     cases = [
-        ("SmoothL1Loss", dict(beta=0.5), (x, y)), ("HuberLoss", dict(delta=0.3, reduction="sum"), (x, y)),
+        ("SmoothL1Loss", dict(beta=0.5), (x, y)),
+        ("HuberLoss", dict(delta=0.3, reduction="sum"), (x, y)),
         ("KLDivLoss", dict(reduction="batchmean"), (x, np.abs(y))),
         ("KLDivLoss", dict(reduction="none", log_target=True), (x, y)),
         ("MarginRankingLoss", dict(margin=0.2), (x[:, 0], y[:, 0], lab)),
@@ -175,7 +177,8 @@ def test_bilinear_matches_torch():
     ours = nn.Bilinear(3, 4, 5)
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
     rng = np.random.default_rng(4)
-    x1, x2 = rng.standard_normal((2, 6, 3)).astype(np.float32), rng.standard_normal((2, 6, 4)).astype(np.float32)
+    x1 = rng.standard_normal((2, 6, 3)).astype(np.float32)
+    x2 = rng.standard_normal((2, 6, 4)).astype(np.float32)
     a1, a2 = tt.tensor(x1, requires_grad=True), tt.tensor(x2, requires_grad=True)
     b1, b2 = torch.tensor(x1, requires_grad=True), torch.tensor(x2, requires_grad=True)
     y, z = ours(a1, a2), theirs(b1, b2)
@@ -190,8 +193,9 @@ def test_bilinear_matches_torch():
 
 
 def test_fresh_layers_are_initialised_in_torch_ranges():
-    """Same distribution as torch's default init (kaiming_uniform a=sqrt(5): |w| < 1/sqrt(fan_in))."""
-    for ours, fan_in in [(nn.Conv1d(4, 8, 3, groups=2), 2 * 3), (nn.ConvTranspose2d(4, 6, 3, groups=2), 3 * 9),
+    """Torch's default init ranges: kaiming_uniform a=sqrt(5) gives |w| < 1/sqrt(fan_in)."""
+    for ours, fan_in in [(nn.Conv1d(4, 8, 3, groups=2), 2 * 3),
+                         (nn.ConvTranspose2d(4, 6, 3, groups=2), 3 * 9),
                          (nn.ConvTranspose1d(3, 5, 4), 5 * 4)]:
         w, b = ours.weight.numpy(), ours.bias.numpy()
         bound = 1 / np.sqrt(fan_in)
@@ -237,8 +241,9 @@ def test_conv1d_padding_modes_match_torch():
         theirs = torch.nn.Conv1d(3, 4, 3, padding=2, padding_mode=mode)
         ours = nn.Conv1d(3, 4, 3, padding=2, padding_mode=mode)
         ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
-        np.testing.assert_allclose(ours(tt.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
-                                   rtol=1e-5, atol=1e-5, err_msg=mode)
+        np.testing.assert_allclose(ours(tt.tensor(x)).numpy(),
+                                   theirs(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-5,
+                                   err_msg=mode)
     same = nn.Conv1d(3, 4, 4, padding="same", dilation=2)
     assert same(tt.tensor(x)).shape == (2, 4, 10)
     with pytest.raises(ValueError, match="strided"):
@@ -255,7 +260,8 @@ def test_max_pool_indices_and_unpool_round_trip_like_torch():
     ref = torch.nn.MaxUnpool2d(2)(t_out, t_idx, output_size=x.shape)
     assert np.array_equal(back.numpy(), ref.numpy())
     one, one_idx = F.max_pool2d(tt.tensor(x[0]), 3, 2, 1, return_indices=True)  # unbatched
-    t_one, t_one_idx = torch.nn.functional.max_pool2d(torch.tensor(x[0]), 3, 2, 1, return_indices=True)
+    t_one, t_one_idx = torch.nn.functional.max_pool2d(torch.tensor(x[0]), 3, 2, 1,
+                                                      return_indices=True)
     assert np.array_equal(one_idx.numpy(), t_one_idx.numpy()) and one.shape == tuple(t_one.shape)
     with pytest.raises(ValueError, match="invalid output_size"):
         unpool(out, idx, output_size=(20, 20))
@@ -270,7 +276,8 @@ def test_interpolate_refuses_what_it_does_not_do():
     with pytest.raises(ValueError, match="align_corners option"):
         F.interpolate(x, scale_factor=2, align_corners=True)
     with pytest.raises(ValueError, match="needs a 4-D input"):
-        F.interpolate(tt.tensor(np.ones((1, 1, 4), dtype=np.float32)), scale_factor=2, mode="bilinear")
+        F.interpolate(tt.tensor(np.ones((1, 1, 4), dtype=np.float32)), scale_factor=2,
+                      mode="bilinear")
 
 
 def test_prelu_single_slope_learns_like_torch():
@@ -281,7 +288,8 @@ def test_prelu_single_slope_learns_like_torch():
     (z * z).sum().backward()
     np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-5)
     with pytest.raises(ValueError, match="3 slopes but the input"):
-        F.prelu(tt.tensor(np.ones((2, 4), dtype=np.float32)), tt.tensor(np.ones(3, dtype=np.float32)))
+        F.prelu(tt.tensor(np.ones((2, 4), dtype=np.float32)),
+                tt.tensor(np.ones(3, dtype=np.float32)))
 
 
 def test_parameter_vector_round_trip_matches_torch():
@@ -350,3 +358,40 @@ def test_instance_norm_running_stats_like_torch():
                                rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="divisible"):
         nn.GroupNorm(3, 4)
+
+
+def _dcgan(nn_, nz=8, ngf=4, ndf=4, nc=3):
+    """The official DCGAN example's generator and discriminator, scaled down (16x16 images)."""
+    g = nn_.Sequential(
+        nn_.ConvTranspose2d(nz, ngf * 4, 4, 1, 0, bias=False), nn_.BatchNorm2d(ngf * 4),
+        nn_.ReLU(True),
+        nn_.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn_.BatchNorm2d(ngf * 2),
+        nn_.ReLU(True),
+        nn_.ConvTranspose2d(ngf * 2, nc, 4, 2, 1, bias=False), nn_.Tanh())
+    d = nn_.Sequential(
+        nn_.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn_.LeakyReLU(0.2, inplace=True),
+        nn_.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn_.BatchNorm2d(ndf * 2),
+        nn_.LeakyReLU(0.2, inplace=True),
+        nn_.Conv2d(ndf * 2, 1, 4, 1, 0, bias=False), nn_.Sigmoid())
+    return g, d
+
+
+def test_dcgan_example_matches_torch_with_the_same_weights():
+    torch.manual_seed(0)
+    tg, td = _dcgan(torch.nn)
+    og, od = _dcgan(nn)
+    assert repr(og) == repr(tg) and repr(od) == repr(td)
+    for ours, theirs in ((og, tg), (od, td)):
+        ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    z = np.random.default_rng(10).standard_normal((5, 8, 1, 1)).astype(np.float32)
+    fake_t = tg(torch.tensor(z))
+    fake_o = og(tt.tensor(z))
+    assert fake_o.shape == (5, 3, 16, 16)
+    np.testing.assert_allclose(fake_o.numpy(), fake_t.detach().numpy(), rtol=1e-4, atol=1e-5)
+    loss_t = torch.nn.BCELoss()(td(fake_t).view(-1), torch.ones(5))
+    loss_o = nn.BCELoss()(od(fake_o).view(-1), tt.ones(5))
+    np.testing.assert_allclose(loss_o.item(), loss_t.item(), rtol=1e-5)
+    loss_t.backward()
+    loss_o.backward()
+    for (k, p), (_, q) in zip(og.named_parameters(), tg.named_parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-3, atol=1e-5, err_msg=k)

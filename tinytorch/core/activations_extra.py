@@ -435,7 +435,8 @@ class PReLU(Module):
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
         super().__init__()
         self.num_parameters, self.init = num_parameters, init
-        self.weight = Parameter(np.full((num_parameters,), init, dtype=np.dtype(dtype or np.float32)))
+        dt = np.dtype(dtype or np.float32)
+        self.weight = Parameter(np.full((num_parameters,), init, dtype=dt))
 
     def reset_parameters(self) -> None:
         self.weight._data[...] = self.init
