@@ -35,6 +35,8 @@ def _tt():
 
 
 LAB = np.array([1.0, -1.0, -1.0, 1.0], dtype=np.float32)  # pair labels for the ranking losses
+MULTI = np.array([[1, 0, 1], [0, 0, 1], [1, 1, 0], [0, 1, 0]], dtype=np.float32)  # multi-label
+COUNTS = np.array([[0, 1, 3], [2, 0, 5], [1, 1, 0], [4, 2, 1]], dtype=np.float32)  # Poisson counts
 
 
 def nn_cases(Case):
@@ -106,6 +108,38 @@ def nn_cases(Case):
         Case("cosine_embedding_loss", ((4, 5), (4, 5)),
              lambda a, b: F().cosine_embedding_loss(a, b, _tt().tensor(LAB), margin=-0.1),
              lambda a, b: TF().cosine_embedding_loss(a, b, _torch().tensor(LAB), margin=-0.1)),
+        Case("soft_margin_loss", ((4, 3),),
+             lambda a: F().soft_margin_loss(a * 2, _tt().tensor(np.sign(MULTI - 0.5))),
+             lambda a: TF().soft_margin_loss(a * 2, _torch().tensor(np.sign(MULTI - 0.5)))),
+        Case("hinge_embedding_loss", ((4, 3),),
+             lambda a: F().hinge_embedding_loss(a, _tt().tensor(np.sign(MULTI - 0.5)), 0.5),
+             lambda a: TF().hinge_embedding_loss(a, _torch().tensor(np.sign(MULTI - 0.5)), 0.5)),
+        Case("multilabel_soft_margin_loss", ((4, 3), (3,)),
+             lambda a, w: F().multilabel_soft_margin_loss(a * 2, _tt().tensor(MULTI), w.detach()),
+             lambda a, w: TF().multilabel_soft_margin_loss(a * 2, _torch().tensor(MULTI),
+                                                           w.detach()), grad=(0,)),
+        Case("triplet_margin_loss", ((4, 5), (4, 5), (4, 5)),
+             lambda a, p, n: F().triplet_margin_loss(a, p, n, margin=2.0),
+             lambda a, p, n: TF().triplet_margin_loss(a, p, n, margin=2.0)),
+        Case("triplet_margin_loss_swap_p1", ((4, 5), (4, 5), (4, 5)),
+             lambda a, p, n: F().triplet_margin_loss(a, p, n, p=1, swap=True, margin=3.0,
+                                                     reduction="none"),
+             lambda a, p, n: TF().triplet_margin_loss(a, p, n, p=1, swap=True, margin=3.0,
+                                                      reduction="none")),
+        Case("poisson_nll_loss", ((4, 3),),
+             lambda a: F().poisson_nll_loss(a, _tt().tensor(COUNTS)),
+             lambda a: TF().poisson_nll_loss(a, _torch().tensor(COUNTS))),
+        Case("poisson_nll_loss_rate_full", ((4, 3),),
+             lambda a: F().poisson_nll_loss(a.exp(), _tt().tensor(COUNTS), log_input=False,
+                                            full=True, reduction="sum"),
+             lambda a: TF().poisson_nll_loss(a.exp(), _torch().tensor(COUNTS), log_input=False,
+                                             full=True, reduction="sum")),
+        Case("gaussian_nll_loss", ((4, 3), (4, 3), (4, 3)),
+             lambda x, y, v: F().gaussian_nll_loss(x, y, v, full=True),
+             lambda x, y, v: TF().gaussian_nll_loss(x, y, v, full=True), positive=(2,)),
+        Case("gaussian_nll_loss_per_sample_var", ((4, 3), (4, 3), (4,)),
+             lambda x, y, v: F().gaussian_nll_loss(x, y, v, reduction="none"),
+             lambda x, y, v: TF().gaussian_nll_loss(x, y, v, reduction="none"), positive=(2,)),
         # ---------------------------------------------------------------- distances
         Case("normalize", ((3, 4),), lambda a: F().normalize(a), lambda a: TF().normalize(a)),
         Case("normalize_p1_dim0", ((3, 4),), lambda a: F().normalize(a, p=1, dim=0),

@@ -85,7 +85,10 @@ def _defaults(fn):
 @pytest.mark.parametrize("name", UNARY + ["SmoothL1Loss", "HuberLoss", "KLDivLoss",
                                           "MarginRankingLoss", "CosineEmbeddingLoss",
                                           "CosineSimilarity", "PairwiseDistance", "Bilinear",
-                                          "MaxUnpool2d", "ReLU", "LeakyReLU", "SiLU"])
+                                          "MaxUnpool2d", "ReLU", "LeakyReLU", "SiLU",
+                                          "SoftMarginLoss", "HingeEmbeddingLoss",
+                                          "MultiLabelSoftMarginLoss", "TripletMarginLoss",
+                                          "PoissonNLLLoss", "GaussianNLLLoss"])
 def test_constructor_defaults_equal_torch(name):
     ours = _defaults(getattr(nn, name).__init__)
     theirs = _defaults(getattr(torch.nn, name).__init__)
@@ -100,6 +103,8 @@ def test_constructor_defaults_equal_torch(name):
     "softmin", "smooth_l1_loss", "huber_loss", "kl_div", "margin_ranking_loss",
     "cosine_embedding_loss", "normalize", "conv1d", "conv_transpose2d", "conv_transpose1d",
     "interpolate", "max_pool1d", "avg_pool1d", "max_unpool2d", "relu", "leaky_relu", "silu",
+    "soft_margin_loss", "hinge_embedding_loss", "multilabel_soft_margin_loss",
+    "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss", "group_norm", "bilinear",
 ])
 def test_functional_defaults_equal_torch(name):
     try:
@@ -139,6 +144,12 @@ def test_losses_as_modules_match_torch():
         ("MarginRankingLoss", dict(margin=0.2), (x[:, 0], y[:, 0], lab)),
         ("CosineEmbeddingLoss", dict(margin=0.1, reduction="none"), (x, y, lab)),
         ("CosineSimilarity", dict(dim=0), (x, y)), ("PairwiseDistance", dict(p=3.0), (x, y)),
+        ("SoftMarginLoss", {}, (x[:, 0], lab)),
+        ("HingeEmbeddingLoss", dict(margin=0.5, reduction="sum"), (x[:, 0], lab)),
+        ("MultiLabelSoftMarginLoss", {}, (x, (y > 0).astype(np.float32))),
+        ("TripletMarginLoss", dict(margin=0.5, swap=True), (x, y, x[::-1].copy())),
+        ("PoissonNLLLoss", dict(log_input=False, full=True), (np.abs(x), np.round(np.abs(y) * 3))),
+        ("GaussianNLLLoss", dict(full=True), (x, y, np.abs(y) + 0.1)),
     ]
     for name, kw, arrs in cases:
         ours, theirs = getattr(nn, name)(**kw), getattr(torch.nn, name)(**kw)

@@ -9,6 +9,9 @@ from tinytorch.core.activations_extra import (CELU, ELU, GLU, SELU, Hardshrink, 
 from tinytorch.core.losses_extra import (CosineEmbeddingLoss, CosineSimilarity, HuberLoss,
                                          KLDivLoss, MarginRankingLoss, PairwiseDistance,
                                          SmoothL1Loss)
+from tinytorch.core.losses_more import (GaussianNLLLoss, HingeEmbeddingLoss,
+                                        MultiLabelSoftMarginLoss, PoissonNLLLoss, SoftMarginLoss,
+                                        TripletMarginLoss)
 from tinytorch.core.layernorm import LayerNorm, RMSNorm
 from tinytorch.core.layers import (Dropout, Flatten, Identity, Linear, ModuleDict, ModuleList,
                                    Sequential)
@@ -59,3 +62,5 @@ __all__ += ["Unflatten", "Bilinear"]
 __all__ += ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "ConstantPad1d", "ConstantPad2d",
             "ZeroPad1d", "ZeroPad2d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
             "ReplicationPad2d", "CircularPad1d", "CircularPad2d"]
+__all__ += ["SoftMarginLoss", "HingeEmbeddingLoss", "MultiLabelSoftMarginLoss", "TripletMarginLoss",
+            "PoissonNLLLoss", "GaussianNLLLoss"]

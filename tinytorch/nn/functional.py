@@ -8,6 +8,9 @@ from tinytorch.core.activations_extra import (celu, elu, glu, hardshrink, hardsi
 from tinytorch.core.losses_extra import (cosine_embedding_loss, cosine_similarity, huber_loss,
                                          kl_div, margin_ranking_loss, normalize,
                                          pairwise_distance, smooth_l1_loss)
+from tinytorch.core.losses_more import (gaussian_nll_loss, hinge_embedding_loss,
+                                        multilabel_soft_margin_loss, poisson_nll_loss,
+                                        soft_margin_loss, triplet_margin_loss)
 from tinytorch.core.attention import scaled_dot_product_attention
 from tinytorch.core.layernorm import layer_norm, rms_norm
 from tinytorch.core.layers import dropout, linear
@@ -50,3 +53,5 @@ __all__ += ["conv1d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "avg
             "interpolate", "upsample"]
 __all__ += ["bilinear"]
 __all__ += ["group_norm", "instance_norm"]
+__all__ += ["soft_margin_loss", "hinge_embedding_loss", "multilabel_soft_margin_loss",
+            "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss"]
