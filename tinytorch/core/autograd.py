@@ -204,6 +204,15 @@ class Function:
         # ReLUFn -> ReLUBackward: the "Fn" suffix only keeps op classes apart from nn modules
         name = cls.__name__[:-2] if cls.__name__.endswith("Fn") else cls.__name__
         cls._node_class = type(f"{name}Backward", (Node,), {"__slots__": (), "function": cls})
+        if not cls.__module__.startswith("tinytorch."):
+            # a user's Function (a PyTorch tutorial's): its arrays also answer to Tensor method
+            # names (x.clamp(min=0), g.clone(), x.mm(w.t())); see torch_arrays.py
+            from tinytorch.core.torch_arrays import torch_style
+
+            for method in ("forward", "backward"):
+                f = cls.__dict__.get(method)
+                if isinstance(f, staticmethod):
+                    setattr(cls, method, staticmethod(torch_style(f.__func__)))
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
