@@ -41,6 +41,8 @@ MODULES = {
     "ReplicationPad1d": (((1, 2),), (2, 3, 4)), "ReplicationPad2d": ((1,), (1, 2, 3, 3)),
     "ReflectionPad1d": ((2,), (2, 3, 5)), "CircularPad2d": ((1,), (1, 2, 3, 3)),
     "CircularPad1d": ((2,), (2, 3, 4)), "ZeroPad1d": ((1,), (2, 3, 4)),
+    "Unfold": ((2, 1, 1, 2), (2, 3, 5, 4)), "Fold": (((4, 5), 2), (2, 12, 12)),
+    "PixelShuffle": ((2,), (1, 8, 2, 3)), "PixelUnshuffle": ((2,), (1, 2, 4, 6)),
 }
 UNARY = list(MODULES)
 

@@ -23,6 +23,7 @@ from tinytorch.core.normalization import BatchNorm1d, BatchNorm2d
 from tinytorch.core.conv import Conv2d
 from tinytorch.core.dropout2d import Dropout2d
 from tinytorch.core.conv1d import Conv1d
+from tinytorch.core.patches import Fold, PixelShuffle, PixelUnshuffle, Unfold
 from tinytorch.core.group_norm import GroupNorm, InstanceNorm1d, InstanceNorm2d
 from tinytorch.core.padding_layers import (CircularPad1d, CircularPad2d, ConstantPad1d,
                                            ConstantPad2d, ReflectionPad1d, ReflectionPad2d,
@@ -64,3 +65,4 @@ __all__ += ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "ConstantPad1d", "C
             "ReplicationPad2d", "CircularPad1d", "CircularPad2d"]
 __all__ += ["SoftMarginLoss", "HingeEmbeddingLoss", "MultiLabelSoftMarginLoss", "TripletMarginLoss",
             "PoissonNLLLoss", "GaussianNLLLoss"]
+__all__ += ["Unfold", "Fold", "PixelShuffle", "PixelUnshuffle"]

@@ -21,6 +21,7 @@ from tinytorch.text.embeddings import embedding
 from tinytorch.core.conv import conv2d
 from tinytorch.core.dropout2d import dropout2d
 from tinytorch.core.conv1d import conv1d
+from tinytorch.core.patches import fold, pixel_shuffle, pixel_unshuffle, unfold
 from tinytorch.core.group_norm import group_norm, instance_norm
 from tinytorch.core.layers_extra import bilinear
 from tinytorch.core.conv_transpose import conv_transpose1d, conv_transpose2d
@@ -55,3 +56,4 @@ __all__ += ["bilinear"]
 __all__ += ["group_norm", "instance_norm"]
 __all__ += ["soft_margin_loss", "hinge_embedding_loss", "multilabel_soft_margin_loss",
             "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss"]
+__all__ += ["unfold", "fold", "pixel_shuffle", "pixel_unshuffle"]
