@@ -24,7 +24,8 @@ def mods(monkeypatch):
 
 
 def _child_result(fw, ms, mb, **kw):
-    return {"framework": fw, "median_ms": ms, "peak_growth_mb": mb, "modules": [fw], **kw}
+    return {"framework": fw, "median_ms": ms, "cpu_median_ms": ms, "peak_growth_mb": mb,
+            "modules": [fw], **kw}
 
 
 def test_summary_takes_medians_over_processes_and_judges_time_and_memory(mods):
@@ -40,6 +41,7 @@ def test_summary_takes_medians_over_processes_and_judges_time_and_memory(mods):
     assert row["tinytorch_peak_mb"] == 5.0 and row["torch_peak_mb"] == 2.0
     assert row["mem_ratio"] == 2.5 and row["mem_met"] is False
     assert row["samples"]["tinytorch"] == [1.0, 3.0, 2.0]
+    assert row["tinytorch_cpu_ms"] == 2.0 and row["cpu_ratio"] == 1.0
     assert row["tinytorch_process_imported"] == []
     table = processes.format_table([row])
     assert "MLP 784-256-128-10" in table and "2.50x" in table and "NO" in table

@@ -53,18 +53,19 @@ def _yes(v) -> str:
 
 def benchmark_table(payload: dict) -> str:
     """Markdown for ``benchmarks/results.json`` (the process-mode results of benchmarks/run.py)."""
-    lines = ["| workload | tinytorch ms | torch ms | ratio | target | met | tinytorch MB "
-             "| torch MB | memory ratio | within 2× |",
-             "|---|---:|---:|---:|---:|:---:|---:|---:|---:|:---:|"]
+    lines = ["| workload | tinytorch ms | torch ms | ratio | target | met | CPU-time ratio "
+             "| tinytorch MB | torch MB | memory ratio | within 2× |",
+             "|---|---:|---:|---:|---:|:---:|---:|---:|---:|---:|:---:|"]
     for r in payload.get("results", []):
         target = "" if r.get("target") is None else f"≤ {r['target']:g}×"
         if r.get("skipped") or r.get("error"):
             why = "skipped" if r.get("skipped") else "error"
-            lines.append(f"| {r['name']} | {why} | | | {target} | | | | | |")
+            lines.append(f"| {r['name']} | {why} | | | {target} | | | | | | |")
             continue
         lines.append(
             f"| {r['name']} | {_f(r.get('tinytorch_ms'))} | {_f(r.get('torch_ms'))} "
             f"| {_f(r.get('ratio'), '{:.2f}×')} | {target} | {_yes(r.get('met'))} "
+            f"| {_f(r.get('cpu_ratio'), '{:.2f}×')} "
             f"| {_f(r.get('tinytorch_peak_mb'), '{:.1f}')} | {_f(r.get('torch_peak_mb'), '{:.1f}')} "
             f"| {_f(r.get('mem_ratio'), '{:.2f}×')} | {_yes(r.get('mem_met'))} |")
     m = payload.get("machine", {})
@@ -73,7 +74,8 @@ def benchmark_table(payload: dict) -> str:
                    f"{m.get('threads')} thread per framework; each framework in its own fresh "
                    f"process, {m.get('rounds')} alternated rounds of {m.get('repeats')} timed "
                    f"steps after {m.get('warmup')} warm-up steps; medians. MB: peak "
-                   "resident-set growth of the process during the steps.")]
+                   "resident-set growth of the process during the steps. CPU-time ratio: "
+                   "the same processes' CPU time per step (a check when the machine is busy).")]
     notes = [f"{r['name']}: {r['skipped']}" for r in payload.get("results", [])
              if r.get("skipped")]
     notes += [f"{r['name']}: {r['error']}" for r in payload.get("results", []) if r.get("error")]
@@ -109,10 +111,12 @@ def milestone_table(payload: dict) -> str:
     lines += ["", (f"Measured {m.get('date')} by `{m.get('command')}` (seed {m.get('seed')}); "
                    f"Python {m.get('python')}, NumPy {m.get('numpy')}, tinytorch "
                    f"{m.get('tinytorch')}; {m.get('cpu')}.")]
+    if m.get("note"):
+        lines += ["", f"- {m['note']}"]
     return "\n".join(lines)
 
 
-def collect_milestones(runs_dir: Path, out: Path, command: str) -> dict:
+def collect_milestones(runs_dir: Path, out: Path, command: str, note: str | None = None) -> dict:
     """Gather ``runs_dir/*/metrics.json`` (what ``tito milestone run all`` wrote) into ``out``."""
     found = sorted(Path(runs_dir).glob("*/metrics.json"))
     if not found:
@@ -126,7 +130,7 @@ def collect_milestones(runs_dir: Path, out: Path, command: str) -> dict:
     payload = {"machine": {"date": datetime.date.today().isoformat(), "command": command,
                            "seed": milestones[0].get("seed"), "python": first.get("python"),
                            "numpy": first.get("numpy"), "tinytorch": first.get("tinytorch"),
-                           "cpu": _cpu()},
+                           "cpu": _cpu(), "note": note},
                "milestones": milestones}
     for ms in milestones:
         ms.get("versions", {}).pop("tinytorch_path", None)  # a local path: not for the repo
@@ -222,12 +226,15 @@ def main(argv=None) -> int:
                    help="gather RUNS_DIR/*/metrics.json into results/milestones.json")
     p.add_argument("--command", default="tito milestone run all --reference",
                    help="the command that produced RUNS_DIR (recorded beside the results)")
+    p.add_argument("--note", default=None,
+                   help="one line printed under the milestone table (e.g. how busy the machine was)")
     p.add_argument("--write", action="store_true", help="rewrite README.md's tables")
     p.add_argument("--check", action="store_true", help="exit 1 if README.md's tables drift")
     p.add_argument("--root", type=Path, default=REPO, help="the repository (default: this one)")
     args = p.parse_args(argv)
     if args.collect_milestones:
-        collect_milestones(args.collect_milestones, args.root / MILESTONE_RESULTS, args.command)
+        collect_milestones(args.collect_milestones, args.root / MILESTONE_RESULTS, args.command,
+                           args.note)
         print(f"wrote {args.root / MILESTONE_RESULTS}")
     if args.write:
         changed = write(args.root / "README.md", args.root)
