@@ -49,6 +49,7 @@ def nn_cases(Case):
         ("hardsigmoid", {}), ("hardswish", {}), ("logsigmoid", {}), ("mish", {}),
         ("tanhshrink", {}), ("softshrink", {}), ("softshrink", {"lambd": 1.5}),
         ("hardshrink", {}), ("hardshrink", {"lambd": 1.0}),
+        ("threshold", {"threshold": 0.5, "value": -2.0}),
     ]
     cases = []
     for name, kw in acts:

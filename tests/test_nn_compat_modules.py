@@ -24,7 +24,7 @@ MODULES = {
     "ReLU6": ((), (3, 4)), "Hardsigmoid": ((), (3, 4)), "Hardswish": ((), (3, 4)),
     "LogSigmoid": ((), (3, 4)), "Mish": ((), (3, 4)), "Tanhshrink": ((), (3, 4)),
     "Softshrink": ((0.3,), (3, 4)), "Hardshrink": ((0.3,), (3, 4)), "PReLU": ((3,), (2, 3, 4)),
-    "GLU": ((), (3, 4)), "Softmin": ((1,), (3, 4)), "Softmax2d": ((), (2, 3, 2, 2)),
+    "GLU": ((), (3, 4)), "Threshold": ((0.1, 20.0), (3, 4)), "Softmin": ((1,), (3, 4)), "Softmax2d": ((), (2, 3, 2, 2)),
     "Conv1d": ((4, 6, 3, 2, 1, 1, 2), (2, 4, 9)),
     "ConvTranspose2d": ((4, 6, 3, 2, 1, 1, 2), (2, 4, 3, 5)),
     "ConvTranspose1d": ((3, 2, 4, 2), (2, 3, 5)),

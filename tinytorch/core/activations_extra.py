@@ -43,10 +43,10 @@ from tinytorch.core.tensor import Tensor
 __all__ = [
     "elu", "selu", "celu", "softplus", "softsign", "hardtanh", "relu6", "hardsigmoid",
     "hardswish", "logsigmoid", "mish", "tanhshrink", "softshrink", "hardshrink", "prelu", "glu",
-    "softmin",
+    "softmin", "threshold",
     "ELU", "SELU", "CELU", "Softplus", "Softsign", "Hardtanh", "ReLU6", "Hardsigmoid",
     "Hardswish", "LogSigmoid", "Mish", "Tanhshrink", "Softshrink", "Hardshrink", "PReLU", "GLU",
-    "Softmin", "Softmax2d",
+    "Softmin", "Softmax2d", "Threshold",
 ]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -131,6 +131,11 @@ def _softshrink(x, lambd):
     return np.where(out, x - np.sign(x) * lambd, 0.0), out
 
 
+def _threshold(x, threshold, value):
+    keep = x > threshold
+    return np.where(keep, x, value), keep
+
+
 def _hardshrink(x, lambd):
     out = (x > lambd) | (x < -lambd)
     return np.where(out, x, 0.0), out
@@ -148,6 +153,7 @@ MishFn = _pointwise("MishFn", _mish, "x * tanh(softplus(x)).")
 TanhshrinkFn = _pointwise("TanhshrinkFn", _tanhshrink, "x - tanh(x).")
 SoftshrinkFn = _pointwise("SoftshrinkFn", _softshrink, "Soft thresholding by lambd.")
 HardshrinkFn = _pointwise("HardshrinkFn", _hardshrink, "Hard thresholding by lambd.")
+ThresholdFn = _pointwise("ThresholdFn", _threshold, "x above threshold, else value.")
 
 
 class PReLUFn(Function):
@@ -246,6 +252,11 @@ def softshrink(input, lambd: float = 0.5) -> Tensor:
 
 def hardshrink(input, lambd: float = 0.5) -> Tensor:
     return HardshrinkFn.apply(_float(input, "hardshrink"), lambd=float(lambd))
+
+
+def threshold(input, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else ``value`` (ReLU is threshold(x, 0, 0))."""
+    return ThresholdFn.apply(_float(input, "threshold"), threshold=threshold, value=value)
 
 
 def prelu(input, weight) -> Tensor:
@@ -424,6 +435,19 @@ class Softshrink(Module):
 class Hardshrink(Softshrink):
     def forward(self, input):
         return hardshrink(input, self.lambd)
+
+
+class Threshold(Module):
+    def __init__(self, threshold: float, value: float, inplace: bool = False):
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input):
+        return threshold(input, self.threshold, self.value)
+
+    def extra_repr(self):
+        return (f"threshold={self.threshold}, value={self.value}"
+                + (", inplace=True" if self.inplace else ""))
 
 
 class PReLU(Module):

@@ -5,7 +5,7 @@ from tinytorch.core.activations import (GELU, LeakyReLU, LogSoftmax, ReLU, Sigmo
 from tinytorch.core.activations_extra import (CELU, ELU, GLU, SELU, Hardshrink, Hardsigmoid,
                                               Hardswish, Hardtanh, LogSigmoid, Mish, PReLU,
                                               ReLU6, Softmax2d, Softmin, Softplus, Softshrink,
-                                              Softsign, Tanhshrink)
+                                              Softsign, Tanhshrink, Threshold)
 from tinytorch.core.losses_extra import (CosineEmbeddingLoss, CosineSimilarity, HuberLoss,
                                          KLDivLoss, MarginRankingLoss, PairwiseDistance,
                                          SmoothL1Loss)
@@ -66,3 +66,4 @@ __all__ += ["GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "ConstantPad1d", "C
 __all__ += ["SoftMarginLoss", "HingeEmbeddingLoss", "MultiLabelSoftMarginLoss", "TripletMarginLoss",
             "PoissonNLLLoss", "GaussianNLLLoss"]
 __all__ += ["Unfold", "Fold", "PixelShuffle", "PixelUnshuffle"]
+__all__ += ["Threshold"]

@@ -4,7 +4,8 @@ from tinytorch.core.activations import (gelu, leaky_relu, log_softmax, relu, sig
                                         tanh)
 from tinytorch.core.activations_extra import (celu, elu, glu, hardshrink, hardsigmoid, hardswish,
                                               hardtanh, logsigmoid, mish, prelu, relu6, selu,
-                                              softmin, softplus, softshrink, softsign, tanhshrink)
+                                              softmin, softplus, softshrink, softsign, tanhshrink,
+                                              threshold)
 from tinytorch.core.losses_extra import (cosine_embedding_loss, cosine_similarity, huber_loss,
                                          kl_div, margin_ranking_loss, normalize,
                                          pairwise_distance, smooth_l1_loss)
@@ -57,3 +58,4 @@ __all__ += ["group_norm", "instance_norm"]
 __all__ += ["soft_margin_loss", "hinge_embedding_loss", "multilabel_soft_margin_loss",
             "triplet_margin_loss", "poisson_nll_loss", "gaussian_nll_loss"]
 __all__ += ["unfold", "fold", "pixel_shuffle", "pixel_unshuffle"]
+__all__ += ["threshold"]
