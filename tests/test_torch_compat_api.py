@@ -147,3 +147,68 @@ def test_same_behaviour_as_torch():
     assert [x[0].item() for x in ta + tb] == [x[0].item() for x in
                                               tdata.TensorDataset(tt.arange(3)) +
                                               tdata.TensorDataset(tt.arange(10, 12))]
+
+
+def test_forward_hooks_read_and_replace_activations():
+    import tinytorch.nn as nn
+
+    m = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    seen = {}
+    h1 = m[0].register_forward_hook(lambda mod, args, out: seen.update(fc1=out.shape))
+    h2 = m[2].register_forward_pre_hook(lambda mod, args: (args[0] * 0,))
+    x = tt.randn(5, 4)
+    y = m(x)
+    assert seen == {"fc1": (5, 3)}
+    np.testing.assert_allclose(y.numpy(), np.broadcast_to(m[2].bias.numpy(), (5, 2)), rtol=1e-6)
+    h1.remove()
+    h2.remove()
+    assert not np.allclose(m(x).numpy(), y.numpy())
+    with m.register_forward_hook(lambda mod, args, out: out * 0):
+        assert m(x).abs().sum().item() == 0
+    assert m(x).abs().sum().item() > 0
+    kw = m[0].register_forward_hook(lambda mod, a, k, out: out + 1, with_kwargs=True)
+    np.testing.assert_allclose(m[0](x).numpy(), (x @ m[0].weight.T + m[0].bias + 1).numpy(),
+                               rtol=1e-5)
+    kw.remove()
+
+
+def test_lookups_by_dotted_name_and_half():
+    import tinytorch.nn as nn
+
+    m = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))
+    assert m.get_submodule("1") is m[1] and m.get_submodule("") is m
+    assert m.get_parameter("0.weight") is m[0].weight
+    assert m.get_buffer("1.running_mean") is m[1].running_mean
+    with pytest.raises(AttributeError, match="no submodule"):
+        m.get_submodule("7")
+    assert nn.Linear(2, 2).half().weight.dtype == np.float16
+    with pytest.raises(TypeError, match="bfloat16"):
+        nn.Linear(2, 2).bfloat16()
+
+
+def test_autograd_grad_returns_without_touching_dot_grad():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    xs, ws = rng.standard_normal(3).astype(np.float32), rng.standard_normal(3).astype(np.float32)
+    res = []
+    for lib in (tt, torch):
+        x, w = lib.tensor(xs, requires_grad=True), lib.tensor(ws, requires_grad=True)
+        h = x * w
+        y = (h ** 2).sum()
+        gx, gh = lib.autograd.grad(y, [x, h], retain_graph=True)
+        assert x.grad is None and w.grad is None
+        z = (x * 2).sum()
+        (gz,) = lib.autograd.grad([z], [x], grad_outputs=[lib.tensor(3.0)])
+        res.append([gx.detach().numpy(), gh.detach().numpy(), gz.detach().numpy()])
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-5)
+    x = tt.ones(2, requires_grad=True)
+    x.grad = tt.full((2,), 7.0)
+    unused = tt.ones(2, requires_grad=True)
+    assert tt.autograd.grad((x * 2).sum(), x)[0].tolist() == [2.0, 2.0]
+    assert x.grad.tolist() == [7.0, 7.0]  # untouched
+    with pytest.raises(RuntimeError, match="allow_unused"):
+        tt.autograd.grad((x * 2).sum(), [x, unused])
+    assert tt.autograd.grad((x * 2).sum(), [x, unused], allow_unused=True)[1] is None
+    with pytest.raises(NotImplementedError, match="double backward"):
+        tt.autograd.grad((x * 2).sum(), x, create_graph=True)

@@ -15,6 +15,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from tinytorch.core.module_extras import ModuleExtras
 from tinytorch.core.tensor import Tensor, as_array
 
 __all__ = ["Module", "Parameter"]
@@ -41,7 +42,7 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-class Module:
+class Module(ModuleExtras):  # hooks, get_submodule, half(): module_extras.py
     """Base class of every layer and model. Subclasses define ``forward``; call the module."""
 
     def __init__(self):
@@ -360,6 +361,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
+        if "_forward_hooks" in self.__dict__ or "_forward_pre_hooks" in self.__dict__:
+            return self._call_with_hooks(args, kwargs)  # only once a hook was registered
         return self.forward(*args, **kwargs)
 
     def extra_repr(self) -> str:
