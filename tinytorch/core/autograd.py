@@ -267,35 +267,40 @@ _asarray = np.asarray
 _SHELL_ARRAYS: dict = {}  # (shape, dtype) -> a read-only zero-strided array of that shape
 
 
-def _shell(t):
-    """A stand-in for the non-leaf tensor ``t`` in a node's ``inputs``.
-
-    It has ``t``'s ``grad_fn``, shape and dtype (all the engine needs to route a gradient to
-    it) but not its data: its array is one zero broadcast to the shape, shared by all shells
-    of that shape. Holding ``t`` itself would keep every intermediate result alive until
-    backward, even those no backward formula reads (``relu`` needs its output, not its
-    input; ``a + b`` needs neither): about two activations per layer where one is enough.
-    """
-    d = t._data
+def _shell_array(d: np.ndarray) -> np.ndarray:
+    """One zero broadcast to ``d``'s shape and dtype (no memory per element), cached."""
     key = (d.shape, d.dtype)
     arr = _SHELL_ARRAYS.get(key)
     if arr is None:
         if len(_SHELL_ARRAYS) > 4096:  # many distinct shapes (varying lengths): start over
             _SHELL_ARRAYS.clear()
         arr = _SHELL_ARRAYS[key] = np.broadcast_to(np.zeros((), d.dtype), d.shape)
-    g = _new_object(type(t))
-    g._data = arr
-    g.grad = None
-    g.grad_fn = t.grad_fn
-    g.requires_grad = True
-    return g
+    return arr
 
 
 def _edges(args) -> tuple:
-    """``args`` with every non-leaf tensor replaced by its :func:`_shell`."""
+    """``args`` with every non-leaf tensor replaced by a *shell* of it, for a node's ``inputs``.
+
+    A shell has the tensor's ``grad_fn``, shape and dtype (all the engine needs to route a
+    gradient to it) but not its data: its array is one zero broadcast to the shape. Holding
+    the tensor itself would keep every intermediate result alive until backward, even those
+    no backward formula reads (``relu`` needs its output, not its input; ``a + b`` needs
+    neither): about two activations per layer where one is enough. This runs once per
+    recorded op, hence the inlined loop.
+    """
     Tensor = _Tensor
-    return tuple(_shell(a) if isinstance(a, Tensor) and a.grad_fn is not None else a
-                 for a in args)
+    out = []
+    for a in args:
+        if isinstance(a, Tensor) and a.grad_fn is not None:
+            shell = _new_object(Tensor)
+            shell._data = _shell_array(a._data)
+            shell.grad = None
+            shell.grad_fn = a.grad_fn
+            shell.requires_grad = True
+            out.append(shell)
+        else:
+            out.append(a)
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- the engine
