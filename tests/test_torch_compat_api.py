@@ -212,3 +212,26 @@ def test_autograd_grad_returns_without_touching_dot_grad():
     assert tt.autograd.grad((x * 2).sum(), [x, unused], allow_unused=True)[1] is None
     with pytest.raises(NotImplementedError, match="double backward"):
         tt.autograd.grad((x * 2).sum(), x, create_graph=True)
+
+
+def test_parameter_list_and_dict_register_like_torch():
+    import tinytorch.nn as nn
+
+    torch = pytest.importorskip("torch")
+
+    def build(lib):
+        m = lib.nn.Module()
+        m.scales = lib.nn.ParameterList([lib.nn.Parameter(lib.ones(2)), lib.nn.Parameter(
+            lib.zeros(3))])
+        m.gains = lib.nn.ParameterDict({"enc": lib.nn.Parameter(lib.ones(1))})
+        m.scales.append(lib.nn.Parameter(lib.ones(4)))
+        m.gains["dec"] = lib.nn.Parameter(lib.ones(5))
+        return m
+
+    ours, ref = build(tt), build(torch)
+    assert list(ours.state_dict()) == list(ref.state_dict())
+    assert [tuple(p.shape) for p in ours.parameters()] == \
+        [tuple(p.shape) for p in ref.parameters()]
+    assert len(ours.scales) == 3 and "enc" in ours.gains and list(ours.gains) == ["enc", "dec"]
+    assert isinstance(nn.ParameterList([tt.ones(2)])[0], nn.Parameter)
+    assert isinstance(ours.scales[1:], nn.ParameterList)

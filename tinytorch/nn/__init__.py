@@ -36,6 +36,7 @@ from tinytorch.core.pooling_extra import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, 
 from tinytorch.core.resample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from tinytorch.core.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from tinytorch.core.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from tinytorch.core.param_containers import ParameterDict, ParameterList
 from tinytorch.models.transformer import TransformerEncoder, TransformerEncoderLayer
 from tinytorch.nn import functional, init, utils
 from tinytorch.text.embeddings import Embedding
@@ -67,3 +68,4 @@ __all__ += ["SoftMarginLoss", "HingeEmbeddingLoss", "MultiLabelSoftMarginLoss", 
             "PoissonNLLLoss", "GaussianNLLLoss"]
 __all__ += ["Unfold", "Fold", "PixelShuffle", "PixelUnshuffle"]
 __all__ += ["Threshold"]
+__all__ += ["ParameterList", "ParameterDict"]
