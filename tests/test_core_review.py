@@ -465,6 +465,9 @@ def test_no_op_writes_into_its_inputs_or_into_the_gradient_it_receives(monkeypat
             assert ts[i].grad is not None, f"{case}: input {i} got no gradient"
 
 
+# torch's Tensor.__array__ takes no ``copy`` keyword and NumPy 2 warns when this test calls
+# np.array on a torch tensor; tinytorch's takes it, so the warning is torch's alone
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
 def test_np_array_of_a_tensor_is_a_snapshot_and_np_asarray_a_view_like_torch():
     """``history.append(np.array(w))`` used to store the live weights: every entry changed."""
     for M in (tt, torch):
