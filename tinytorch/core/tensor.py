@@ -632,6 +632,9 @@ class Tensor:
         """Clamp values into [min, max] (either bound may be None, not both)."""
         if min is None and max is None:
             raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+        # NumPy scalar bounds count as Python numbers (PyTorch): int clamped to np.float64(0.5)
+        # is float32, not float64
+        min, max = (b.item() if isinstance(b, np.generic) else b for b in (min, max))
         return ops.Clip.apply(self, min, max)
 
     clamp = clip

@@ -89,6 +89,8 @@ def where(condition, input=None, other=None) -> Tensor:
     if input is None or other is None:
         raise TypeError("where: give both input and other, or neither (where(cond) lists indices)")
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    # NumPy scalars count as Python numbers (PyTorch): where(c, int32, np.int64(3)) is int32
+    input, other = (x.item() if isinstance(x, np.generic) else x for x in (input, other))
     a = input if isinstance(input, (Tensor, int, float)) else Tensor(input)
     b = other if isinstance(other, (Tensor, int, float)) else Tensor(other)
     try:
