@@ -408,3 +408,15 @@ def test_dcgan_example_matches_torch_with_the_same_weights():
     loss_o.backward()
     for (k, p), (_, q) in zip(og.named_parameters(), tg.named_parameters()):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-3, atol=1e-5, err_msg=k)
+
+
+def test_data_parallel_wraps_like_torch_on_one_device():
+    torch.manual_seed(0)
+    theirs = torch.nn.DataParallel(torch.nn.Linear(3, 2))
+    ours = nn.DataParallel(nn.Linear(3, 2))
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["module.weight", "module.bias"]
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = np.ones((4, 3), dtype=np.float32)
+    np.testing.assert_allclose(ours(tt.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-6)

@@ -20,7 +20,8 @@ from tinytorch.core.module import Module, Parameter
 from tinytorch.core.tensor import Tensor
 from tinytorch.core.tensor_functions import cat
 
-__all__ = ["Unflatten", "Bilinear", "bilinear", "parameters_to_vector", "vector_to_parameters"]
+__all__ = ["Unflatten", "Bilinear", "bilinear", "parameters_to_vector", "vector_to_parameters",
+           "DataParallel"]
 
 
 class Unflatten(Module):
@@ -86,6 +87,22 @@ class Bilinear(Module):
     def extra_repr(self) -> str:
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class DataParallel(Module):
+    """``torch.nn.DataParallel`` on a CPU-only build: one device, so it just calls ``module``.
+
+    Kept for programs that wrap their model when several GPUs are present; the wrapped model is
+    ``self.module`` and the state_dict keys carry the ``module.`` prefix, as in PyTorch.
+    """
+
+    def __init__(self, module, device_ids=None, output_device=None, dim: int = 0):
+        super().__init__()
+        self.module, self.dim = module, dim
+        self.device_ids, self.output_device = [], None
+
+    def forward(self, *inputs, **kwargs):
+        return self.module(*inputs, **kwargs)
 
 
 def parameters_to_vector(parameters) -> Tensor:

@@ -29,7 +29,7 @@ from tinytorch.core.padding_layers import (CircularPad1d, CircularPad2d, Constan
                                            ConstantPad2d, ReflectionPad1d, ReflectionPad2d,
                                            ReplicationPad1d, ReplicationPad2d, ZeroPad1d,
                                            ZeroPad2d)
-from tinytorch.core.layers_extra import Bilinear, Unflatten
+from tinytorch.core.layers_extra import Bilinear, DataParallel, Unflatten
 from tinytorch.core.conv_transpose import ConvTranspose1d, ConvTranspose2d
 from tinytorch.core.pooling_extra import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
                                           AvgPool1d, MaxPool1d, MaxUnpool2d)
@@ -38,6 +38,8 @@ from tinytorch.core.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from tinytorch.core.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from tinytorch.core.param_containers import ParameterDict, ParameterList
 from tinytorch.models.transformer import TransformerEncoder, TransformerEncoderLayer
+from tinytorch.models.transformer_full import (Transformer, TransformerDecoder,
+                                               TransformerDecoderLayer)
 from tinytorch.nn import functional, init, utils
 from tinytorch.text.embeddings import Embedding
 
@@ -69,3 +71,5 @@ __all__ += ["SoftMarginLoss", "HingeEmbeddingLoss", "MultiLabelSoftMarginLoss", 
 __all__ += ["Unfold", "Fold", "PixelShuffle", "PixelUnshuffle"]
 __all__ += ["Threshold"]
 __all__ += ["ParameterList", "ParameterDict"]
+__all__ += ["TransformerDecoderLayer", "TransformerDecoder", "Transformer"]
+__all__ += ["DataParallel"]
