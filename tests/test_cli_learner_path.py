@@ -56,7 +56,24 @@ def test_missing_pytest_is_named_with_the_install_command(monkeypatch, tmp_path)
     assert '".[course]"' in run.tool_error
 
 
+def test_doctor_sends_grading_tools_to_the_course_extra():
+    from tito import doctor
+
+    fixes = {dist: (status, fix) for dist, _, status, fix in doctor.DEPENDENCIES}
+    assert fixes["pytest"] == fixes["hypothesis"] == (doctor.FAIL, doctor.INSTALL_COURSE)
+    assert '".[notebook]"' in fixes["jupyterlab"][1]
+
+
 # --------------------------------------------------------------------------- labs
+
+
+def test_a_lab_says_which_tinytorch_it_imported(tmp_path):
+    """On the reference it also says how to run the lab on your code."""
+    from tito import labkit
+
+    line = labkit.which_tinytorch("03_layers")
+    assert line.startswith("tinytorch: ") and "(the reference; on your code: tito module lab 3)" \
+        in line
 
 
 def test_lab_stops_on_open_stubs_then_runs_on_the_workspace(course, tmp_path):
