@@ -4,6 +4,13 @@ The planted bugs live in ``tito/mutations_catalog.py``. Each catalog snippet mus
 exactly once in the reference (checked always, so the catalog cannot rot); each mutant is run
 against its module's tests once those exist. The kill rate per module is printed at the end of
 the test run ("mutation kill rate" section) and recorded per test with ``record_property``.
+
+The independent catalogue (``tito/mutations_independent.py``, issue 11: learner mistakes written
+by a reviewer who had not read the tests) is checked the same way. Its snippets are always
+checked; its ~170 mutants run only when ``TITO_INDEPENDENT_MUTANTS`` is set (``1`` or ``all``
+for every module, or a list such as ``5,7``), because each one runs its module's tests and the
+whole suite must stay fast. ``python -m tito.mutations --independent [N ...]`` runs them by
+hand and prints the kill rate per module.
 """
 
 import os
@@ -14,12 +21,26 @@ import pytest
 from tito import registry
 from tito.course import Course
 from tito.grading import run_tests
-from tito.mutations import catalog, check_snippet, make_base, run_mutant, summary_table
+from tito.mutations import (catalog, check_snippet, independent_catalog, make_base, run_mutant,
+                            summary_table)
 
 COURSE = Course.current()
 ENTRIES = [(n, mut) for n, muts in sorted(catalog().items()) for mut in muts]
 IDS = [f"{n:02d}-{mut.id}" for n, mut in ENTRIES]
+INDEPENDENT = [(n, mut) for n, muts in sorted(independent_catalog().items()) for mut in muts]
+INDEPENDENT_IDS = [f"{n:02d}-{mut.id}" for n, mut in INDEPENDENT]
 RESULTS = []  # MutantResult of every mutant run, for the summary
+INDEPENDENT_RESULTS = []
+
+
+def _independent_modules() -> set[int]:
+    """Modules whose independent mutants run (TITO_INDEPENDENT_MUTANTS: 1/all or "5,7")."""
+    value = os.environ.get("TITO_INDEPENDENT_MUTANTS", "").strip().lower()
+    if value in ("", "0", "no", "false"):
+        return set()
+    if value in ("1", "all", "yes", "true"):
+        return set(independent_catalog())
+    return {int(v) for v in value.replace(" ", "").split(",") if v}
 
 
 class _KillRateSummary:
@@ -29,6 +50,9 @@ class _KillRateSummary:
         if RESULTS:
             terminalreporter.write_sep("=", "mutation kill rate")
             terminalreporter.write_line(summary_table(RESULTS))
+        if INDEPENDENT_RESULTS:
+            terminalreporter.write_sep("=", "independent mutation kill rate (issue 11)")
+            terminalreporter.write_line(summary_table(INDEPENDENT_RESULTS))
 
 
 @pytest.fixture(scope="session")
@@ -39,23 +63,33 @@ def base(tmp_path_factory, pytestconfig):
     return make_base(COURSE, tmp_path_factory.mktemp("mutants") / "base")
 
 
-@pytest.fixture(scope="session")
-def mutant_results(base, tmp_path_factory):
+def _results_fixture(base, tmp_path_factory, cat, sink, prefix):
     """results(n): run every mutant of module n (in parallel, once) and return them by id."""
     done = {}
 
     def results(number):
         if number not in done:
-            scratch = tmp_path_factory.mktemp(f"mutants{number:02d}")
-            muts = catalog()[number]
+            scratch = tmp_path_factory.mktemp(f"{prefix}{number:02d}")
+            muts = cat[number]
             with ThreadPoolExecutor(max_workers=max(1, min(len(muts), os.cpu_count() or 1))) as ex:
                 outs = list(ex.map(lambda mut: run_mutant(COURSE, number, mut, base,
                                                           scratch / mut.id), muts))
             done[number] = {r.mutation.id: r for r in outs}
-            RESULTS.extend(outs)
+            sink.extend(outs)
         return done[number]
 
     return results
+
+
+@pytest.fixture(scope="session")
+def mutant_results(base, tmp_path_factory):
+    return _results_fixture(base, tmp_path_factory, catalog(), RESULTS, "mutants")
+
+
+@pytest.fixture(scope="session")
+def independent_results(base, tmp_path_factory):
+    return _results_fixture(base, tmp_path_factory, independent_catalog(), INDEPENDENT_RESULTS,
+                            "independent")
 
 
 def test_catalog_is_well_formed():
@@ -91,6 +125,35 @@ def test_mutant_is_killed(number, mutation, mutant_results, record_property):
     record_property("detail", result.detail)
     assert result.killed, (f"planted bug {mutation.id!r} ({mutation.why}) in {mutation.file} "
                            f"survived module {m.key}'s tests: add a test that catches it")
+
+
+def test_independent_catalog_is_well_formed():
+    for n, muts in independent_catalog().items():
+        registry.get(n)
+        ids = [m.id for m in muts]
+        assert len(ids) == len(set(ids)), f"module {n:02d}: duplicate independent mutation ids"
+        assert all(m.find != m.replace for m in muts)
+
+
+@pytest.mark.parametrize("number, mutation", INDEPENDENT, ids=INDEPENDENT_IDS)
+def test_independent_snippet_still_in_the_reference(number, mutation):
+    check_snippet(mutation, COURSE.root)
+
+
+@pytest.mark.parametrize("number, mutation", INDEPENDENT, ids=INDEPENDENT_IDS)
+def test_independent_mutant_is_killed(number, mutation, independent_results, record_property):
+    if number not in _independent_modules():
+        pytest.skip("slow: set TITO_INDEPENDENT_MUTANTS=1 (or e.g. 5,7) to run the independent "
+                    "mutants, or run python -m tito.mutations --independent")
+    m = registry.get(number)
+    if not COURSE.has_tests(m):
+        pytest.skip(f"module {m.key} has no tests yet")
+    result = independent_results(number)[mutation.id]
+    record_property("killed", result.killed)
+    record_property("detail", result.detail)
+    assert result.killed, (f"independent mutant {mutation.id!r} ({mutation.why}) in "
+                           f"{mutation.file} survived module {m.key}'s tests: add tests for the "
+                           "whole class of mistakes it belongs to")
 
 
 def test_harness_on_the_synthetic_course(tmp_path):

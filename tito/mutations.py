@@ -50,6 +50,13 @@ def catalog() -> dict[int, list[Mutation]]:
     return CATALOG
 
 
+def independent_catalog() -> dict[int, list[Mutation]]:
+    """The mutants written by a reviewer who had not read the tests (issue 11)."""
+    from tito.mutations_independent import CATALOG_INDEPENDENT
+
+    return CATALOG_INDEPENDENT
+
+
 def check_snippet(mutation: Mutation, root: Path) -> str:
     """The text of ``mutation.file`` under ``root``; raises SnippetError unless found once."""
     path = Path(root) / mutation.file
@@ -114,3 +121,39 @@ def summary_table(results: list[MutantResult]) -> str:
         lines += [f"    survived: {r.mutation.id} ({r.mutation.why or r.mutation.replace!r})"
                   for r in rs if not r.killed]
     return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    """``python -m tito.mutations [--independent] [N ...]``: run the mutants, print kill rates.
+
+    Slow (each mutant runs its module's tests): the test suite runs the independent catalogue
+    only when ``TITO_INDEPENDENT_MUTANTS`` is set; this is the command to run it by hand.
+    """
+    import argparse
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    parser = argparse.ArgumentParser(prog="python -m tito.mutations")
+    parser.add_argument("modules", nargs="*", type=int, help="module numbers (default: all)")
+    parser.add_argument("--independent", action="store_true",
+                        help="the independent catalogue (tito/mutations_independent.py)")
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args(argv)
+    cat = independent_catalog() if args.independent else catalog()
+    course = Course.current()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="tito-mutants-") as tmp:
+        base = make_base(course, Path(tmp) / "base")
+        for n in args.modules or sorted(cat):
+            if not course.has_tests(registry.get(n)):
+                continue
+            with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
+                results += ex.map(lambda mut: run_mutant(course, n, mut, base,
+                                                         Path(tmp) / f"m{n:02d}" / mut.id),
+                                  cat.get(n, []))
+    print(summary_table(results))
+    return 0 if all(r.killed for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -56,6 +56,10 @@ INSTRUCTOR_ONLY = {
         '"""Planted bugs for the mutation check: instructor-only, removed from this release."""\n'
         "\nCATALOG: dict = {}\n"
     ),
+    "tito/mutations_independent.py": (  # its snippets are pieces of the solutions too
+        '"""Independent planted bugs: instructor-only, removed from this release."""\n'
+        "\nCATALOG_INDEPENDENT: dict = {}\n"
+    ),
 }
 
 
