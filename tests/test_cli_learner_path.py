@@ -138,6 +138,12 @@ def test_resume_points_at_the_stub_then_the_failing_line(course, tmp_path):
     assert "First failing test: test_tensor.py::test_add" in r.stdout
     add = line_of(tmp_path / TENSOR, "implement add --")
     assert f"Edit:  workspace/tinytorch/core/tensor.py:{add}   (the stub of add)" in r.stdout
+    # --edit opens $EDITOR at that line (here a script that records its arguments)
+    editor = tmp_path / "editor.py"
+    editor.write_text("import sys, pathlib\n"
+                      f"pathlib.Path({str(tmp_path / 'args')!r}).write_text(' '.join(sys.argv[1:]))\n")
+    run("resume", "--edit", env={"EDITOR": f"{sys.executable} {editor}", "VISUAL": ""})
+    assert (tmp_path / "args").read_text() == f"+{add} {tmp_path / TENSOR}"
     paste_reference(tmp_path / "workspace", course, 1)
     r = run("resume")
     assert r.returncode == 0 and "Record it: tito module complete 1" in r.stdout

@@ -15,6 +15,8 @@ Each command is defined next to its siblings (``cmd_module.py``, ``cmd_milestone
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +29,7 @@ from tito import workspace as wsmod
 from tito.grading import run_tests
 from tito.milestones import run_script
 from tito.release import make_release
-from tito.resume import where_to_edit
+from tito.resume import editor_command, where_to_edit
 from tito.update import UpdateError
 from tito.update import update as run_update
 from tito.ui import (ReferenceOpt, reference_or_exit, WorkspaceOpt, console, course, fail, load_progress,
@@ -112,15 +114,19 @@ def test_all(modules: Annotated[list[str] | None, typer.Argument(
 
 
 @app.command()
-def resume(workspace: WorkspaceOpt = DEFAULT) -> None:
+def resume(workspace: WorkspaceOpt = DEFAULT,
+           edit: Annotated[bool, typer.Option(
+               "--edit", help="Open the file at that line in $VISUAL or $EDITOR.")] = False,
+           ) -> None:
     """Pick up where you left off: the module in progress, its first failing test, the line.
 
     Runs the tests of the first module you have not completed and points at the line to
     edit: the stub you have not written yet, or where your code's traceback ends.
 
     \b
-    Example:
+    Examples:
       tito resume
+      tito resume --edit      # and open your editor there
     """
     c = course()
     ws = workspace_or_exit(workspace)
@@ -153,6 +159,11 @@ def resume(workspace: WorkspaceOpt = DEFAULT) -> None:
                            style="bold"))
     console.print(Text(f"Guide: {show(c.guide(m))}"))
     console.print(Text(f"Then:  tito module test {m.number}{w}"))
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if edit and spot is not None:
+        if not editor:
+            fail("--edit needs an editor: set EDITOR (for example EDITOR=nano).")
+        subprocess.call(editor_command(spot, editor))
     raise typer.Exit(1)
 
 

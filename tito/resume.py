@@ -58,3 +58,17 @@ def where_to_edit(ws: Workspace, course: Course, m: registry.Module,
         return Spot(ws.file(pairs[0].rel), pairs[0].line + 1,
                     f"your code of module {m.key}, starting with {pairs[0].qualname}")
     return None
+
+
+def editor_command(spot: Spot, editor: str) -> list[str]:
+    """The command that opens ``spot`` in ``editor`` ($VISUAL or $EDITOR) at its line.
+
+    ``+LINE FILE`` is understood by vi, vim, nano, emacs and most terminal editors; VS Code
+    wants ``--goto FILE:LINE``.
+    """
+    import shlex
+
+    cmd = shlex.split(editor)
+    if Path(cmd[0]).name in ("code", "code-insiders", "codium"):
+        return [*cmd, "--goto", f"{spot.path}:{spot.line}"]
+    return [*cmd, f"+{spot.line}", str(spot.path)]
