@@ -209,3 +209,99 @@ def test_digits_is_ready_to_train():
     assert x.shape[1] == 64 and x.dtype == np.float32 and y.dtype == np.int64
     assert 0.0 <= float(x.numpy().min()) and float(x.numpy().max()) <= 1.0
     assert len(train) + len(test) == 1797
+
+
+# --------------------------------------------- every option, alone and combined; edge inputs
+
+@pytest.mark.parametrize("n, num_samples", [(5, 12), (5, 5), (5, 3), (1, 4), (7, None)])
+def test_random_sampler_without_replacement_any_num_samples(n, num_samples):
+    """Without replacement: num_samples > n chains permutations (each block of n is one)."""
+    s = RandomSampler(list(range(n)), num_samples=num_samples, generator=tt.Generator().manual_seed(0))
+    k = n if num_samples is None else num_samples
+    got = list(s)
+    assert len(got) == k == len(s), f"RandomSampler(n={n}, num_samples={num_samples}): {k} indices"
+    for start in range(0, k, n):
+        block = got[start:start + n]
+        assert len(set(block)) == len(block) and set(block) <= set(range(n)), \
+            f"without replacement each run of {n} indices is part of one permutation: {got}"
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_random_sampler_with_replacement_reaches_every_index(n):
+    s = RandomSampler(list(range(n)), replacement=True, num_samples=400,
+                      generator=tt.Generator().manual_seed(1))
+    got = list(s)
+    assert len(got) == 400 and set(got) == set(range(n)), \
+        f"replacement=True draws from all of 0..{n - 1} (the last index included): {sorted(set(got))}"
+    assert all(isinstance(i, int) for i in got[:3])
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, 6, 7, 12])
+@pytest.mark.parametrize("batch_size", [1, 3, 6, 20])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_batch_sampler_and_loader_every_size_and_drop_last(n, batch_size, drop_last):
+    """len() and the batches agree, for sizes that divide evenly and ones that do not."""
+    full, rest = divmod(n, batch_size)
+    expected = [list(range(i, min(i + batch_size, n))) for i in range(0, n, batch_size)]
+    if drop_last and rest:
+        expected = expected[:-1]
+    bs = BatchSampler(SequentialSampler(range(n)), batch_size, drop_last)
+    assert list(bs) == expected, f"BatchSampler(n={n}, {batch_size}, drop_last={drop_last})"
+    assert len(bs) == len(expected), \
+        f"len(BatchSampler(n={n}, batch_size={batch_size}, drop_last={drop_last})) = {len(expected)}"
+    if n:
+        x, y, ds = _dataset(n)
+        for data in (ds, OneByOne(x, y)):
+            loader = DataLoader(data, batch_size=batch_size, drop_last=drop_last)
+            assert len(loader) == len(expected) and _labels(loader) == expected, \
+                f"DataLoader(n={n}, batch_size={batch_size}, drop_last={drop_last})"
+
+
+def test_shuffled_loader_with_drop_last_drops_only_the_short_batch():
+    x, y, ds = _dataset(10)
+    loader = DataLoader(ds, batch_size=4, shuffle=True, drop_last=True,
+                        generator=tt.Generator().manual_seed(2))
+    batches = _labels(loader)
+    assert [len(b) for b in batches] == [4, 4] and len(loader) == 2
+    assert len(set(sum(batches, []))) == 8
+
+
+def test_collate_every_scalar_kind_keeps_pytorchs_dtype():
+    from collections import namedtuple
+
+    assert default_collate([True, False]).dtype == tt.tensor(np.array([True])).dtype, \
+        "Python bools collate to bool (bool is an int in Python: test it first)"
+    assert default_collate([1, 2]).dtype == tt.tensor(np.array([1], np.int64)).dtype
+    assert default_collate([0.5, 1.5]).dtype == tt.tensor(np.array([1.0])).dtype, \
+        "Python floats collate to float64, as PyTorch"
+    for scalar in (np.int64(3), np.float32(0.5), np.int32(2), np.bool_(True)):
+        got = default_collate([scalar, scalar])
+        assert got.shape == (2,) and got.numpy().dtype == np.asarray(scalar).dtype, \
+            f"NumPy scalars ({type(scalar).__name__}) collate to a (B,) tensor of their dtype"
+    Pair = namedtuple("Pair", "image label")
+    got = default_collate([Pair(np.zeros(2, np.float32), 1), Pair(np.ones(2, np.float32), 0)])
+    assert type(got) is Pair and got.image.shape == (2, 2) and got.label.numpy().tolist() == [1, 0], \
+        "namedtuple samples come back as the same namedtuple of batches"
+
+
+def test_fast_path_and_collate_give_the_same_structure():
+    """A dataset answering index arrays must give what default_collate gives: a list."""
+    x, y, ds = _dataset(6)
+    fast = next(iter(DataLoader(ds, batch_size=4)))
+    slow = next(iter(DataLoader(OneByOne(x, y), batch_size=4)))
+    assert type(fast) is type(slow) is list, \
+        f"batches of (x, y) samples are lists, as default_collate makes: {type(fast).__name__}"
+    for a, b in zip(fast, slow):
+        assert a.dtype == b.dtype and np.array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("code, dtype", [(0x08, np.uint8), (0x09, np.int8), (0x0B, ">i2"),
+                                         (0x0C, ">i4"), (0x0D, ">f4"), (0x0E, ">f8")])
+def test_parse_idx_every_type_is_native_and_writable(code, dtype):
+    values = (np.arange(6) - 2).astype(dtype).reshape(2, 3)
+    raw = bytes([0, 0, code, 2]) + struct.pack(">II", 2, 3) + values.tobytes()
+    got = parse_idx(raw)
+    assert got.shape == (2, 3) and np.array_equal(got, values.astype(values.dtype.newbyteorder("=")))
+    assert got.dtype.isnative, f"type 0x{code:02X}: the result is in native byte order"
+    assert got.flags.writeable, "the array is a writable copy, not a view of the file's bytes"
+    got[0, 0] = 1  # a transform that edits in place must not fail
