@@ -235,3 +235,23 @@ def test_parameter_list_and_dict_register_like_torch():
     assert len(ours.scales) == 3 and "enc" in ours.gains and list(ours.gains) == ["enc", "dec"]
     assert isinstance(nn.ParameterList([tt.ones(2)])[0], nn.Parameter)
     assert isinstance(ours.scales[1:], nn.ParameterList)
+
+
+def test_method_forms_of_comparisons_casts_and_shape_questions_match_torch():
+    torch = pytest.importorskip("torch")
+    a = np.array([[1.0, 2.0], [3.0, 2.0]], np.float32)
+    b = np.array([[2.0, 2.0], [1.0, 5.0]], np.float32)
+    ta, tb, oa, ob = torch.tensor(a), torch.tensor(b), tt.tensor(a), tt.tensor(b)
+    for name in ("ne", "lt", "le", "gt", "ge", "greater", "less_equal", "logical_and",
+                 "logical_or", "logical_xor"):
+        np.testing.assert_array_equal(getattr(oa, name)(ob).numpy(),
+                                      getattr(ta, name)(tb).numpy())
+    assert oa.gt(2).tolist() == ta.gt(2).tolist()
+    np.testing.assert_array_equal(oa.logical_not().numpy(), ta.logical_not().numpy())
+    assert oa.equal(oa.clone()) and not oa.equal(ob) and not oa.equal(oa[0])
+    assert tt.equal(oa, oa) == torch.equal(ta, ta)
+    assert oa.reshape_as(tt.zeros(4)).shape == (4,) and oa.ndimension() == 2
+    assert oa.is_contiguous() and not oa.T.is_contiguous()
+    for name in ("half", "byte", "char", "short"):
+        assert getattr(oa, name)().dtype == getattr(ta, name)().numpy().dtype
+    assert (3.0 in oa) == (3.0 in ta) and (7.0 in oa) == (7.0 in ta)

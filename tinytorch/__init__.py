@@ -33,7 +33,7 @@ from tinytorch.core.compat_api import (BoolTensor, ByteTensor, CharTensor, Doubl
                                        get_num_interop_threads, get_num_threads, inference_mode,
                                        is_inference_mode_enabled, set_num_interop_threads,
                                        set_num_threads, set_printoptions, typename,
-                                       use_deterministic_algorithms)
+                                       use_deterministic_algorithms, equal)
 from tinytorch.core.tensor_functions import (abs, allclose, argmax, argmin, cat, clamp, clip,
                                              concatenate, exp, flatten, is_tensor, log,
                                              log_softmax, matmul, max, maximum, mean, min, minimum,

@@ -25,7 +25,7 @@ __all__ = ["inference_mode", "is_inference_mode_enabled", "FloatTensor", "Double
            "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "ByteTensor", "CharTensor",
            "BoolTensor", "set_printoptions", "set_num_threads", "get_num_threads",
            "set_num_interop_threads", "get_num_interop_threads", "use_deterministic_algorithms",
-           "are_deterministic_algorithms_enabled", "typename"]
+           "are_deterministic_algorithms_enabled", "typename", "equal"]
 
 
 class inference_mode(_ag.no_grad):  # noqa: N801 -- PyTorch's name
@@ -203,3 +203,8 @@ def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None
 
 def are_deterministic_algorithms_enabled() -> bool:
     return _deterministic["on"]
+
+
+def equal(input, other) -> bool:
+    """``torch.equal``: the same shape and the same values (a Python bool)."""
+    return Tensor(input).equal(other) if not isinstance(input, Tensor) else input.equal(other)

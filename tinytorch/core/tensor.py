@@ -605,6 +605,67 @@ class Tensor:
     def eq(self, other):
         return self == other
 
+    # the method names PyTorch code uses for the comparisons, casts and shape questions above
+    def ne(self, other):
+        return self != other
+
+    def lt(self, other):
+        return self < other
+
+    def le(self, other):
+        return self <= other
+
+    def gt(self, other):
+        return self > other
+
+    def ge(self, other):
+        return self >= other
+
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+    def equal(self, other) -> bool:
+        """True if ``other`` has the same shape and the same values (``torch.equal``)."""
+        b = other._data if isinstance(other, Tensor) else np.asarray(other)
+        return self._data.shape == b.shape and bool(np.array_equal(self._data, b))
+
+    def logical_not(self):
+        return Tensor._wrap(np.logical_not(self._data), None)
+
+    def logical_and(self, other):
+        return self._compare(other, np.logical_and)
+
+    def logical_or(self, other):
+        return self._compare(other, np.logical_or)
+
+    def logical_xor(self, other):
+        return self._compare(other, np.logical_xor)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    def ndimension(self) -> int:
+        return self._data.ndim
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def half(self):
+        return self.to(np.float16)
+
+    def byte(self):
+        return self.to(np.uint8)
+
+    def char(self):
+        return self.to(np.int8)
+
+    def short(self):
+        return self.to(np.int16)
+
+    def __contains__(self, value) -> bool:
+        """``v in t``: some element equals ``v`` (a number or a broadcastable tensor)."""
+        v = value._data if isinstance(value, Tensor) else value
+        return bool(np.equal(self._data, v).any())
+
     # ------------------------------------------------------------------ elementwise math
 
     def _floating(self):
