@@ -365,7 +365,7 @@ def main(argv=None) -> dict:
             common.Panel("training loss", {"reverse": (range(1, ra["steps"] + 1), ra["losses"]),
                                            "copy": (range(1, co["steps"] + 1), co["losses"])},
                          xlabel="step", logy=True, title="(a) reversal and copy"),
-            common.Panel("held-out exact match",
+            common.Panel("validation exact match",
                          {"reverse": tuple(zip(*ra["val_curve"])) or ([], []),
                           "copy": tuple(zip(*co["val_curve"])) or ([], [])},
                          xlabel="step", hline=SEQ_TARGET, title="(a) validation sequences",
