@@ -438,3 +438,48 @@ def test_generate_needs_no_graph_and_gpt_rejects_too_long_inputs():
     assert not out.requires_grad and out.shape == (1, 5)
     with pytest.raises(ValueError, match="max_seq_len"):
         m(_ids((1, 11)))
+
+
+# ------------------------------------------- sampling: every option alone and combined
+
+def _sampling_oracle(logits, temperature, top_k, top_p):
+    """The distribution generate() samples from, from the definitions: logits / temperature,
+    keep the top_k largest (all when top_k >= V), softmax, then keep the most likely tokens
+    while the mass BEFORE each one is below top_p (so the token crossing top_p is kept)."""
+    z = np.asarray(logits, np.float64) / temperature
+    if top_k is not None and top_k < len(z):
+        z = np.where(z < np.sort(z)[-top_k], -np.inf, z)
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    if top_p is not None and top_p < 1.0:
+        order = np.argsort(-p, kind="stable")
+        before = np.cumsum(p[order]) - p[order]
+        keep = np.zeros(len(p), bool)
+        keep[order[before < top_p]] = True
+        p = np.where(keep, p, 0.0)
+        p /= p.sum()
+    return p
+
+
+@pytest.mark.parametrize("temperature", [0.5, 2.5])
+@pytest.mark.parametrize("top_k", [None, 1, 2, 5, 9])
+@pytest.mark.parametrize("top_p", [None, 0.5, 0.6, 1.0])
+def test_next_token_samples_the_right_distribution(temperature, top_k, top_p):
+    """8 000 draws per case: the frequencies match the oracle's probabilities within 0.03,
+    tokens outside the kept set never appear (top_k=1 keeps one token, top_k above the
+    vocabulary keeps all, top_p=0.6 on probabilities 0.5, 0.3, ... keeps two: the one that
+    crosses the threshold too)."""
+    from tinytorch.models.gpt import _next_token
+
+    logits = np.log(np.array([0.5, 0.3, 0.12, 0.05, 0.03]))
+    want = _sampling_oracle(logits, temperature, top_k, top_p)
+    rows = np.tile(logits, (8_000, 1))
+    got = _next_token(rows, temperature, top_k, top_p, np.random.default_rng(0))
+    assert got.shape == (8_000,) and got.dtype == np.int64
+    freq = np.bincount(got, minlength=5) / len(got)
+    assert set(np.flatnonzero(freq)) == set(np.flatnonzero(want)), \
+        f"temperature={temperature}, top_k={top_k}, top_p={top_p}: sampled tokens " \
+        f"{sorted(set(got.tolist()))}, allowed {np.flatnonzero(want).tolist()}"
+    assert np.abs(freq - want).max() < 0.03, \
+        f"temperature={temperature}, top_k={top_k}, top_p={top_p}: frequencies " \
+        f"{np.round(freq, 3).tolist()} vs probabilities {np.round(want, 3).tolist()}"
