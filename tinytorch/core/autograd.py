@@ -451,8 +451,10 @@ def _run_backward(root: Node, grad: np.ndarray, retain_graph: bool) -> None:
             else:
                 prev = grads.get(producer)
                 grads[producer] = ig if prev is None else prev + ig
-        if not retain_graph:
-            node.saved_tensors = None  # frees the saved arrays; marks the node as used
+        if not retain_graph and node.saved_tensors:
+            # frees the saved arrays and marks the node as used; a node that saved nothing
+            # (add, sum) keeps its edges: PyTorch backwards through it again without complaint
+            node.saved_tensors = None
             node.inputs = ()  # and lets the input tensors (activations) go, like PyTorch
     # END SOLUTION
 

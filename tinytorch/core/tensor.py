@@ -462,8 +462,9 @@ class Tensor:
                     f"{name}: a leaf tensor that requires grad (a weight) cannot be changed in "
                     "place while gradients are recorded; update it under tt.no_grad()"
                 )
-            # record it out of place: the result is a new node and every gradient stays right
-            return self._binary(other, op, name)
+            # recorded, and still in place as PyTorch: an alias (b = a; a += w) or a view of a
+            # sees the new values; the op works on a copy of the old ones (see tensor_inplace)
+            return _inp.inplace(self, lambda t: t._binary(other, op, name), name, other)
         if isinstance(other, np.generic):
             other = other.item()
         src = other._data if isinstance(other, Tensor) else other

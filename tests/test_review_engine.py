@@ -1,0 +1,43 @@
+"""Fresh-eyes review of the engine and tensor core: each test pins one bug found against torch."""
+
+import numpy as np
+import pytest
+
+import tinytorch as tt
+
+torch = pytest.importorskip("torch")
+
+
+def _both(fn):
+    """Run ``fn(M)`` with M = tinytorch and M = torch."""
+    return fn(tt), fn(torch)
+
+
+def test_augmented_assign_on_a_recorded_tensor_writes_in_place_like_torch():
+    # ``a += w`` on a non-leaf must change a's memory: an alias (b is a) and views see it
+    def run(M):
+        w = M.ones(3, requires_grad=True)
+        a = w * 2
+        b = a
+        v = a[1:]
+        a += w
+        a.sum().backward()
+        return b.detach().numpy().copy(), v.detach().numpy().copy(), w.grad.numpy().copy()
+
+    (b1, v1, g1), (b2, v2, g2) = _both(run)
+    np.testing.assert_allclose(b1, b2)
+    np.testing.assert_allclose(v1, v2)
+    np.testing.assert_allclose(g1, g2)
+
+
+def test_second_backward_through_nodes_that_saved_nothing_works_like_torch():
+    # PyTorch raises only when a freed saved tensor is needed: add and sum save none
+    def run(M):
+        x = M.ones(3, requires_grad=True)
+        y = x + 1
+        y.sum().backward()
+        y.sum().backward()
+        return x.grad.numpy().copy()
+
+    g1, g2 = _both(run)
+    np.testing.assert_allclose(g1, g2)
