@@ -1,6 +1,6 @@
 """Run the real PyTorch programs in one process, with PyTorch or with tinytorch as ``torch``.
 
-    python run_all.py torch|tinytorch [--seed-offset K] [program ...]
+    python run_all.py torch|tinytorch [--seed-offset K] [name ...]
 
 One process per framework (importing PyTorch costs seconds; the programs are short), each
 program with ``runpy`` in a fresh temporary working directory, its stdout captured. The last
@@ -24,32 +24,39 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 WLM = HERE / "word_language_model"
 
-# program -> command-line arguments (the programs' own argparse flags: smaller runs)
+_WLM_ARGS = ["--data", str(WLM / "data"), "--emsize", "32", "--nhid", "32", "--bptt", "20",
+             "--batch_size", "10", "--log-interval", "50"]
+
+# name -> (program file, its command-line arguments: the programs' own flags, smaller runs)
 PROGRAMS = {
-    "quickstart.py": [],
-    "autograd_tutorial.py": [],
-    "learning_with_examples.py": [],
-    "regression.py": [],
-    "mnist_cnn.py": ["--epochs", "2", "--batch-size", "32", "--log-interval", "100"],
-    "vae.py": ["--epochs", "3", "--log-interval", "100"],
-    "makemore_bigram.py": [],
-    "makemore_mlp.py": [],
-    "resnet_cifar.py": [],
-    "word_language_model/main.py": ["--data", str(WLM / "data"), "--emsize", "32", "--nhid", "32",
-                                    "--epochs", "2", "--bptt", "20", "--batch_size", "10",
-                                    "--dropout", "0.2", "--log-interval", "50"],
+    "quickstart.py": ("quickstart.py", []),
+    "autograd_tutorial.py": ("autograd_tutorial.py", []),
+    "learning_with_examples.py": ("learning_with_examples.py", []),
+    "regression.py": ("regression.py", []),
+    "mnist_cnn.py": ("mnist_cnn.py", ["--epochs", "2", "--batch-size", "32",
+                                      "--log-interval", "100"]),
+    "vae.py": ("vae.py", ["--epochs", "3", "--log-interval", "100"]),
+    "makemore_bigram.py": ("makemore_bigram.py", []),
+    "makemore_mlp.py": ("makemore_mlp.py", []),
+    "resnet_cifar.py": ("resnet_cifar.py", []),
+    "word_language_model/main.py": ("word_language_model/main.py",
+                                    _WLM_ARGS + ["--epochs", "2", "--dropout", "0.2"]),
+    "word_language_model/main.py --model Transformer": (
+        "word_language_model/main.py", _WLM_ARGS + ["--model", "Transformer", "--epochs", "1",
+                                                    "--lr", "5"]),
 }
 
 
 def _run(name: str) -> dict:
-    path = HERE / name
+    rel, args = PROGRAMS[name]
+    path = HERE / rel
     start = time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copy(HERE / "names.txt", tmp)
         old_cwd, old_path, old_argv = os.getcwd(), list(sys.path), sys.argv
         os.chdir(tmp)
         sys.path[:0] = [str(path.parent), str(HERE)]
-        sys.argv = [str(path), *PROGRAMS[name]]
+        sys.argv = [str(path), *args]
         out = io.StringIO()
         try:
             with contextlib.redirect_stdout(out):

@@ -110,7 +110,8 @@ class CIFAR10(_ImageDataset):
         for i, c in enumerate(labels):
             stripes = np.sin((xx if c % 2 else yy) * (0.3 + 0.1 * (c // 2)))
             colour = np.array([c % 3, (c // 3) % 3, c % 4], np.float64) / 3.0
-            imgs[i] = 0.5 + 0.25 * stripes[..., None] * colour + 0.15 * rng.standard_normal((32, 32, 3))
+            noise = 0.15 * rng.standard_normal((32, 32, 3))
+            imgs[i] = 0.5 + 0.25 * stripes[..., None] * colour + noise
         super().__init__((np.clip(imgs, 0, 1) * 255).astype(np.uint8), labels, transform)
 
 

@@ -236,7 +236,8 @@ class _CellBase(Module):
 
     def __init__(self, mode, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__()
-        self.mode, self.input_size, self.hidden_size, self.bias = mode, input_size, hidden_size, bias
+        self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
+        self.bias = bias
         dt, G = np.dtype(dtype or np.float32), _GATES[mode]
         self.weight_ih = Parameter(np.empty((G * hidden_size, input_size), dt))
         self.weight_hh = Parameter(np.empty((G * hidden_size, hidden_size), dt))

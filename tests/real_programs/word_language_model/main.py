@@ -1,7 +1,7 @@
 # coding: utf-8
 # pytorch/examples word_language_model/main.py (BSD-3-Clause), re-typed for the RNN models.
-# Changed: data/ is a small generated corpus; no `import torch.onnx` / ONNX export and no
-# Transformer branch (no nn.Transformer here); the best model is saved as a state_dict and
+# Changed: data/ is a small generated corpus; no `import torch.onnx` / ONNX export; the best
+# model is saved as a state_dict and
 # loaded back into the model (the original pickles the whole model with torch.save(model, f)
 # and loads it under torch.serialization.safe_globals([... torch.nn.modules.rnn.LSTM ...]):
 # tinytorch's save refuses to pickle objects); a final JSON line. The runner passes small sizes.
@@ -14,9 +14,9 @@ import torch
 import torch.nn as nn
 
 import data
-from model import RNNModel
+from model import PositionalEncoding, RNNModel, TransformerModel
 
-parser = argparse.ArgumentParser(description='PyTorch Wikitext-2 RNN/LSTM/GRU Language Model')
+parser = argparse.ArgumentParser(description='PyTorch Wikitext-2 RNN/LSTM/GRU/Transformer Language Model')
 parser.add_argument('--data', type=str, default='./data')
 parser.add_argument('--model', type=str, default='LSTM')
 parser.add_argument('--emsize', type=int, default=200)
@@ -32,6 +32,7 @@ parser.add_argument('--tied', action='store_true')
 parser.add_argument('--seed', type=int, default=1111)
 parser.add_argument('--log-interval', type=int, default=200, metavar='N')
 parser.add_argument('--save', type=str, default='model.pt')
+parser.add_argument('--nhead', type=int, default=2)
 parser.add_argument('--dry-run', action='store_true')
 parser.add_argument('--accel', action='store_true')
 parser.add_argument('--use-optimizer', action='store_true')
@@ -61,8 +62,12 @@ val_data = batchify(corpus.valid, eval_batch_size)
 test_data = batchify(corpus.test, eval_batch_size)
 
 ntokens = len(corpus.dictionary)
-model = RNNModel(args.model, ntokens, args.emsize, args.nhid, args.nlayers, args.dropout,
-                 args.tied).to(device)
+if args.model == 'Transformer':
+    model = TransformerModel(ntokens, args.emsize, args.nhead, args.nhid, args.nlayers,
+                             args.dropout).to(device)
+else:
+    model = RNNModel(args.model, ntokens, args.emsize, args.nhid, args.nlayers, args.dropout,
+                     args.tied).to(device)
 
 criterion = nn.NLLLoss()
 if args.use_optimizer:
@@ -87,12 +92,17 @@ def get_batch(source, i):
 def evaluate(data_source):
     model.eval()
     total_loss = 0.
-    hidden = model.init_hidden(eval_batch_size)
+    if args.model != 'Transformer':
+        hidden = model.init_hidden(eval_batch_size)
     with torch.no_grad():
         for i in range(0, data_source.size(0) - 1, args.bptt):
             data, targets = get_batch(data_source, i)
-            output, hidden = model(data, hidden)
-            hidden = repackage_hidden(hidden)
+            if args.model == 'Transformer':
+                output = model(data)
+                output = output.view(-1, ntokens)
+            else:
+                output, hidden = model(data, hidden)
+                hidden = repackage_hidden(hidden)
             total_loss += len(data) * criterion(output, targets).item()
     return total_loss / (len(data_source) - 1)
 
@@ -101,15 +111,20 @@ def train():
     model.train()
     total_loss = 0.
     start_time = time.time()
-    hidden = model.init_hidden(args.batch_size)
+    if args.model != 'Transformer':
+        hidden = model.init_hidden(args.batch_size)
     for batch, i in enumerate(range(0, train_data.size(0) - 1, args.bptt)):
         data, targets = get_batch(train_data, i)
         if args.use_optimizer:
             optimizer.zero_grad()
         else:
             model.zero_grad()
-        hidden = repackage_hidden(hidden)
-        output, hidden = model(data, hidden)
+        if args.model == 'Transformer':
+            output = model(data)
+            output = output.view(-1, ntokens)
+        else:
+            hidden = repackage_hidden(hidden)
+            output, hidden = model(data, hidden)
         loss = criterion(output, targets)
         loss.backward()
 
