@@ -41,3 +41,35 @@ def test_second_backward_through_nodes_that_saved_nothing_works_like_torch():
 
     g1, g2 = _both(run)
     np.testing.assert_allclose(g1, g2)
+
+
+def test_optimizer_step_counts_as_an_inplace_write_of_a_saved_weight_like_torch():
+    # the GAN mistake: stepping D's optimizer, then backward through a graph that saved D's
+    # old weights. PyTorch refuses; a silent gradient from the new weights is the worst outcome
+    for M in (tt, torch):
+        w = M.nn.Parameter(M.ones(3))
+        x = M.ones(3, requires_grad=True)
+        loss = (w * x).sum()  # Mul saved w (x needs a gradient)
+        opt = M.optim.SGD([w], lr=0.5)
+        loss.backward(retain_graph=True)
+        opt.step()
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            loss.backward()
+
+
+def test_inplace_write_through_a_view_of_a_recorded_tensor_reaches_its_gradient():
+    # y[0] is a view of y: writing into it changes y, so y's gradient must see the write
+    # (PyTorch rebases y onto CopySlices); a silent gradient of the old y is wrong
+    def run(M):
+        x = M.ones(2, 3, requires_grad=True)
+        y = x * 2
+        y[0].mul_(3)
+        y.sum().backward()
+        return y.detach().numpy().copy(), x.grad.numpy().copy()
+
+    (y1, g1), (y2, g2) = _both(run)
+    np.testing.assert_allclose(y1, y2)
+    try:
+        np.testing.assert_allclose(g1, g2)
+    except AssertionError:
+        pytest.fail(f"x.grad {g1.tolist()} vs torch {g2.tolist()}")

@@ -36,7 +36,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from tinytorch.core.autograd import enable_grad
+from tinytorch.core.autograd import enable_grad, note_inplace
 from tinytorch.core.tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "clip_grad_norm_",
@@ -164,6 +164,9 @@ class Optimizer:
                         "have the shape of its parameter"
                     )
                 self._update(p._data, grad, self.state[p], group)
+                # counted as PyTorch's param.add_ under no_grad: a graph that saved the old
+                # weights (a GAN's D, stepped before G's backward) now refuses to use them
+                note_inplace(p._data, f"{type(self).__name__}.step")
         return loss
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
