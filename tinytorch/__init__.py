@@ -54,7 +54,7 @@ __version__ = "0.1.0"
 
 
 _SUBPACKAGES = ("nn", "optim", "data", "testing", "text", "models", "profiling", "optimization",
-                "generation", "benchmarking", "capstone", "linalg", "utils")
+                "generation", "benchmarking", "capstone", "linalg", "utils", "distributions")
 
 
 def __getattr__(name):
