@@ -773,7 +773,7 @@ CATALOG_INDEPENDENT: dict[int, list[Mutation]] = {
                  "if top_k is not None and top_k < logits.shape[-1]:",
                  "if top_k is not None:",
                  "edge: top_k larger than the vocabulary raises"),
-        Mutation("sample-temperature-after-softmax", GPT,
+        Mutation("sample-temperature-ignored", GPT,
                  "    logits = logits / temperature\n",
                  "",
                  "temperature ignored (except 0)"),
