@@ -238,7 +238,8 @@ CATALOG_INDEPENDENT: dict[int, list[Mutation]] = {
     ],
     5: [
         Mutation("unbroadcast-leading-only", AUTOGRAD,
-                 "    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)",
+                 "    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != "
+                 "1)",
                  "    axes = ()",
                  "size-1 axes: only new leading axes are summed, (3, 1) + (3, 4) fails"),
         Mutation("engine-overwrites-grad", AUTOGRAD,
@@ -422,7 +423,8 @@ CATALOG_INDEPENDENT: dict[int, list[Mutation]] = {
                  "monitor='val_loss' treated as higher-is-better"),
         Mutation("improvement-ties-count", TR,
                  'return score < self.best_score if "loss" in monitor else score > self.best_score',
-                 'return score <= self.best_score if "loss" in monitor else score >= self.best_score',
+                 'return score <= self.best_score if "loss" in monitor else score >= '
+                 'self.best_score',
                  "an equal score counts as an improvement"),
         Mutation("ckpt-numpy-float64-as-float", CK,
                  "if isinstance(obj, float) and not isinstance(obj, np.generic):",
@@ -464,15 +466,18 @@ CATALOG_INDEPENDENT: dict[int, list[Mutation]] = {
                  "return rng.integers(0, n - 1, size=k, dtype=np.int64)",
                  "replacement=True never draws the last index"),
         Mutation("batch-sampler-drop-last-ignored", DL,
-                 "stop = len(order) - len(order) % self.batch_size if self.drop_last else len(order)",
+                 "stop = len(order) - len(order) % self.batch_size if self.drop_last else "
+                 "len(order)",
                  "stop = len(order)",
                  "drop_last=True still yields the short last batch"),
         Mutation("batch-sampler-len-floor", DL,
-                 "return n // self.batch_size if self.drop_last else -(-n // self.batch_size)  # ceil",
+                 "return n // self.batch_size if self.drop_last else -(-n // self.batch_size)  # "
+                 "ceil",
                  "return n // self.batch_size",
                  "len() without drop_last forgets the short last batch"),
         Mutation("batch-sampler-len-ceil-always", DL,
-                 "return n // self.batch_size if self.drop_last else -(-n // self.batch_size)  # ceil",
+                 "return n // self.batch_size if self.drop_last else -(-n // self.batch_size)  # "
+                 "ceil",
                  "return -(-n // self.batch_size)",
                  "len() with drop_last counts the dropped batch"),
         Mutation("collate-bool-as-int", DL,
@@ -646,8 +651,10 @@ CATALOG_INDEPENDENT: dict[int, list[Mutation]] = {
                  "freq = 10000.0 ** (-np.arange(0, d_model, 2, dtype=np.float64) / d_model)",
                  "the base option is ignored"),
         Mutation("rope-rotates-backwards", EMB,
-                 "    out[..., 0::2] = x1 * cos - x2 * sin\n    out[..., 1::2] = x1 * sin + x2 * cos",
-                 "    out[..., 0::2] = x1 * cos + x2 * sin\n    out[..., 1::2] = x2 * cos - x1 * sin",
+                 "    out[..., 0::2] = x1 * cos - x2 * sin\n    out[..., 1::2] = x1 * sin + x2 * "
+                 "cos",
+                 "    out[..., 0::2] = x1 * cos + x2 * sin\n    out[..., 1::2] = x2 * cos - x1 * "
+                 "sin",
                  "RoPE rotates by -angle (relative property still holds)"),
     ],
     12: [
@@ -696,9 +703,11 @@ CATALOG_INDEPENDENT: dict[int, list[Mutation]] = {
         Mutation("flash-dropout-before-sum", FLASH,
                  "                l = l * alpha + p.sum(axis=-1, keepdims=True)\n"
                  "                if dropout is not None:\n"
-                 "                    p = p * _keep(dropout[1], dropout[0], i0, j0, p.shape, dtype)\n",
+                 "                    p = p * _keep(dropout[1], dropout[0], i0, j0, p.shape, "
+                 "dtype)\n",
                  "                if dropout is not None:\n"
-                 "                    p = p * _keep(dropout[1], dropout[0], i0, j0, p.shape, dtype)\n"
+                 "                    p = p * _keep(dropout[1], dropout[0], i0, j0, p.shape, "
+                 "dtype)\n"
                  "                l = l * alpha + p.sum(axis=-1, keepdims=True)\n",
                  "dropout applied before the softmax normaliser is summed"),
         Mutation("mha-weights-before-dropout", MHA,
