@@ -73,3 +73,20 @@ def test_inplace_write_through_a_view_of_a_recorded_tensor_reaches_its_gradient(
         np.testing.assert_allclose(g1, g2)
     except AssertionError:
         pytest.fail(f"x.grad {g1.tolist()} vs torch {g2.tolist()}")
+
+
+def test_setitem_through_a_view_and_a_view_of_a_weight_follow_torch():
+    def run(M):
+        x = M.ones(2, 3, requires_grad=True)
+        w = M.full((1,), 5.0, requires_grad=True)
+        y = x * 2
+        y[1][1:] = w  # a write into y, through the view y[1]
+        (y * y).sum().backward()
+        return y.detach().numpy().copy(), x.grad.numpy().copy(), w.grad.numpy().copy()
+
+    for a, b in zip(*_both(run)):
+        np.testing.assert_allclose(a, b)
+    for M in (tt, torch):
+        w = M.ones(2, 3, requires_grad=True)
+        with pytest.raises(RuntimeError):
+            w[0].mul_(2)  # would change the weight's values behind autograd's back

@@ -950,7 +950,14 @@ class Tensor:
         try:
             basic, advanced = _indexing.split_index(index, self._data.ndim)
             out = ops.GetItem.apply(self, basic)
-            return out if advanced is None else ops.GetItem.apply(out, advanced)
+            if advanced is not None:
+                return ops.GetItem.apply(out, advanced)
+            if _autograd._grad_enabled and out._data.base is not None and \
+                    np.may_share_memory(out._data, self._data):
+                # a view (x[0], x[:, 1:]): an in-place write into it is a write into ``self``,
+                # recorded there (tensor_inplace.inplace), as PyTorch's view + CopySlices
+                out._view_base = (self, basic)
+            return out
         except IndexError as e:
             raise IndexError(f"index: {e} (tensor of shape {tuple(self.shape)})") from None
 

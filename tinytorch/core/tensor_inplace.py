@@ -49,6 +49,9 @@ def inplace(self, compute, op: str, *others):
     recording = _autograd.is_grad_enabled() and (
         self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others))
     if recording:
+        view = getattr(self, "_view_base", None)
+        if view is not None and np.may_share_memory(self._data, view[0]._data):
+            return _inplace_view(self, view, compute, op)
         if self.requires_grad and self.grad_fn is None:
             raise RuntimeError(
                 f"{op}: a leaf tensor that requires grad (a weight) cannot be changed in place "
@@ -66,6 +69,30 @@ def inplace(self, compute, op: str, *others):
         res = compute(self)
     _check_result(self, res, op)
     _write(self, res, op)
+    return self
+
+
+def _inplace_view(self, view, compute, op):
+    """An in-place op on ``self``, a view ``base[index]`` (basic index) of a recorded tensor.
+
+    The write changes ``base``, so it is recorded on ``base``, as PyTorch: ``base[index] =
+    compute(old view)`` (IndexPut: ``base`` takes its grad_fn), and ``self`` becomes
+    ``base[index]`` of the new ``base``. Recording it on ``self`` alone would leave ``base``
+    with the old grad_fn over new values: a silently wrong gradient.
+    """
+    Tensor = _Tensor()
+    base, index = view
+    if base.requires_grad and base.grad_fn is None:
+        raise RuntimeError(
+            f"{op}: a view of a leaf tensor that requires grad (a weight) cannot be changed in "
+            "place while gradients are recorded; do it under tt.no_grad()")
+    old = Tensor._wrap(self._data.copy(), self.grad_fn)
+    old.requires_grad = self.requires_grad
+    res = compute(old)
+    _check_result(self, res, op)
+    base[index] = res  # recorded on base (and on its own base, if base is a view too)
+    new = base[index]
+    self.grad_fn, self.requires_grad = new.grad_fn, new.requires_grad
     return self
 
 
