@@ -40,6 +40,15 @@ def test_inference_mode_is_no_grad_and_a_decorator():
     assert f(w) is False and (w * 2).requires_grad
     with tt.inference_mode(False):
         assert (w * 2).requires_grad
+    with tt.no_grad(), tt.inference_mode(False):
+        assert (w * 2).requires_grad  # PyTorch's guard sets grad mode to `not mode`
+
+    @tt.inference_mode(False)
+    def g(a):
+        return (a * 2).requires_grad
+
+    with tt.no_grad():
+        assert g(w) is True
 
 
 def test_legacy_typed_constructors_and_type_names():

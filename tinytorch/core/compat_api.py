@@ -32,7 +32,8 @@ class inference_mode(_ag.no_grad):  # noqa: N801 -- PyTorch's name
     """``with tt.inference_mode():`` / ``@tt.inference_mode()``: no graph is recorded.
 
     PyTorch also marks the results as inference tensors (faster, never usable in autograd
-    later); here it is exactly ``no_grad``. ``inference_mode(False)`` leaves recording as is.
+    later); here it is exactly ``no_grad``. ``inference_mode(False)`` turns recording on, as
+    PyTorch's does (its guard sets grad mode to ``not mode``).
     """
 
     def __init__(self, mode: bool = True):
@@ -40,7 +41,7 @@ class inference_mode(_ag.no_grad):  # noqa: N801 -- PyTorch's name
 
     def __enter__(self):
         self._prev = _ag.is_grad_enabled()
-        _ag._grad_enabled = self._prev and self._mode
+        _ag._grad_enabled = self._mode  # False (the usual) off; inference_mode(False): on
         return self
 
 
