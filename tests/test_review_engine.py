@@ -90,3 +90,18 @@ def test_setitem_through_a_view_and_a_view_of_a_weight_follow_torch():
         w = M.ones(2, 3, requires_grad=True)
         with pytest.raises(RuntimeError):
             w[0].mul_(2)  # would change the weight's values behind autograd's back
+
+
+def test_a_view_taken_before_an_inplace_write_into_its_base_follows_the_new_values():
+    # v = y[1:3]; y.mul_(5): v's values changed, so its gradient must go through mul_
+    def run(M):
+        x = M.ones(4, requires_grad=True)
+        y = x * 2
+        v = y[1:3]
+        u = v[0:1]  # a view of a view
+        y.mul_(5)
+        (v.sum() + u.sum()).backward()
+        return v.detach().numpy().copy(), x.grad.numpy().copy()
+
+    for a, b in zip(*_both(run)):
+        np.testing.assert_allclose(a, b)

@@ -956,7 +956,7 @@ class Tensor:
                     np.may_share_memory(out._data, self._data):
                 # a view (x[0], x[:, 1:]): an in-place write into it is a write into ``self``,
                 # recorded there (tensor_inplace.inplace), as PyTorch's view + CopySlices
-                out._view_base = (self, basic)
+                _inp.register_view(self, out, basic)
             return out
         except IndexError as e:
             raise IndexError(f"index: {e} (tensor of shape {tuple(self.shape)})") from None

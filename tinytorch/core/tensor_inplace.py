@@ -19,6 +19,8 @@ Each method is a small function of the tensor; ``tensor.py`` binds them as metho
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from tinytorch.core import autograd as _autograd
@@ -64,12 +66,43 @@ def inplace(self, compute, op: str, *others):
         _check_result(self, res, op)
         _write(self, res, op)
         self.grad_fn, self.requires_grad = res.grad_fn, res.requires_grad
+        if "_views" in self.__dict__:
+            _refresh_views(self)
         return self
     with _autograd.no_grad():
         res = compute(self)
     _check_result(self, res, op)
     _write(self, res, op)
     return self
+
+
+def register_view(base, view, index) -> None:
+    """Remember that ``view`` is ``base[index]`` (a basic index, sharing memory).
+
+    An in-place write into the view is then recorded on ``base`` (:func:`_inplace_view`), and
+    one into ``base`` gives the view a new grad_fn (:func:`_refresh_views`), as PyTorch does.
+    """
+    view._view_base = (base, index)
+    if base.requires_grad:
+        views = base.__dict__.setdefault("_views", [])
+        if len(views) >= 16:  # drop the views that are gone (loops index one tensor often)
+            views[:] = [r for r in views if r() is not None]
+        views.append(weakref.ref(view))
+
+
+def _refresh_views(base) -> None:
+    """After ``base`` took a new grad_fn from an in-place write, so do its live views: their
+    values changed with it, and a gradient through the old grad_fn would be silently wrong."""
+    for ref in base.__dict__.get("_views", ()):
+        v = ref()
+        if v is None or v is base:
+            continue
+        vb = v.__dict__.get("_view_base")
+        if vb is None or vb[0] is not base or not np.may_share_memory(v._data, base._data):
+            continue
+        new = ops.GetItem.apply(base, vb[1])
+        v.grad_fn, v.requires_grad = new.grad_fn, new.requires_grad
+        _refresh_views(v)
 
 
 def _inplace_view(self, view, compute, op):
