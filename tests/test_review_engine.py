@@ -105,3 +105,19 @@ def test_a_view_taken_before_an_inplace_write_into_its_base_follows_the_new_valu
 
     for a, b in zip(*_both(run)):
         np.testing.assert_allclose(a, b)
+
+
+def test_a_kept_loss_does_not_keep_the_data_batches_of_nodes_that_saved_nothing():
+    import gc
+    import weakref
+
+    b = tt.zeros(3, requires_grad=True)
+    batch = tt.ones(4, 3)
+    ref = weakref.ref(batch)
+    loss = (batch + b).sum()  # Add saves nothing
+    del batch
+    loss.backward()
+    gc.collect()
+    assert ref() is None
+    loss.backward()  # a second pass through add/sum still works, as in PyTorch
+    np.testing.assert_allclose(b.grad.numpy(), [8.0, 8.0, 8.0])

@@ -451,11 +451,15 @@ def _run_backward(root: Node, grad: np.ndarray, retain_graph: bool) -> None:
             else:
                 prev = grads.get(producer)
                 grads[producer] = ig if prev is None else prev + ig
-        if not retain_graph and node.saved_tensors:
-            # frees the saved arrays and marks the node as used; a node that saved nothing
-            # (add, sum) keeps its edges: PyTorch backwards through it again without complaint
-            node.saved_tensors = None
-            node.inputs = ()  # and lets the input tensors (activations) go, like PyTorch
+        if not retain_graph:
+            if node.saved_tensors:
+                node.saved_tensors = None  # frees the saved arrays; marks the node as used
+                node.inputs = ()  # and lets the input tensors (activations) go, like PyTorch
+            elif False in node.needs_input_grad:
+                # a node that saved nothing (add, sum) keeps its edges, as PyTorch backwards
+                # through it again; but not the inputs no gradient goes to (a data batch)
+                node.inputs = tuple(a if n else None
+                                    for a, n in zip(node.inputs, node.needs_input_grad))
     # END SOLUTION
 
 
