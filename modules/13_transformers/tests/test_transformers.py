@@ -272,8 +272,8 @@ def test_encoder_layer_matches_the_definition(norm_first, activation):
         "self_attn.in_proj_weight", "self_attn.in_proj_bias", "self_attn.out_proj.weight",
         "self_attn.out_proj.bias", "linear1.weight", "linear1.bias", "linear2.weight",
         "linear2.bias", "norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias"]
-    for prm in layer.parameters():
-        prm._data[...] = _rand(prm.shape, prm.numel() + 1) * 0.4
+    for i, prm in enumerate(layer.parameters()):  # a different seed for each: norm1 != norm2
+        prm._data[...] = _rand(prm.shape, 100 + i) * 0.4
     x = _rand((2, 5, 8), 22, np.float32)
     pad = np.zeros((2, 5), bool)
     pad[1, 3:] = True  # the second sequence ends with two padding tokens
@@ -483,3 +483,63 @@ def test_next_token_samples_the_right_distribution(temperature, top_k, top_p):
     assert np.abs(freq - want).max() < 0.03, \
         f"temperature={temperature}, top_k={top_k}, top_p={top_p}: frequencies " \
         f"{np.round(freq, 3).tolist()} vs probabilities {np.round(want, 3).tolist()}"
+
+
+# ------------------------------------------------ dropout: eval mode off, train mode placed
+
+def _twins(make, p):
+    """The same module built with dropout p and with dropout 0, sharing every weight."""
+    tt.manual_seed(11)
+    noisy = make(p)
+    clean = make(0.0)
+    for i, prm in enumerate(noisy.parameters()):  # distinct values: no two weights alike
+        prm._data[...] = _rand(prm.shape, 200 + i) * 0.3
+    clean.load_state_dict(noisy.state_dict())
+    return noisy, clean
+
+
+MAKERS = {
+    "MLP": (lambda p: MLP(8, 16, p), lambda: _rand((2, 5, 8), 40, np.float32)),
+    "CausalSelfAttention": (lambda p: CausalSelfAttention(8, 2, p), lambda: _rand((2, 5, 8), 41, np.float32)),
+    "GPTBlock": (lambda p: GPTBlock(8, 2, p), lambda: _rand((2, 5, 8), 42, np.float32)),
+    "EncoderLayer-post": (lambda p: nn.TransformerEncoderLayer(8, 2, 12, p, batch_first=True),
+                          lambda: _rand((2, 5, 8), 43, np.float32)),
+    "EncoderLayer-pre": (lambda p: nn.TransformerEncoderLayer(8, 2, 12, p, batch_first=True,
+                                                              norm_first=True),
+                         lambda: _rand((2, 5, 8), 44, np.float32)),
+}
+
+
+@pytest.mark.parametrize("name", list(MAKERS))
+def test_eval_mode_turns_every_dropout_off(name):
+    """In eval mode a module built with dropout=0.5 gives exactly the output of its twin
+    built with dropout=0: no dropout anywhere (attention weights included)."""
+    make, data = MAKERS[name]
+    noisy, clean = _twins(make, 0.5)
+    noisy.eval()
+    clean.eval()
+    x = tt.tensor(data())
+    tt.manual_seed(0)
+    assert_close(noisy(x), clean(x), rtol=1e-6, atol=1e-7,
+                 what=f"{name}(dropout=0.5) in eval mode vs the same weights with dropout=0")
+    noisy.train()
+    tt.manual_seed(0)
+    assert not np.allclose(noisy(x).numpy(), clean(x).numpy()), \
+        f"{name}(dropout=0.5) in training mode must drop something"
+
+
+@pytest.mark.parametrize("p", [0.25, 0.5])
+def test_mlp_dropout_is_on_its_output(p):
+    """MLP = dropout(proj(gelu(fc(x)))): in training mode each output value is either 0 or
+    the dropout-free value / (1 - p) (dropout on the hidden layer would mix the values)."""
+    noisy, clean = _twins(lambda q: MLP(8, 16, q), p)
+    x = tt.tensor(_rand((4, 6, 8), 45, np.float32))
+    clean.eval()
+    ref = clean(x).numpy()
+    noisy.train()
+    tt.manual_seed(1)
+    out = noisy(x).numpy()
+    kept = out != 0
+    assert 0.1 < 1 - kept.mean() < 0.9, f"MLP(dropout={p}) dropped {1 - kept.mean():.2f}"
+    assert_close(out[kept], ref[kept] / (1 - p), rtol=1e-5, atol=1e-6,
+                 what=f"MLP(dropout={p}) survivors: the dropout-free output / (1 - p)")
