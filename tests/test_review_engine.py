@@ -121,3 +121,20 @@ def test_a_kept_loss_does_not_keep_the_data_batches_of_nodes_that_saved_nothing(
     assert ref() is None
     loss.backward()  # a second pass through add/sum still works, as in PyTorch
     np.testing.assert_allclose(b.grad.numpy(), [8.0, 8.0, 8.0])
+
+
+@pytest.mark.parametrize("view", ["t", "reshape", "unsqueeze", "permute"])
+def test_inplace_write_through_a_reshape_or_transpose_view_reaches_the_base_gradient(view):
+    make = {"t": lambda y: y.t(), "reshape": lambda y: y.reshape(6),
+            "unsqueeze": lambda y: y.unsqueeze(0), "permute": lambda y: y.permute(1, 0)}[view]
+
+    def run(M):
+        x = M.arange(6.0).reshape(2, 3).requires_grad_()
+        y = x * 2
+        v = make(y)
+        v.mul_(3)
+        (y * y).sum().backward()
+        return y.detach().numpy().copy(), x.grad.numpy().copy()
+
+    for a, b in zip(*_both(run)):
+        np.testing.assert_allclose(a, b)

@@ -821,13 +821,18 @@ class Tensor:
         """Same data, new shape; one dimension may be -1 (inferred)."""
         shape = _shape_arg(shape)
         try:
-            return ops.Reshape.apply(self, shape)
+            out = ops.Reshape.apply(self, shape)
         except ValueError:
             n = self._data.size
             raise ValueError(
                 f"reshape: cannot reshape tensor of shape {tuple(self.shape)} ({n} elements) "
                 f"into {shape}" + ("" if -1 in shape else f" ({int(np.prod(shape))} elements)")
             ) from None
+        if out.requires_grad:  # a view: an in-place write into it is recorded on self
+            new, old = out._data.shape, self._data.shape
+            _inp.register_whole_view(self, out, lambda b: ops.Reshape.apply(b, new),
+                                     lambda r: ops.Reshape.apply(r, old))
+        return out
 
     view = reshape
 
@@ -853,7 +858,15 @@ class Tensor:
                 f"permute: dims {dims} are not a permutation of the {self.ndim} dims of a tensor "
                 f"of shape {tuple(self.shape)}"
             )
-        return ops.Permute.apply(self, tuple(d % self.ndim for d in dims))
+        return self._permuted(tuple(d % self.ndim for d in dims))
+
+    def _permuted(self, dims) -> "Tensor":
+        out = ops.Permute.apply(self, dims)
+        if out.requires_grad:  # a view: an in-place write into it is recorded on self
+            _inp.register_whole_view(self, out, lambda b: ops.Permute.apply(b, dims),
+                                     lambda r: ops.Permute.apply(r, tuple(
+                                         int(i) for i in np.argsort(dims))))  # the inverse
+        return out
 
     def transpose(self, dim0: int = -2, dim1: int = -1) -> "Tensor":
         """Swap two dimensions."""
@@ -866,11 +879,11 @@ class Tensor:
             return self
         dims = list(range(n))
         dims[d0], dims[d1] = dims[d1], dims[d0]
-        return ops.Permute.apply(self, tuple(dims))
+        return self._permuted(tuple(dims))
 
     @property
     def T(self) -> "Tensor":
-        return ops.Permute.apply(self, tuple(reversed(range(self.ndim))))
+        return self._permuted(tuple(reversed(range(self.ndim))))
 
     @property
     def mT(self) -> "Tensor":

@@ -82,12 +82,32 @@ def register_view(base, view, index) -> None:
     An in-place write into the view is then recorded on ``base`` (:func:`_inplace_view`), and
     one into ``base`` gives the view a new grad_fn (:func:`_refresh_views`), as PyTorch does.
     """
-    view._view_base = (base, index)
-    if base.requires_grad:
+    _register(base, view, lambda b: ops.GetItem.apply(b, index),
+              lambda b, r: b.__setitem__(index, r))
+
+
+def register_whole_view(base, view, make, unmake) -> None:
+    """Remember that ``view`` is ``make(base)`` (reshape, permute), when it shares memory:
+    a view of every element, so a write into it is ``base.copy_(unmake(new view values))``."""
+    if not _autograd._grad_enabled or view._data.base is None:
+        return
+    if base.grad_fn is None:  # a weight's w.T (every Linear): only refuse writes, cheaply
+        view._view_base = (base, None, None)
+    elif np.may_share_memory(view._data, base._data):
+        _register(base, view, make, lambda b, r: b.copy_(unmake(r)))
+
+
+def _register(base, view, make, put) -> None:
+    view._view_base = (base, make, put)
+    if base.requires_grad and base.grad_fn is not None:  # a leaf's views only need the
+        # base (to refuse writes, _inplace_view): it never takes a new grad_fn in place
         views = base.__dict__.setdefault("_views", [])
-        if len(views) >= 16:  # drop the views that are gone (loops index one tensor often)
-            views[:] = [r for r in views if r() is not None]
         views.append(weakref.ref(view))
+        if len(views) >= base.__dict__.get("_views_cap", 16):
+            # drop the views that are gone (loops index one tensor often); the cap doubles
+            # with the live ones, so a forward that keeps many views alive stays linear
+            views[:] = [r for r in views if r() is not None]
+            base._views_cap = max(16, 2 * len(views))
 
 
 def _refresh_views(base) -> None:
@@ -100,7 +120,7 @@ def _refresh_views(base) -> None:
         vb = v.__dict__.get("_view_base")
         if vb is None or vb[0] is not base or not np.may_share_memory(v._data, base._data):
             continue
-        new = ops.GetItem.apply(base, vb[1])
+        new = vb[1](base)
         v.grad_fn, v.requires_grad = new.grad_fn, new.requires_grad
         _refresh_views(v)
 
@@ -114,7 +134,7 @@ def _inplace_view(self, view, compute, op):
     with the old grad_fn over new values: a silently wrong gradient.
     """
     Tensor = _Tensor()
-    base, index = view
+    base, make, put = view
     if base.requires_grad and base.grad_fn is None:
         raise RuntimeError(
             f"{op}: a view of a leaf tensor that requires grad (a weight) cannot be changed in "
@@ -123,8 +143,8 @@ def _inplace_view(self, view, compute, op):
     old.requires_grad = self.requires_grad
     res = compute(old)
     _check_result(self, res, op)
-    base[index] = res  # recorded on base (and on its own base, if base is a view too)
-    new = base[index]
+    put(base, res)  # recorded on base (and on its own base, if base is a view too)
+    new = make(base)
     self.grad_fn, self.requires_grad = new.grad_fn, new.requires_grad
     return self
 
