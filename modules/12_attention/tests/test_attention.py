@@ -380,3 +380,90 @@ def test_capture_attention_and_heatmaps(tmp_path):
     files = plot_attention(maps[0], tmp_path / "layer0", tokens=list("abcd"))
     assert [f.name for f in files] == ["layer0_head0.png", "layer0_head1.png"]
     assert all(f.stat().st_size > 0 for f in files)
+
+
+# ---------------------------------- dropout after the softmax, float-mask and masked-row grads
+
+def _dropped_fraction_and_scale(out_eye, w_ref, p):
+    """With v = identity, out[i, j] = w[i, j] * keep[i, j] / (1 - p): read keep back."""
+    ratio = out_eye * (1 - p) / np.where(w_ref == 0, 1, w_ref)
+    return ratio
+
+
+@pytest.mark.parametrize("impl", ["fused", "tiled"])
+@pytest.mark.parametrize("L,S", [(5, 5), (4, 7)])
+def test_dropout_acts_on_the_normalised_weights(impl, L, S):
+    """Inverted dropout on the attention WEIGHTS: out = (softmax(s) * keep / (1 - p)) @ v.
+    With v = the identity each output value is a weight either dropped (0) or scaled by
+    1/(1 - p); a dropout applied before the normaliser is summed gives other values."""
+    p = 0.4
+    q, k = _rand((1, L, 3), 60), _rand((1, S, 3), 61)
+    v = np.eye(S)[None]
+    w = ref_attention(q, k, v)[1][0]
+    if impl == "fused":
+        tt.manual_seed(3)
+        out = F.scaled_dot_product_attention(tt.tensor(q), tt.tensor(k), tt.tensor(v),
+                                             dropout_p=p).numpy()[0]
+    else:
+        out = FlashAttentionFn.apply(tt.tensor(q), tt.tensor(k), tt.tensor(v), None,
+                                     1 / math.sqrt(3), False, (p, 7), 2, 3).numpy()[0]
+    ratio = _dropped_fraction_and_scale(out, w, p)
+    assert np.all((np.abs(ratio) < 1e-9) | (np.abs(ratio - 1) < 1e-9)), \
+        f"{impl} attention with dropout_p={p}: each weight must be dropped or scaled by " \
+        f"1/(1-p); weight ratios {np.round(ratio, 3)}"
+    assert 0 < (np.abs(ratio) < 1e-9).mean() < 1, "some weights dropped, some kept"
+
+
+def test_sdpa_dropout_gradient_uses_the_same_mask():
+    """With the seed fixed before each call the dropout mask is fixed, so the function is
+    deterministic and finite differences apply: the backward must use the forward's mask."""
+    def fn(q, k, v):
+        tt.manual_seed(9)
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=0.3)
+
+    q, k, v = (tt.tensor(_rand(s, 62 + i), requires_grad=True)
+               for i, s in enumerate([(1, 4, 3), (1, 6, 3), (1, 6, 2)]))
+    assert gradcheck(fn, (q, k, v))
+
+
+@pytest.mark.parametrize("scale", [None, 0.3])
+def test_float_mask_gets_its_gradient_unscaled(scale):
+    q, k, v = _rand((1, 3, 4), 63), _rand((1, 5, 4), 64), _rand((1, 5, 2), 65)
+    args = [tt.tensor(a, requires_grad=True) for a in (q, k, v, _rand((3, 5), 66))]
+    assert gradcheck(lambda q, k, v, m: F.scaled_dot_product_attention(q, k, v, attn_mask=m,
+                                                                       scale=scale), args)
+    flash = [tt.tensor(a, requires_grad=True) for a in (q, k, v, _rand((3, 5), 66))]
+    assert gradcheck(lambda q, k, v, m: FlashAttentionFn.apply(
+        q, k, v, m, 0.3 if scale else 0.5, False, None, 2, 2), flash)
+
+
+def test_tiled_fully_masked_row_has_finite_zero_gradients():
+    allowed = np.ones((4, 5), bool)
+    allowed[1] = False  # query 1 may attend to nothing
+    q, k, v = (tt.tensor(_rand(s, 67 + i), requires_grad=True)
+               for i, s in enumerate([(1, 4, 3), (1, 5, 3), (1, 5, 2)]))
+    out = FlashAttentionFn.apply(q, k, v, tt.tensor(allowed), 0.5, False, None, 2, 2)
+    out.backward(tt.tensor(np.ones(out.shape)))
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        assert np.all(np.isfinite(t.grad.numpy())), f"d out/d {name} has nan/inf (masked row)"
+    assert not np.any(q.grad.numpy()[0, 1]), "the fully masked query gets gradient 0"
+    assert gradcheck(lambda q, k, v: FlashAttentionFn.apply(q, k, v, tt.tensor(allowed), 0.5,
+                                                           False, None, 2, 2), (q, k, v))
+
+
+def test_mha_returns_the_dropped_weights_in_training_mode():
+    """PyTorch returns the attention weights AFTER dropout (what multiplied v)."""
+    p = 0.5
+    tt.manual_seed(4)
+    mha = nn.MultiheadAttention(8, 2, dropout=p, batch_first=True)
+    x = tt.tensor(_rand((1, 6, 8), 68, np.float32))
+    mha.eval()
+    _, w_eval = mha(x, x, x, average_attn_weights=False)
+    mha.train()
+    tt.manual_seed(5)
+    _, w_train = mha(x, x, x, average_attn_weights=False)
+    w_eval, w_train = w_eval.numpy(), w_train.numpy()
+    kept = w_train != 0
+    assert 0 < (~kept).mean() < 1, "training-mode weights must show the dropped entries (zeros)"
+    np.testing.assert_allclose(w_train[kept], w_eval[kept] / (1 - p), rtol=1e-4, atol=1e-6,
+                               err_msg="training-mode weights: kept entries scaled by 1/(1-p)")
