@@ -227,8 +227,8 @@ CATALOG: dict[int, list[Mutation]] = {
         Mutation("bn-no-eps", BN, "invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)",
                  "invstd = (1.0 / np.sqrt(var)).astype(x.dtype, copy=False)", "eps forgotten"),
         Mutation("bn-momentum-flipped", BN,
-                 "running_mean.data[...] = ((1 - momentum) * running_mean.data\n                                      + momentum * mean.reshape(c))",
-                 "running_mean.data[...] = (momentum * running_mean.data\n                                      + (1 - momentum) * mean.reshape(c))",
+                 "running_mean._data[...] = ((1 - momentum) * running_mean._data\n                                      + momentum * mean.reshape(c))",
+                 "running_mean._data[...] = (momentum * running_mean._data\n                                      + (1 - momentum) * mean.reshape(c))",
                  "momentum applied to the old statistic instead of the new one"),
     ],
     10: [
