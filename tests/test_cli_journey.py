@@ -31,7 +31,8 @@ def course(tmp_path):
 
 def journey(course_root, cwd, module: int, stub_hint: str):
     """Run the whole loop on ``module``; ``course_root`` None means the real repository."""
-    run = lambda *a: tito(*a, course=course_root, cwd=cwd)  # noqa: E731
+    # the real module 01 runs hundreds of tests: minutes on a busy shared machine
+    run = lambda *a: tito(*a, course=course_root, cwd=cwd, timeout=900)  # noqa: E731
     root = course_root or REAL
     ws = cwd / "workspace"
 
@@ -108,16 +109,21 @@ def test_wrong_relu_is_refused_by_complete_with_the_case(course, tmp_path):
 
 @pytest.mark.skipif(not real_module_ready(2), reason="modules/02_activations/tests not written")
 def test_wrong_relu_is_refused_on_real_module_02(tmp_path):
+    """Module 02 written as the reference, except a relu that returns its input."""
+    from tito.regions import parse_regions, replace_bodies
+
     assert tito("module", "start", "2", "--from", "2", course=None, cwd=tmp_path).returncode == 0
-    path = tmp_path / "workspace/tinytorch/core/activations.py"
+    rel = "tinytorch/core/activations.py"
+    path = tmp_path / "workspace" / rel
+    paste_reference(tmp_path / "workspace", REAL, 2)
     text = path.read_text()
-    stub = next(ln for ln in text.splitlines() if "implement ReLUFn.forward" in ln)
-    indent = stub[:len(stub) - len(stub.lstrip())]
-    path.write_text(text.replace(stub, f"{indent}ctx.save_for_backward(x)\n{indent}return x"))
-    r = tito("module", "complete", "2", course=None, cwd=tmp_path)
+    (relu,) = [r for r in parse_regions(text, 2, rel) if r.qualname == "ReLUFn.forward"]
+    pad = relu.indent
+    path.write_text(replace_bodies(text, [relu], {0: [f"{pad}ctx.save_for_backward(x)\n",
+                                                      f"{pad}return x\n"]}))
+    r = tito("module", "complete", "2", course=None, cwd=tmp_path, timeout=900)
     assert r.returncode == 1, r.stdout
     assert "relu" in r.stdout.lower() and "expected" in r.stdout and "got" in r.stdout
-    assert "input" in r.stdout
 
 
 def test_grading_uses_workspace_even_from_the_course_root(course):
@@ -224,7 +230,7 @@ def test_no_documented_path_runs_the_reference_when_a_workspace_exists(tmp_path)
     import subprocess
     import sys
 
-    run = lambda *a: tito(*a, course=None, cwd=tmp_path)  # noqa: E731
+    run = lambda *a: tito(*a, course=None, cwd=tmp_path, timeout=900)  # noqa: E731
     ws = tmp_path / "workspace"
     assert run("setup", "--from", "5").returncode == 0
     _break_matmul(ws / "tinytorch/core/tensor.py")
