@@ -467,3 +467,38 @@ def test_mha_returns_the_dropped_weights_in_training_mode():
     assert 0 < (~kept).mean() < 1, "training-mode weights must show the dropped entries (zeros)"
     np.testing.assert_allclose(w_train[kept], w_eval[kept] / (1 - p), rtol=1e-4, atol=1e-6,
                                err_msg="training-mode weights: kept entries scaled by 1/(1-p)")
+
+
+@pytest.mark.parametrize("L,S", [(3, 5), (5, 3), (4, 4)])
+def test_mha_is_causal_with_l_not_s_is_the_explicit_mask(L, S):
+    tt.manual_seed(6)
+    mha = nn.MultiheadAttention(8, 2, batch_first=True)
+    q, kv = tt.tensor(_rand((2, L, 8), 69, np.float32)), tt.tensor(_rand((2, S, 8), 70, np.float32))
+    mask = tt.tensor(~np.tril(np.ones((L, S), bool)))  # True = masked out (MHA's convention)
+    want, w_want = mha(q, kv, kv, attn_mask=mask)
+    for kwargs in ({"attn_mask": mask, "is_causal": True}, {"is_causal": True},
+                   {"is_causal": True, "key_padding_mask": tt.tensor(np.zeros((2, S), bool))}):
+        got, w_got = mha(q, kv, kv, **kwargs)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=1e-7,
+                                   err_msg=f"MHA causal, L={L}, S={S}, {list(kwargs)}")
+        assert w_got.shape == (2, L, S)
+        np.testing.assert_allclose(w_got.numpy(), w_want.numpy(), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"add_bias_kv": True}, {"add_bias_kv": True, "bias": False}],
+                         ids=["plain", "bias_kv", "bias_kv-no-bias"])
+def test_every_mha_parameter_changes_the_output(kwargs):
+    """A parameter the forward ignores (or reads in place of another) leaves the output
+    unchanged when it alone is perturbed: each one must matter."""
+    tt.manual_seed(7)
+    mha = nn.MultiheadAttention(8, 2, batch_first=True, **kwargs)
+    mha.eval()
+    x = tt.tensor(_rand((2, 4, 8), 71, np.float32))
+    base = mha(x, x, x)[0].numpy()
+    for name, prm in mha.named_parameters():
+        saved = prm._data.copy()
+        prm._data[...] = saved + _rand(prm.shape, 72, np.float32) * 0.5
+        changed = mha(x, x, x)[0].numpy()
+        prm._data[...] = saved
+        assert not np.allclose(changed, base, atol=1e-6), \
+            f"MultiheadAttention({kwargs}): changing {name} does not change the output"
