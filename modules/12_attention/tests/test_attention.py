@@ -467,6 +467,10 @@ def test_mha_returns_the_dropped_weights_in_training_mode():
     assert 0 < (~kept).mean() < 1, "training-mode weights must show the dropped entries (zeros)"
     np.testing.assert_allclose(w_train[kept], w_eval[kept] / (1 - p), rtol=1e-4, atol=1e-6,
                                err_msg="training-mode weights: kept entries scaled by 1/(1-p)")
+    tt.manual_seed(5)
+    _, w_avg = mha(x, x, x)  # average_attn_weights=True: the mean over heads of the same
+    np.testing.assert_allclose(w_avg.numpy(), w_train.mean(axis=1), rtol=1e-5, atol=1e-7,
+                               err_msg="averaged training-mode weights: mean of the dropped ones")
 
 
 @pytest.mark.parametrize("L,S", [(3, 5), (5, 3), (4, 4)])
