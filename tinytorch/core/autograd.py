@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 _grad_enabled = True
+_anomaly = None  # the checks of core/anomaly.py while anomaly detection is on, else None
 
 _Tensor = None  # the Tensor class, looked up once on first use (tensor.py imports this file)
 
@@ -54,6 +55,12 @@ def _tensor_class():
 
 
 # --------------------------------------------------------------------------- grad mode
+
+
+def _set_anomaly_hooks(hooks) -> None:
+    """Install (or, with None, remove) anomaly detection's checks; see core/anomaly.py."""
+    global _anomaly
+    _anomaly = hooks
 
 
 def is_grad_enabled() -> bool:
@@ -244,6 +251,8 @@ class Function:
         out = cls.forward(ctx, *arrays, **kwargs)
         if type(out) is not _ndarray:  # NumPy returns scalars, not 0-d arrays, for 0-d inputs
             out = _asarray(out)
+        if _anomaly is not None:  # detect_anomaly(): note the caller's line, check for nan,
+            _anomaly.forward(cls, ctx, args, out)  # and have this node's backward checked
         t = _new_object(Tensor)  # Tensor._wrap, inlined
         t._data = out
         t.grad = None
