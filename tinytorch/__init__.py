@@ -54,7 +54,13 @@ __version__ = "0.1.0"
 
 
 _SUBPACKAGES = ("nn", "optim", "data", "testing", "text", "models", "profiling", "optimization",
-                "generation", "benchmarking", "capstone", "linalg", "utils", "distributions")
+                "generation", "benchmarking", "capstone", "linalg", "utils", "distributions",
+                "quantization")
+# quantized dtypes and schemes (module 15), as torch.qint8 / torch.per_tensor_affine
+_QUANT_NAMES = ("qint8", "quint8", "qint32", "per_tensor_affine", "per_tensor_symmetric",
+                "per_channel_affine", "per_channel_symmetric", "quantize_per_tensor",
+                "quantize_per_channel", "fake_quantize_per_tensor_affine",
+                "fake_quantize_per_channel_affine")
 
 
 def __getattr__(name):
@@ -64,6 +70,10 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(f"tinytorch.{name}")
+    if name in _QUANT_NAMES:
+        from tinytorch import quantization
+
+        return getattr(quantization, name)
     if name in ("save", "load"):
         from tinytorch.core import checkpoint
 
