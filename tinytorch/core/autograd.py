@@ -41,6 +41,7 @@ __all__ = [
 
 _grad_enabled = True
 _anomaly = None  # the checks of core/anomaly.py while anomaly detection is on, else None
+_active_profiler = None  # tinytorch/profiling/hooks.py while profiling or counting FLOPs
 
 _Tensor = None  # the Tensor class, looked up once on first use (tensor.py imports this file)
 
@@ -55,6 +56,12 @@ def _tensor_class():
 
 
 # --------------------------------------------------------------------------- grad mode
+
+
+def _set_profiler(dispatcher) -> None:
+    """Install (or, with None, remove) the profiler's op hook; see tinytorch/profiling/hooks.py."""
+    global _active_profiler
+    _active_profiler = dispatcher
 
 
 def _set_anomaly_hooks(hooks) -> None:
@@ -248,7 +255,10 @@ class Function:
             else:
                 arrays.append(a)
                 needs.append(False)
-        out = cls.forward(ctx, *arrays, **kwargs)
+        if _active_profiler is None:
+            out = cls.forward(ctx, *arrays, **kwargs)
+        else:  # tt.profiler.profile() or FlopCounterMode: time and count this op
+            out = _active_profiler.forward(cls, ctx, arrays, kwargs)
         if type(out) is not _ndarray:  # NumPy returns scalars, not 0-d arrays, for 0-d inputs
             out = _asarray(out)
         if _anomaly is not None:  # detect_anomaly(): note the caller's line, check for nan,
@@ -442,7 +452,10 @@ def _run_backward(root: Node, grad: np.ndarray, retain_graph: bool) -> None:
             t = node._retain()
             if t is not None:
                 _accumulate_leaf(t, g)
-        input_grads = node.function.backward(node, g)
+        if _active_profiler is None:
+            input_grads = node.function.backward(node, g)
+        else:  # profiling: time this node's backward (profiling/hooks.py)
+            input_grads = _active_profiler.backward(node, g)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
         if len(input_grads) < len(node.inputs):  # zip would drop the missing ones silently
