@@ -55,7 +55,7 @@ __version__ = "0.1.0"
 
 _SUBPACKAGES = ("nn", "optim", "data", "testing", "text", "models", "profiling", "optimization",
                 "generation", "benchmarking", "capstone", "linalg", "utils", "distributions",
-                "quantization")
+                "quantization", "profiler")
 # quantized dtypes and schemes (module 15), as torch.qint8 / torch.per_tensor_affine
 _QUANT_NAMES = ("qint8", "quint8", "qint32", "per_tensor_affine", "per_tensor_symmetric",
                 "per_channel_affine", "per_channel_symmetric", "quantize_per_tensor",
