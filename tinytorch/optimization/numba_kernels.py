@@ -37,12 +37,10 @@ _A = 0.044715
 
 
 def numba_available() -> bool:
-    """True when ``import numba`` works (the kernels can be compiled)."""
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """True when Numba is installed (found, not imported: importing it takes a second)."""
+    import importlib.util
+
+    return importlib.util.find_spec("numba") is not None
 
 
 # ----------------------------------------------------------------- the kernels, plain Python
