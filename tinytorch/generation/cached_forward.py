@@ -1,0 +1,130 @@
+"""Module 17 -- a GPT's forward pass over new tokens only, with a :class:`KVCache`.
+
+    ids (B, T) of the NEW tokens, at positions n .. n + T - 1 (n = positions already cached)
+      -> token + position embeddings (positions n .. n + T - 1, not 0 .. T - 1)
+      -> per block: x + attn(ln1(x)) with cached keys/values, then x + mlp(ln2(x))
+      -> ln_f -> lm_head -> logits (B, T, vocab)
+
+It uses the model's own layers (the same Linear, LayerNorm, MLP objects, the same weights),
+so with and without the cache the model computes the same function; only the attention step
+differs: its T queries attend over all n + T cached keys. Query i sits at position n + i and
+may see keys 0 .. n + i, a causal mask aligned to the *bottom right* of the (T, n + T) score
+matrix (``is_causal=True`` in ``F.scaled_dot_product_attention`` aligns it top-left, which is
+right only when n = 0).
+
+Runs under ``no_grad``: the cache stores plain arrays, so a graph through it would miss
+every earlier step's keys and values; a forward with a cache is for generation only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinytorch.core.attention import _record
+from tinytorch.core.autograd import no_grad
+from tinytorch.core.tensor import Tensor
+
+__all__ = ["forward_with_cache", "cached_self_attention", "cached_attention",
+           "cached_causal_mask"]
+
+
+def cached_causal_mask(past: int, new: int) -> np.ndarray | None:
+    """Which of ``past + new`` keys each of ``new`` queries may see: a bool (new, past + new)
+    array, True = may attend (F.sdpa's convention); query i (position past + i) sees keys
+    0 .. past + i. ``None`` when every query may see every key (a single new token)."""
+    # BEGIN SOLUTION
+    if new == 1:
+        return None  # the newest token sees the whole past and itself
+    return np.arange(past + new)[None, :] <= (past + np.arange(new))[:, None]
+    # END SOLUTION
+
+
+def cached_attention(q: np.ndarray, keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """softmax(q K^T / sqrt(d) + mask) V for T new queries over the cached prefix.
+
+    Args:
+        q: (B, H, T, hs), the queries of the T newest positions (past .. past + T - 1).
+        keys, values: (B, H, past + T, hs), everything cached, the new positions included.
+    Returns:
+        (B, H, T, hs). Work: B * H * T * (past + T) scores -- for one new token, a row of
+        past + 1, where the uncached forward recomputes the whole (past + 1)^2 / 2 triangle.
+    """
+    T, S = q.shape[-2], keys.shape[-2]
+    # BEGIN SOLUTION
+    scores = np.matmul(q, np.swapaxes(keys, -1, -2)) * (1.0 / math.sqrt(q.shape[-1]))
+    mask = cached_causal_mask(S - T, T)  # (T, S), or None for one token
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    scores = scores - scores.max(axis=-1, keepdims=True)  # every row sees its own key: finite
+    weights = np.exp(scores)
+    weights /= weights.sum(axis=-1, keepdims=True)
+    # END SOLUTION
+    weights = weights.astype(q.dtype, copy=False)
+    _record(lambda: weights)  # capture_attention() sees cached steps too
+    return np.matmul(weights, values)
+
+
+def cached_self_attention(attn, x: Tensor, cache, layer: int) -> Tensor:
+    """A :class:`~tinytorch.models.CausalSelfAttention` step over new positions only.
+
+    Args:
+        attn: the block's attention module (its ``qkv``, ``proj`` and ``n_heads`` are used).
+        x: (B, T, d_model), the normalized residual stream at the T new positions, or the
+            same rows flattened to (B * T, d_model) (B is the cache's batch size).
+        cache: the :class:`KVCache`; layer ``layer``'s keys and values are extended by T.
+    Returns:
+        x's shape, equal to what the full causal attention gives at those positions.
+
+    The head split and the attention itself run on plain arrays: one new token makes a
+    handful of tiny ops, where the engine's per-op bookkeeping would cost more than the
+    arithmetic (the linear layers stay the model's own).
+    """
+    B, C, H = cache.batch_size, x.shape[-1], attn.n_heads
+    T = x.shape[0] // B if x.ndim == 2 else x.shape[1]
+    rows = x if x.ndim == 2 else x.reshape(B * T, C)
+    # the linear layers get 2-D (B * T, C) rows: the same products, two fewer engine ops each
+    qkv = attn.qkv(rows)._data.reshape(B, T, 3, H, C // H)
+    qkv = qkv.transpose(2, 0, 3, 1, 4)  # (3, B, H, T, hs)
+    q, k, v = qkv[0], qkv[1], qkv[2]  # each (B, H, T, hs)
+    # BEGIN SOLUTION
+    keys, values = cache.update(layer, k, v)  # (B, H, past + T, hs)
+    y = cached_attention(q, keys, values)  # (B, H, T, hs)
+    # END SOLUTION
+    y = Tensor(np.ascontiguousarray(y.transpose(0, 2, 1, 3)).reshape(B * T, C))  # heads joined
+    out = attn.resid_dropout(attn.proj(y))
+    return out if x.ndim == 2 else out.reshape(B, T, C)
+
+
+@no_grad()
+def forward_with_cache(model, idx, cache) -> Tensor:
+    """Logits (B, T, vocab) for T new tokens ``idx`` (B, T), extending ``cache``.
+
+    The first call takes the whole prompt (the prefill: its keys and values fill positions
+    0 .. T - 1); each later call takes the token(s) sampled since. ``model`` is a
+    :class:`~tinytorch.models.GPT` (in eval mode: dropout is not applied here either way).
+    """
+    ids = idx._data if isinstance(idx, Tensor) else np.asarray(idx)
+    if ids.ndim != 2 or ids.dtype.kind not in "iu":
+        raise ValueError(f"forward_with_cache: expected integer token ids of shape (B, T), got "
+                         f"{ids.dtype} of shape {tuple(ids.shape)}")
+    if ids.shape[0] != cache.batch_size:
+        raise ValueError(f"forward_with_cache: {ids.shape[0]} sequences, but the cache was "
+                         f"made for batch_size={cache.batch_size}")
+    if cache.n_layers != len(model.blocks):
+        raise ValueError(f"forward_with_cache: the cache has {cache.n_layers} layers, the model "
+                         f"{len(model.blocks)}")
+    past, T = cache.get_seq_length(0), ids.shape[1]
+    if past + T > model.max_seq_len:
+        raise ValueError(f"forward_with_cache: positions {past}..{past + T - 1} are past the "
+                         f"model's max_seq_len={model.max_seq_len} (its position table has "
+                         f"{model.max_seq_len} rows); start a new sequence with cache.reset()")
+    pos = np.arange(past, past + T, dtype=np.int64)  # where the new tokens sit
+    B = ids.shape[0]
+    x = model.tok_emb(Tensor(ids.reshape(-1).astype(np.int64)))  # (B * T, C): rows, not
+    x = x + model.pos_emb(Tensor(np.tile(pos, B)))  # (B, T, C) -- fewer reshapes per layer
+    for i, block in enumerate(model.blocks):  # GPTBlock.forward, attention from the cache
+        x = x + cached_self_attention(block.attn, block.ln1(x), cache, i)
+        x = x + block.mlp(block.ln2(x))
+    return model.lm_head(model.ln_f(x)).reshape(B, T, -1)
