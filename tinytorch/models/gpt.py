@@ -117,7 +117,7 @@ class GPT(Module):
     @no_grad()
     def generate(self, idx, max_new_tokens: int, temperature: float = 1.0,
                  top_k: int | None = None, top_p: float | None = None,
-                 generator=None) -> Tensor:
+                 generator=None, use_cache: bool = False) -> Tensor:
         """Extend ``idx`` by ``max_new_tokens`` sampled tokens, one at a time.
 
         Args:
@@ -129,6 +129,10 @@ class GPT(Module):
                 add up to top_p (at least one token is always kept).
             generator: a tt.Generator; default tinytorch's (``tt.manual_seed`` makes it
                 repeatable).
+            use_cache: keep every layer's keys and values in a ``KVCache`` (module 17) and
+                feed the model only the new token each step: the same tokens, far less work.
+                The prompt plus the new tokens must then fit in ``max_seq_len`` (a cache
+                cannot slide its window: its keys were computed at fixed positions).
         Returns:
             int64 Tensor (B, T + max_new_tokens). The context fed to the model is cropped to
             the last ``max_seq_len`` tokens. Runs under no_grad, in eval mode (dropout off).
@@ -151,13 +155,33 @@ class GPT(Module):
             raise ValueError(f"generate: top_p must be in (0, 1] or None, got {top_p!r}")
         rng = (generator if generator is not None else default_generator).rng
         ids = ids.astype(np.int64)
+        cache = None
+        if use_cache and max_new_tokens > 0:
+            from tinytorch.generation.cached_forward import forward_with_cache
+            from tinytorch.generation.kv_cache import KVCache
+
+            need = ids.shape[1] + max_new_tokens - 1  # positions fed: the last token is not
+            if need > self.max_seq_len:
+                raise ValueError(
+                    f"generate(use_cache=True): a prompt of {ids.shape[1]} tokens plus "
+                    f"max_new_tokens={max_new_tokens} needs {need} positions, more than "
+                    f"max_seq_len={self.max_seq_len}; generate at most "
+                    f"{max(self.max_seq_len - ids.shape[1] + 1, 0)} tokens, shorten the "
+                    f"prompt, or use use_cache=False (which crops the context to the last "
+                    f"{self.max_seq_len})")
+            cache = KVCache.for_model(self, ids.shape[0], need)
         was_training = self.training
         self.eval()
         try:
+            new = ids  # with a cache: what the model has not seen yet (the prompt, then 1)
             for _ in range(max_new_tokens):
-                logits = self(Tensor(ids[:, -self.max_seq_len:]))._data[:, -1, :]  # (B, V)
+                if cache is not None:
+                    logits = forward_with_cache(self, new, cache)._data[:, -1, :]  # (B, V)
+                else:
+                    logits = self(Tensor(ids[:, -self.max_seq_len:]))._data[:, -1, :]
                 nxt = _next_token(logits.astype(np.float64), temperature, top_k, top_p, rng)
                 ids = np.concatenate([ids, nxt[:, None]], axis=1)
+                new = nxt[:, None]
         finally:
             self.train(was_training)
         return Tensor(ids[0] if squeeze else ids)
