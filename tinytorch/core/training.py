@@ -88,6 +88,11 @@ class Trainer:
             samples; reported as ``train_accuracy`` and ``val_accuracy`` in the history.
         progress: draw a progress bar per epoch (only on a terminal); ``"force"`` draws
             even when stderr is not a terminal; False never draws.
+        health: the training-health coach (``tt.utils.health``): True warns, with the fix,
+            when the loss stops falling or rises, gradients explode or vanish (per layer),
+            ReLUs die, or parameters are missing from the optimizer; ``"quiet"`` only records
+            them in ``trainer.health.issues``; False turns it off; or pass a configured
+            ``HealthMonitor``.
 
     Attributes:
         history: ``{"train_loss": [...], "val_loss": [...], "lr": [...], ...}``, one entry per
@@ -97,7 +102,7 @@ class Trainer:
 
     def __init__(self, model, optimizer, loss_fn, scheduler=None, scheduler_step: str = "epoch",
                  grad_accum_steps: int = 1, clip_grad_norm: float | None = None,
-                 metrics: dict | None = None, progress=True):
+                 metrics: dict | None = None, progress=True, health=True):
         if scheduler_step not in ("epoch", "step"):
             raise ValueError(f"Trainer: scheduler_step must be 'epoch' or 'step', got "
                              f"{scheduler_step!r}")
@@ -121,6 +126,9 @@ class Trainer:
         self.stopped_early = False
         self._train_loader = None  # the last loader fit() saw: its shuffling is checkpointed
         self._pending_loader_rng = None  # loader states from a checkpoint, for the next fit()
+        from tinytorch.utils.health import monitor_for
+
+        self.health = monitor_for(health, model, optimizer)  # None when health=False
 
     # ------------------------------------------------------------------ one epoch
 
@@ -131,6 +139,8 @@ class Trainer:
 
     def _optimizer_step(self) -> None:
         """Clip, step, clear the gradients, and advance a per-step schedule."""
+        if self.health is not None:  # gradient norms (before clipping), dead units
+            self.health.check(step=self.global_step)
         if self.clip_grad_norm is not None:
             clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
         self.optimizer.step()
@@ -172,8 +182,10 @@ class Trainer:
                 raise FloatingPointError(
                     f"Trainer: the loss became {value} at epoch {self.epoch + 1}, batch {i}; "
                     "lower the learning rate, clip gradients (clip_grad_norm=1.0) or check the "
-                    "data for nan/inf")
+                    "data for nan/inf; tt.autograd.detect_anomaly() names the op that made it")
             totals["loss"] += value * b
+            if self.health is not None:  # plateau or rising loss
+                self.health.check_loss(value, self.global_step)
             with no_grad():
                 for name, fn in self.metrics.items():
                     totals[name] += float(fn(output, y)) * b
@@ -268,6 +280,8 @@ class Trainer:
             start = time.perf_counter()
             lr = self.optimizer.param_groups[0]["lr"]
             bar = self._bar(train_loader, f"epoch {self.epoch + 1}")
+            if self.health is not None:
+                self.health.attach()  # forward hooks on the ReLUs: dead units
             try:
                 train = self.train_epoch(train_loader, bar)
                 row = {f"train_{k}": v for k, v in train.items()}
@@ -276,6 +290,8 @@ class Trainer:
                     bar.set_postfix(**{k: v for k, v in row.items() if k.startswith("val_")})
             finally:
                 bar.close()
+                if self.health is not None:
+                    self.health.close()
             self.epoch += 1
             if self.scheduler is not None and self.scheduler_step == "epoch":
                 self.scheduler.step()
@@ -292,6 +308,14 @@ class Trainer:
                         self.stopped_early = True
                         break
         return self.history
+
+    def lr_find(self, loader, **kwargs):
+        """Learning-rate range test on this model and optimizer; the model, optimizer and
+        random state are restored afterwards. Returns an ``LRFindResult``:
+        ``result.suggested_lr``, ``result.plot(path)``. See ``tt.utils.health.lr_find``."""
+        from tinytorch.utils.health import lr_find
+
+        return lr_find(self.model, self.optimizer, self.loss_fn, loader, **kwargs)
 
     # ------------------------------------------------------------------ checkpoints
 
