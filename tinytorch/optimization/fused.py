@@ -50,8 +50,8 @@ def _as_tensor(x, name: str) -> Tensor:
 class FusedGELUFn(Function):
     """y = 0.5 x (1 + t), t = tanh(c (x + a x^3)), c = sqrt(2/pi), a = 0.044715.
 
-    Forward: one scratch array for ``t`` and one for ``y``, every step in place (``out=``).
-    Saves ``x`` and ``t``. Backward, from the product and chain rules::
+    Forward: one scratch array for ``t`` and one for ``y``, every step in place (``out=``);
+    backward: two. Saves ``x`` and ``t``. Backward, from the product and chain rules::
 
         dy/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2)
     """
@@ -76,11 +76,17 @@ class FusedGELUFn(Function):
     def backward(ctx, grad):
         x, t = ctx.saved_tensors
         # BEGIN SOLUTION
-        x2 = x * x
-        d = 1.0 - t * t  # sech^2 of the inner argument
+        d = t * t  # two scratch arrays, d and s, every step in place
+        np.subtract(1.0, d, out=d)  # 1 - t^2: the derivative of tanh
         d *= x
-        d *= (1.0 + 3.0 * _A * x2) * (0.5 * _C)  # 0.5 x (1 - t^2) c (1 + 3 a x^2)
-        d += 0.5 * (1.0 + t)
+        s = x * x
+        s *= 3.0 * _A
+        s += 1.0
+        s *= 0.5 * _C  # c (1 + 3 a x^2) / 2: the inner argument's derivative, halved
+        d *= s  # 0.5 x (1 - t^2) c (1 + 3 a x^2)
+        np.add(t, 1.0, out=s)
+        s *= 0.5
+        d += s  # + 0.5 (1 + t)
         d *= grad
         return d
         # END SOLUTION
