@@ -71,7 +71,7 @@ class ObserverBase(Module):
                                " run calibration data through the model first")
         s, z = calculate_qparams(self.min_val.numpy(), self.max_val.numpy(), self.dtype,
                                  self.qscheme, self.quant_min, self.quant_max, self.eps)
-        return Tensor(s), Tensor(z)
+        return Tensor(s.reshape(-1)), Tensor(z.reshape(-1))  # per tensor: shape (1,), as torch
 
     def extra_repr(self) -> str:
         return f"min_val={self.min_val.numpy()}, max_val={self.max_val.numpy()}"

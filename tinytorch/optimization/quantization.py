@@ -153,7 +153,9 @@ def quantize(x, scale, zero_point, dtype=qint8, axis=None, quant_min=None, quant
 
     ``scale``/``zero_point`` are scalars, or (C,) arrays with ``axis`` naming the channel axis
     of ``x``. Rounding is half to even (NumPy's and PyTorch's). Values outside the range
-    saturate at qmin/qmax instead of wrapping around.
+    saturate at qmin/qmax instead of wrapping around. Like PyTorch's CPU kernels, x / scale is
+    computed as x * (1 / scale) in float32 (the two differ in the last bit now and then, which
+    moves a value sitting exactly on a .5 tie).
     """
     d = _as_qdtype(dtype)
     qmin = d.qmin if quant_min is None else int(quant_min)
@@ -162,7 +164,7 @@ def quantize(x, scale, zero_point, dtype=qint8, axis=None, quant_min=None, quant
     s = _broadcast(np.asarray(scale, np.float32), x.ndim, axis)
     z = _broadcast(np.asarray(zero_point, np.int64), x.ndim, axis)
     # BEGIN SOLUTION
-    q = np.round(x / s) + z
+    q = np.round(x * (np.float32(1) / s)) + z  # x * (1/scale), in float32: PyTorch's kernels
     return np.clip(q, qmin, qmax).astype(d.storage)
     # END SOLUTION
 
