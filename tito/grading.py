@@ -226,7 +226,10 @@ def run_tests(course: Course, test_paths: list[Path], code_root: Path, *,
         if keyword:
             cmd += ["-k", keyword]
         start = time.time()
-        proc = subprocess.run(cmd, cwd=code_root, env=grading_env(code_root, report),
+        env = grading_env(code_root, report)
+        if not stream:  # captured: only the first failures' tracebacks are ever shown
+            env["TITO_SHORT_TRACEBACKS"] = "3"
+        proc = subprocess.run(cmd, cwd=code_root, env=env,
                               stdout=None if stream else subprocess.PIPE,
                               stderr=None if stream else subprocess.STDOUT, text=True)
         data = {}

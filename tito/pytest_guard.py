@@ -14,6 +14,12 @@ environment variables:
     where to write a JSON report of the run: every test's outcome and failure message, the
     file ``tinytorch`` came from, and an import error if the package could not be imported.
     tito reads it to print the first failure and to record progress.
+
+``TITO_SHORT_TRACEBACKS``
+    how many failures get pytest's ``short`` traceback (the one ``tito resume`` reads for the
+    line to edit); later ones are formatted natively. pytest's own styles re-parse every
+    frame's source file for every failure, about 0.3 s each: a fresh workspace of module 01
+    fails ~400 tests on its stubs, and the learner waited two minutes for the first message.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ _state = {"tests": [], "tinytorch_file": None, "isolation_error": None, "import_
           "started": time.time()}
 _paths: dict[str, str] = {}  # nodeid -> absolute path of its test file
 _rootdir = Path(".")  # nodeids are relative to it
+_tracebacks = {"config": None, "failed": 0}
 
 
 def _expected() -> Path | None:
@@ -129,7 +136,23 @@ def pytest_collectreport(report):
         _record(report, "error", str((_rootdir / report.fspath).resolve()))
 
 
+def pytest_configure(config):
+    _tracebacks["config"] = config
+
+
+def _cheaper_tracebacks_after(report) -> None:
+    """After the first few failures, format the rest with Python's cheap native tracebacks."""
+    limit = int(os.environ.get("TITO_SHORT_TRACEBACKS") or 0)
+    config = _tracebacks["config"]
+    if not (limit and report.failed and config is not None):
+        return
+    _tracebacks["failed"] += 1
+    if _tracebacks["failed"] >= limit and config.option.tbstyle in ("auto", "long", "short"):
+        config.option.tbstyle = "native"
+
+
 def pytest_runtest_logreport(report):
+    _cheaper_tracebacks_after(report)
     path = _paths.get(report.nodeid)
     if report.when == "call":
         outcome = "passed" if report.passed else "skipped" if report.skipped else "failed"
