@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import traceback
 
 import numpy as np
@@ -56,12 +57,19 @@ _HINTS = {
 }
 
 
-def _user_stack() -> list:
-    """The current stack, without the engine's own frames at its end (the user's line last)."""
-    frames = traceback.extract_stack()[:-3]  # this function, the hook, Function.apply
-    while frames and frames[-1].filename.startswith(_PACKAGE_DIR):
-        frames.pop()  # tensor.__add__ -> ops -> apply: internal, not what the user wrote
-    return frames[-_MAX_FRAMES:] if frames else []
+def _user_stack() -> traceback.StackSummary:
+    """The last few frames of the caller's stack, the engine's own frames at its end left out
+    (``tensor.__add__ -> ops -> apply`` is not what the user wrote). Source lines are read only
+    when an error is formatted."""
+    f = sys._getframe(2)  # above forward_hook and Function.apply
+    while f is not None and f.f_code.co_filename.startswith(_PACKAGE_DIR):
+        f = f.f_back
+    frames = []
+    while f is not None and len(frames) < _MAX_FRAMES:
+        frames.append((f, f.f_lineno))
+        f = f.f_back
+    frames.reverse()
+    return traceback.StackSummary.extract(frames, lookup_lines=False)
 
 
 def _format(frames) -> str:

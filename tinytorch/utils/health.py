@@ -20,7 +20,9 @@ layer, what it measured, the threshold it crossed, and what to do::
 ========================  ===============================================================
 ``nonfinite_loss``        the loss is nan or inf
 ``plateau``               the loss fell by less than ``plateau_tol`` (relative) between the
-                          two halves of the last ``plateau_window`` steps
+                          two halves of the last ``plateau_window`` steps, and is still
+                          within ``plateau_progress`` of its start (later flat stretches
+                          are convergence: no warning)
 ``rising_loss``           the second half's mean is ``rising_factor`` times the first's
 ``exploding_grad``        a layer's gradient norm is above ``explode_norm`` (or inf)
 ``nonfinite_grad``        a layer's gradient is nan while the loss is finite
@@ -35,7 +37,8 @@ layer, what it measured, the threshold it crossed, and what to do::
 
 Each warning is a :class:`TrainingHealthWarning` (filter them with
 ``warnings.filterwarnings("ignore", category=TrainingHealthWarning)``), given once per check and
-layer per monitor; every finding is also kept in ``monitor.issues`` as an :class:`Issue`.
+layer per monitor; that first finding is also kept in ``monitor.issues`` as an :class:`Issue`,
+and ``monitor.counts[(kind, layer)]`` says how many checks found it since.
 Dead units are seen through forward hooks on ``nn.ReLU`` modules (a ``F.relu`` call inside a
 ``forward`` has no module to hook); a unit is a feature of a ``(N, F)`` output, a channel of
 a ``(N, C, ...)`` one.
@@ -107,13 +110,15 @@ class HealthMonitor:
             optimizer does not update.
         warn: False records ``issues`` without warning (Trainer's ``health="quiet"``).
         grad_every: check gradients and dead units every this many calls (the loss: always).
-        plateau_window, plateau_tol, rising_factor: the loss checks (see the module table).
+        plateau_window, plateau_tol, plateau_progress, rising_factor: the loss checks (see
+            the module table).
         explode_norm, vanish_ratio: the per-layer gradient-norm thresholds.
         dead_fraction, dead_min_samples: the dead-ReLU check.
     """
 
     def __init__(self, model, optimizer=None, *, warn: bool = True, grad_every: int = 10,
                  plateau_window: int = 100, plateau_tol: float = 0.01,
+                 plateau_progress: float = 0.1,
                  rising_factor: float = 1.5, explode_norm: float = 1e3,
                  vanish_ratio: float = 1e-5, dead_fraction: float = 0.5,
                  dead_min_samples: int = 64):
@@ -126,14 +131,15 @@ class HealthMonitor:
         self.grad_every = max(1, int(grad_every))
         self.plateau_window = plateau_window
         self.plateau_tol = plateau_tol
+        self.plateau_progress = plateau_progress
         self.rising_factor = rising_factor
         self.explode_norm = explode_norm
         self.vanish_ratio = vanish_ratio
         self.dead_fraction = dead_fraction
         self.dead_min_samples = dead_min_samples
-        self.issues: list[Issue] = []
+        self.issues: list[Issue] = []  # the first finding of each (kind, layer)
+        self.counts: dict = {}  # (kind, layer) -> how many checks found it
         self.losses: list[float] = []
-        self._said: set = set()  # (kind, layer) already warned about
         self._calls = 0
         self._handles = []
         self._active: dict = {}  # ReLU name -> [ever-positive per unit (bool array), samples]
@@ -188,10 +194,11 @@ class HealthMonitor:
         return hook
 
     def _report(self, kind, layer, value, threshold, step, message) -> None:
+        key = (kind, layer)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        if self.counts[key] > 1:
+            return  # said once; counted, so a long run's list stays short
         self.issues.append(Issue(kind, layer, float(value), float(threshold), step, message))
-        if (kind, layer) in self._said:
-            return
-        self._said.add((kind, layer))
         if self.warn:
             warnings.warn(message, TrainingHealthWarning, stacklevel=4)
 
@@ -203,7 +210,7 @@ class HealthMonitor:
     # ------------------------------------------------------------------ the checks
 
     def check(self, loss=None, step: int | None = None) -> list:
-        """Record ``loss`` and run the checks due; returns the issues found by this call.
+        """Record ``loss`` and run the checks due; returns the new issues (first findings).
 
         Call it after ``loss.backward()`` and before ``optimizer.step()`` / ``zero_grad()``:
         the gradient checks read ``.grad``. ``loss`` may be a Tensor, a float, or None.
@@ -222,7 +229,8 @@ class HealthMonitor:
         return self.issues[start:]
 
     def check_loss(self, loss, step: int | None = None) -> None:
-        """The loss checks: nan/inf now; plateau or rise over the last ``plateau_window``."""
+        """The loss checks: nan/inf now; no progress or a rise over the last
+        ``plateau_window`` steps."""
         value = _loss_value(loss)
         if not math.isfinite(value):
             self._report(
@@ -246,19 +254,20 @@ class HealthMonitor:
                 f"{self.rising_factor}x). Fix: lower {self._lr()} by 3-10x (lr_find suggests "
                 "one), or add warmup / clip gradients.")
             return
-        if second <= 1e-3 * self.losses[0]:  # a thousandth of where it started: converged
-            return
+        start = float(np.mean(self.losses[: w // 2]))
+        if second < (1.0 - self.plateau_progress) * start:
+            return  # it has learned something: a flat stretch now is convergence, not a bug
         drop = (first - second) / abs(first) if first else 0.0
         if drop < self.plateau_tol:
             self._report(
                 "plateau", None, drop, self.plateau_tol, step,
-                f"loss stopped falling: {first:.4g} -> {second:.4g} between the two halves of "
+                f"loss is not falling: {first:.4g} -> {second:.4g} between the two halves of "
                 f"the last {w} steps, a relative drop of {drop:.2%} (threshold "
-                f"{self.plateau_tol:.2%}). Fix: if this is early in training, raise {self._lr()} "
-                "(lr_find), check that the optimizer holds model.parameters() and that "
-                "zero_grad(), backward() and step() all run each step, and that the labels match "
-                "the inputs; if the loss is as low as you expect, it has converged: stop, or "
-                "decay the learning rate with a scheduler.")
+                f"{self.plateau_tol:.2%}), and within {self.plateau_progress:.0%} of where it "
+                f"started ({start:.4g}). Fix: raise {self._lr()} (lr_find suggests one), check "
+                "that the optimizer holds model.parameters() and that zero_grad(), backward() "
+                "and step() all run each step, that the labels match the inputs, and that the "
+                "model can fit one batch (train on it alone: the loss should go to ~0).")
 
     def check_gradients(self, step: int | None = None) -> None:
         """Per-layer gradient norms: exploding (or nan/inf), vanishing; untrained parameters."""
