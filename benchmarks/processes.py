@@ -25,10 +25,12 @@ import importlib.util
 import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 from typing import Callable
+
+# the process machinery is shared with TinyMLPerf (module 19's package)
+from tinytorch.benchmarking.isolation import child_env, run_json_child
 
 HERE = Path(__file__).resolve().parent
 CHILD = HERE / "child.py"
@@ -36,43 +38,11 @@ CHILD = HERE / "child.py"
 __all__ = ["run", "summarize", "child_env"]
 
 
-def _package_root(name: str) -> str | None:
-    """The folder holding package ``name`` as the current interpreter would import it
-    (without importing it)."""
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return str(Path(list(spec.submodule_search_locations)[0]).resolve().parent)
-
-
-def child_env(threads: int, extra: dict | None = None) -> dict:
-    """The environment of a child: this one, with the thread counts set and the same
-    tinytorch first on the path (a learner's workspace when ``tito benchmark`` runs us)."""
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(threads)
-    root = _package_root("tinytorch")
-    if root:
-        env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in env.get("PYTHONPATH", "")
-                                                      .split(os.pathsep) if p])
-    env.update(extra or {})
-    return env
-
-
 def _child(framework: str, spec_id: str, repeats: int, warmup: int, quick: bool,
            threads: int, env: dict, timeout: float) -> dict:
     cmd = [sys.executable, str(CHILD), framework, spec_id, "--repeats", str(repeats),
            "--warmup", str(warmup), "--threads", str(threads)] + (["--quick"] if quick else [])
-    try:
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"framework": framework, "id": spec_id, "error": f"timed out after {timeout} s"}
-    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
-    if done.returncode != 0 or not lines:
-        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"framework": framework, "id": spec_id,
-                "error": f"child exited {done.returncode}: {tail[:200]}"}
-    return json.loads(lines[-1])
+    return run_json_child(cmd, env, timeout, {"framework": framework, "id": spec_id})
 
 
 def run(spec_ids=None, rounds: int = 5, repeats: int = 20, warmup: int = 5,
@@ -131,6 +101,9 @@ def summarize(spec, runs: dict, skipped: str | None = None) -> dict:
     for f in ("tinytorch", "torch"):
         rs = [x for x in runs.get(f, []) if not x.get("error") and not x.get("skipped")]
         row["samples"][f] = [x["median_ms"] for x in rs]
+        # every timed step of every process, for TinyMLPerf's statistics (tito benchmark run
+        # --vs torch summarizes them with median, quartiles and Tukey's outliers)
+        row.setdefault("steps_ms", {})[f] = [t for x in rs for t in x.get("times_ms", [])]
         row["peaks"][f] = [round(x["peak_growth_mb"], 2) for x in rs]
         row[f"{f}_ms"] = None if (skipped or errors) else _median(row["samples"][f])
         row[f"{f}_peak_mb"] = None if (skipped or errors) else _median(row["peaks"][f])

@@ -213,16 +213,28 @@ def update(workspace: WorkspaceOpt = DEFAULT) -> None:
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def benchmark(ctx: typer.Context, reference: ReferenceOpt = False,
               workspace: WorkspaceOpt = DEFAULT) -> None:
-    """Run the side-by-side benchmark suite (benchmarks/run.py); other arguments pass through.
+    """Run TinyMLPerf (``run``), compare two results files (``compare``), or the side-by-side
+    suite (benchmarks/run.py, the default); other arguments pass through.
 
     \b
     Examples:
-      tito benchmark --reference
-      tito benchmark --reference --quick
-      tito benchmark                   # on your workspace's tinytorch
+      tito benchmark run --reference --quick         # TinyMLPerf, trained to quality targets
+      tito benchmark run --json a.json               # on your workspace, results file
+      tito benchmark run --reference --vs torch      # and the side-by-side PyTorch suite
+      tito benchmark compare a.json b.json           # B vs A: speedups, within noise or not
+      tito benchmark --reference                     # the side-by-side suite alone
       tito benchmark --write-readme    # README tables from the committed results files
     """
     c = course()
+    if ctx.args and ctx.args[0] in ("run", "compare"):  # TinyMLPerf (module 19)
+        script = c.root / "benchmarks" / "tinymlperf.py"
+        if ctx.args[0] == "compare":  # reads two files: the course's own code does it
+            reference_or_exit(c)
+            raise typer.Exit(run_script(script, c.root, list(ctx.args), cwd=Path.cwd()))
+        if reference:
+            reference_or_exit(c)
+        root = c.root if reference else workspace_or_exit(workspace).root
+        raise typer.Exit(run_script(script, root, list(ctx.args), cwd=Path.cwd()))
     if "--write-readme" in ctx.args or "--check-readme" in ctx.args:
         from tito import readme_tables  # the README's tables come from results files
 
