@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 
+from tinytorch.core.activations import gelu as F_gelu
 from tinytorch.core.attention import _record
 from tinytorch.core.autograd import no_grad
 from tinytorch.core.tensor import Tensor
@@ -92,18 +93,20 @@ def cached_self_attention(attn, x: Tensor, cache, layer: int) -> Tensor:
     keys, values = cache.update(layer, k, v)  # (B, H, past + T, hs)
     y = cached_attention(q, keys, values)  # (B, H, T, hs)
     # END SOLUTION
-    y = Tensor(np.ascontiguousarray(y.transpose(0, 2, 1, 3)).reshape(B * T, C))  # heads joined
-    out = attn.resid_dropout(attn.proj(y))
+    y = Tensor._wrap(np.ascontiguousarray(y.transpose(0, 2, 1, 3)).reshape(B * T, C), None)
+    out = attn.proj(y)  # heads joined, projected (resid_dropout: off at inference)
     return out if x.ndim == 2 else out.reshape(B, T, C)
 
 
 @no_grad()
-def forward_with_cache(model, idx, cache) -> Tensor:
+def forward_with_cache(model, idx, cache, gelu=None) -> Tensor:
     """Logits (B, T, vocab) for T new tokens ``idx`` (B, T), extending ``cache``.
 
     The first call takes the whole prompt (the prefill: its keys and values fill positions
     0 .. T - 1); each later call takes the token(s) sampled since. ``model`` is a
     :class:`~tinytorch.models.GPT` (in eval mode: dropout is not applied here either way).
+    ``gelu``: another implementation of the MLPs' tanh GELU (module 18's fused kernel, say),
+    called on the MLP's hidden layer instead of its own; None keeps the model's.
     """
     ids = idx._data if isinstance(idx, Tensor) else np.asarray(idx)
     if ids.ndim != 2 or ids.dtype.kind not in "iu":
@@ -122,9 +125,14 @@ def forward_with_cache(model, idx, cache) -> Tensor:
                          f"{model.max_seq_len} rows); start a new sequence with cache.reset()")
     pos = np.arange(past, past + T, dtype=np.int64)  # where the new tokens sit
     B = ids.shape[0]
-    x = model.tok_emb(Tensor(ids.reshape(-1).astype(np.int64)))  # (B * T, C): rows, not
-    x = x + model.pos_emb(Tensor(np.tile(pos, B)))  # (B, T, C) -- fewer reshapes per layer
+    # (B * T, C) rows rather than (B, T, C): every Linear skips two reshapes. Embedding rows
+    # are read from the tables directly (a lookup is an index; no graph is recorded here).
+    x = Tensor._wrap(model.tok_emb.weight._data[ids.reshape(-1)]
+                     + model.pos_emb.weight._data[np.tile(pos, B)], None)
     for i, block in enumerate(model.blocks):  # GPTBlock.forward, attention from the cache
         x = x + cached_self_attention(block.attn, block.ln1(x), cache, i)
-        x = x + block.mlp(block.ln2(x))
+        mlp = block.mlp  # MLP.forward without its dropout (off at inference)
+        h = mlp.fc(block.ln2(x))
+        h = gelu(h) if gelu is not None else F_gelu(h, mlp.approximate)
+        x = x + mlp.proj(h)
     return model.lm_head(model.ln_f(x)).reshape(B, T, -1)
