@@ -126,7 +126,7 @@ MODULES: tuple[Module, ...] = (
                                       "tinytorch/profiling/flop_counter.py",
                                       "tinytorch/profiling/latency.py",
                                       "tinytorch/profiling/memory.py",
-                                      "tinytorch/profiling/report.py"], available=False),
+                                      "tinytorch/profiling/report.py"]),
     _m(15, "quantization", "Quantization", ["tinytorch/optimization/quantization.py",
                                             "tinytorch/optimization/observers.py",
                                             "tinytorch/optimization/fake_quant.py",
