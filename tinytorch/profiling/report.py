@@ -4,7 +4,9 @@
 (a layer with no children: ``Linear``, ``Conv2d``, ``ReLU`` ...) and returns a
 :class:`LayerReport`: one row per layer with
 
-* its parameter count and bytes (``nbytes`` of its own arrays),
+* its parameter count and bytes (``nbytes`` of its own arrays; a weight shared by two layers,
+  like a GPT's tied embedding and output head, appears in both rows -- ``model_size`` counts
+  it once),
 * its output's shape and bytes (the activation it hands on),
 * its FLOPs (``FlopCounterMode``, forward only, from the shapes it ran on),
 * its forward time: the median over ``repeats`` runs of the whole model (hooks read the clock
