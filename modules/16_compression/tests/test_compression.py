@@ -179,33 +179,26 @@ def test_random_unstructured_prunes_exactly_amount_entries_then_of_the_rest():
 
 
 def test_ln_structured_removes_whole_rows_or_columns_by_norm():
-    # rows with L2 norms 5, 1, 3, 2 (dim 0); column L1 vs L2 ranking differs on purpose
+    # rows with L2 norms 5, 1, 3, 2: amount 0.5 of 4 rows (dim 0) drops rows 1 and 3
     w = np.array([[3.0, 4.0, 0.0], [1.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 2.0]])
     lin = _linear(w)
     prune.ln_structured(lin, "weight", amount=0.5, n=2, dim=0)
     np.testing.assert_array_equal(lin.weight_mask.numpy(), [[1] * 3, [0] * 3, [1] * 3, [0] * 3])
-    # columns: L1 norms 4, 7, 2; L2 norms 3.16, 5, 2; L-inf 3, 4, 2 -> drop the last
-    v = np.array([[1.0, 3.0, 2.0], [1.0, 4.0, 0.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    # columns (dim 1) whose ranking depends on n:  col 0 = (1, -1), col 1 = (5, 5), col 2 =
+    # (1.8, 0) -- L1: 2, 10, 1.8 (col 2 smallest); L2 and L-inf: 1.41 / 1 smallest for col 0
+    v = np.array([[1.0, 5.0, 1.8], [-1.0, 5.0, 0.0]])
+    for n, dropped in ((1, 2), (2, 0), (float("inf"), 0)):
+        lin = _linear(v)
+        prune.ln_structured(lin, "weight", amount=1, n=n, dim=1)
+        expected = np.ones_like(v)
+        expected[:, dropped] = 0
+        np.testing.assert_array_equal(lin.weight_mask.numpy(), expected, err_msg=f"n={n}")
+    # dim=-1 is the last axis; a 1-D tensor has no channels
     lin = _linear(v)
-    prune.ln_structured(lin, "weight", amount=1, n=1, dim=1)
-    np.testing.assert_array_equal(lin.weight_mask.numpy()[0], [1, 1, 0])
-    # L1 keeps column 0 (4) over column 2 (2+...); with L2 the ranking of 0 and 2 flips:
-    u = np.array([[3.0, 9.0, 2.5], [0.0, 9.0, 2.5]])  # L1: 3, 18, 5 / L2: 3, 12.7, 3.54
-    lin = _linear(u)
-    prune.ln_structured(lin, "weight", amount=1, n=1, dim=1)
-    np.testing.assert_array_equal(lin.weight_mask.numpy()[0], [0, 1, 1])
-    lin = _linear(np.array([[3.0, 9.0, 0.5], [0.0, 9.0, 4.5]]))  # L1: 3, 18, 5 / L2: 3, 12.7, 4.53
-    prune.ln_structured(lin, "weight", amount=1, n=2, dim=1)
-    np.testing.assert_array_equal(lin.weight_mask.numpy()[0], [0, 1, 1])
-    lin = _linear(np.array([[3.0, 9.0, 0.5], [0.0, 9.0, 2.0]]))  # L1: 3, 18, 2.5 / L-inf: 3, 9, 2
-    prune.ln_structured(lin, "weight", amount=1, n=float("inf"), dim=1)
-    np.testing.assert_array_equal(lin.weight_mask.numpy()[0], [1, 1, 0])
-    lin = _linear(np.array([[1.0, 9.0, 1.9], [1.9, 9.0, 0.1]]))  # L1: 2.9, 18, 2.0 / L2: 2.15, -, 1.90
-    prune.ln_structured(lin, "weight", amount=1, n=1, dim=1)
-    np.testing.assert_array_equal(lin.weight_mask.numpy()[0], [1, 1, 0])
-    lin = _linear(np.array([[1.0, 9.0, 2.5], [1.9, 9.0, 0.1]]))  # L1: 2.9, 18, 2.6 / L2: 2.15, -, 2.50
-    prune.ln_structured(lin, "weight", amount=1, n=2, dim=1)
-    np.testing.assert_array_equal(lin.weight_mask.numpy()[0], [0, 1, 1])
+    prune.ln_structured(lin, "weight", amount=1, n=1, dim=-1)
+    assert lin.weight_mask.numpy()[:, 2].sum() == 0
+    with pytest.raises(ValueError):
+        prune.ln_structured(_linear(v, bias=np.ones(2)), "bias", amount=1, n=1, dim=0)
 
 
 def test_ln_structured_second_prune_skips_channels_already_gone():
