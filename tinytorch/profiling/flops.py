@@ -74,7 +74,8 @@ def conv2d_flops(x_shape, w_shape, out_shape) -> int:
 
 def conv_transpose2d_flops(x_shape, w_shape) -> int:
     """FLOPs of a transposed convolution (weight ``(C_in, C_out/groups, kh, kw)``): one
-    multiply-add per weight per *input* pixel, ``2 * N * H * W * C_in * (C_out/groups) * kh * kw``."""
+    multiply-add per weight per *input* pixel,
+    ``2 * N * H * W * C_in * (C_out/groups) * kh * kw``."""
     n, _, h, w = x_shape
     return 2 * n * h * w * math.prod(w_shape)
 

@@ -21,7 +21,7 @@ PyTorch's ``FunctionEvent`` fields; the table formats them as us/ms/s.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from time import perf_counter_ns
 
 import numpy as np
