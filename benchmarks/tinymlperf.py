@@ -2,7 +2,7 @@
 
     python benchmarks/tinymlperf.py run [--quick] [--only mlp_digits,...] [--vs torch]
                                         [--json FILE] [--score-against REF.json]
-                                        [--in-process] [--repeats N]
+                                        [--in-process] [--repeats N] [--plant-slowdown F]
     python benchmarks/tinymlperf.py compare A.json B.json [--noise-floor 0.10]
 
 ``run`` trains every task of ``tinytorch.benchmarking.tinymlperf`` to its quality target, each
@@ -75,11 +75,13 @@ def cmd_run(args) -> int:
             return 2
     tasks = tinymlperf.run_suite(ids, quick=args.quick, isolate=not args.in_process,
                                  threads=args.threads, repeats=args.repeats,
+                                 slowdown=args.plant_slowdown,
                                  progress=lambda t: print(f"  {t} ...", file=sys.stderr,
                                                           flush=True))
     config = {"quick": args.quick, "isolate": not args.in_process, "threads": args.threads,
               "repeats": args.repeats or (7 if args.quick else 25), "warmup": 3,
-              "outlier_k": 1.5, "tasks": ids or [t.id for t in tinymlperf.TASKS]}
+              "outlier_k": 1.5, "tasks": ids or [t.id for t in tinymlperf.TASKS],
+              "planted_slowdown": args.plant_slowdown}
     env = environment.capture()
     env["thread_env"] = {v: str(args.threads) for v in env["thread_env"]}  # the children's
     data = results.make(tasks, env, config, tinymlperf.SUITE_VERSION,
@@ -92,6 +94,9 @@ def cmd_run(args) -> int:
             return 2
         data["score"] = {**cmp.suite_score(data, ref), "reference": str(args.score_against)}
     results.print_table(data)
+    if args.plant_slowdown != 1:
+        print(f"PLANTED SLOWDOWN: every timed call was made {args.plant_slowdown:g}x slower on "
+              "purpose (a check of the comparison, not a measurement of tinytorch)")
     if args.quick:
         print("--quick: smaller tasks and fewer repeats (their own targets); a full run "
               "measures the full suite")
@@ -123,6 +128,9 @@ def main(argv=None) -> int:
     r.add_argument("--score-against", metavar="REF", help="score against this results file")
     r.add_argument("--threads", type=int, default=1, help="BLAS threads per process (1)")
     r.add_argument("--repeats", type=int, default=None, help="timed inference repeats")
+    r.add_argument("--plant-slowdown", type=float, default=1.0, metavar="F",
+                   help="make every timed call F times slower (sleeps): a known regression "
+                        "to check that compare flags it; recorded in the results file")
     r.add_argument("--in-process", action="store_true",
                    help="run the tasks in this process (faster to start, less isolated)")
     c = sub.add_parser("compare", help="compare two results files (B against A)")

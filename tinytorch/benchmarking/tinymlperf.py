@@ -378,19 +378,38 @@ def get(task_id: str) -> Task:
 # --------------------------------------------------------------------------- running
 
 
-def run_task(task: Task, quick: bool = False, bench: Benchmark | None = None) -> dict:
+def planted_slowdown(fn: Callable, factor: float) -> Callable:
+    """``fn`` made ``factor`` times slower in wall time: after each call, sleep (factor - 1)
+    times as long as the call took. A known regression, to check that a comparison flags one
+    (``tito benchmark run --plant-slowdown 2``); results files record the factor."""
+    if factor == 1:
+        return fn
+
+    def slowed():
+        start = time.perf_counter()
+        out = fn()
+        time.sleep((factor - 1) * (time.perf_counter() - start))
+        return out
+
+    return slowed
+
+
+def run_task(task: Task, quick: bool = False, bench: Benchmark | None = None,
+             slowdown: float = 1.0) -> dict:
     """Train ``task`` to its target (checked every ``eval_every`` steps on the validation
-    split), evaluate on the held-out test data, then time inference at batch 1 and 32."""
+    split), evaluate on the held-out test data, then time inference at batch 1 and 32.
+    ``slowdown`` plants a known regression (see :func:`planted_slowdown`)."""
     tt = _tt()
     bench = bench or Benchmark(warmup=3, repeats=7 if quick else 25)
     t0 = time.perf_counter()
     prep = task.prepare(quick)
+    train_step = planted_slowdown(prep.train_step, slowdown)
     setup_s = time.perf_counter() - t0
     step_ms, val, steps, reached = [], None, 0, False
     start = time.perf_counter()
     while steps < prep.max_steps:
         s0 = time.perf_counter()
-        loss = prep.train_step()
+        loss = train_step()
         step_ms.append((time.perf_counter() - s0) * 1e3)
         steps += 1
         if not math.isfinite(loss):
@@ -410,7 +429,7 @@ def run_task(task: Task, quick: bool = False, bench: Benchmark | None = None) ->
         def call():
             with tt.no_grad():
                 model(x)
-        return call
+        return planted_slowdown(call, slowdown)
 
     lat = bench.measure("latency_b1_ms", infer(prep.batch1))
     b32 = bench.measure("batch32_ms", infer(prep.batch32))
@@ -428,7 +447,8 @@ def run_task(task: Task, quick: bool = False, bench: Benchmark | None = None) ->
                                                "summary": lat.summary.to_dict()},
                              "batch32_ms": {"samples": b32.samples,
                                             "summary": b32.summary.to_dict()}},
-            "throughput_b32": throughput, "info": prep.info, "error": None}
+            "throughput_b32": throughput, "info": prep.info, "planted_slowdown": slowdown,
+            "error": None}
 
 
 def _error_row(task_id: str, error: str) -> dict:
@@ -441,14 +461,15 @@ def _error_row(task_id: str, error: str) -> dict:
     return {**head, "error": error, "met": False, "measurements": {}}
 
 
-def run_in_process(task_id: str, quick: bool, repeats: int | None = None) -> dict:
+def run_in_process(task_id: str, quick: bool, repeats: int | None = None,
+                   slowdown: float = 1.0) -> dict:
     """:func:`run_task` with errors caught: a stubbed module in a learner's workspace is one
     error row, not a crash of the whole suite."""
     import traceback
 
     try:
         bench = None if repeats is None else Benchmark(warmup=3, repeats=repeats)
-        row = run_task(get(task_id), quick, bench)
+        row = run_task(get(task_id), quick, bench, slowdown)
     except Exception as e:
         row = _error_row(task_id, f"{type(e).__name__}: {e}".splitlines()[0][:300])
         row["traceback"] = traceback.format_exc()[-2000:]
@@ -458,7 +479,7 @@ def run_in_process(task_id: str, quick: bool, repeats: int | None = None) -> dic
 
 def run_suite(task_ids=None, quick: bool = False, isolate: bool = True, threads: int = 1,
               repeats: int | None = None, progress: Callable[[str], None] | None = None,
-              timeout: float = 1800.0) -> list[dict]:
+              timeout: float = 1800.0, slowdown: float = 1.0) -> list[dict]:
     """Run the tasks (all by default), each in a fresh process unless ``isolate=False``."""
     from tinytorch.benchmarking.isolation import child_env, python, run_json_child
 
@@ -468,10 +489,11 @@ def run_suite(task_ids=None, quick: bool = False, isolate: bool = True, threads:
         if progress is not None:
             progress(task_id)
         if not isolate:
-            rows.append(run_in_process(task_id, quick, repeats))
+            rows.append(run_in_process(task_id, quick, repeats, slowdown))
             continue
         cmd = [python(), "-m", "tinytorch.benchmarking.tinymlperf", "--child", task_id]
         cmd += (["--quick"] if quick else []) + ([f"--repeats={repeats}"] if repeats else [])
+        cmd += [f"--slowdown={slowdown}"] if slowdown != 1 else []
         row = run_json_child(cmd, child_env(threads), timeout, {"id": task_id})
         if row.get("error") and "measurements" not in row:
             row = {**_error_row(task_id, row["error"])}
@@ -485,8 +507,9 @@ def main(argv=None) -> int:
     p.add_argument("--child", required=True, metavar="TASK")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--repeats", type=int, default=None)
+    p.add_argument("--slowdown", type=float, default=1.0)
     args = p.parse_args(argv)
-    print(json.dumps(run_in_process(args.child, args.quick, args.repeats)))
+    print(json.dumps(run_in_process(args.child, args.quick, args.repeats, args.slowdown)))
     return 0
 
 
