@@ -101,3 +101,23 @@ def test_layer_report_bar_chart_is_a_png(tmp_path):
     rep = profile_layers(_mlp(), _x(), repeats=1)
     rep.bar_chart(tmp_path / "layers.png", metric="flops")
     assert (tmp_path / "layers.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+class _Boom(autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        raise ValueError("boom")
+
+
+def test_an_op_that_raises_leaves_the_profile_consistent():
+    m, x = _mlp(), _x()
+    with tt.profiler.profile() as prof:
+        with tt.profiler.record_function("outer"):
+            with pytest.raises(ValueError, match="boom"):
+                _Boom.apply(_x())
+            assert len(prof._stack) == 1  # only "outer" is open
+            m(x)
+    events = prof.events()
+    outer = [e for e in events if e.name == "outer"][0]
+    inner = sum(e.cpu_time_total for e in events if e.name != "outer")
+    assert outer.self_cpu_time_total == pytest.approx(outer.cpu_time_total - inner)

@@ -140,6 +140,9 @@ class FlopCounterMode:
     def op_begin(self) -> None:
         pass
 
+    def op_failed(self) -> None:
+        pass
+
     def op_forward(self, cls, ctx, arrays, kwargs, out, t0, t1) -> None:
         formula = self._forward.get(cls)
         if formula is None:

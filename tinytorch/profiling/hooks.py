@@ -7,13 +7,14 @@ While at least one observer (a ``profile()`` or a ``FlopCounterMode``) is attach
 op's forward and every node's backward runs through :class:`_Dispatcher`, which times the
 call and tells each observer what ran, on which shapes, for how long.
 
-An observer is any object with three methods:
+An observer is any object with four methods:
 
 * ``op_begin()`` -- an op is about to run (a profiler opens a frame, to subtract nested
   time from its parent's self time);
 * ``op_forward(cls, ctx, arrays, kwargs, out, t0, t1)`` -- ``cls.forward`` ran on the NumPy
   ``arrays`` from ``t0`` to ``t1`` (``time.perf_counter_ns``) and returned ``out``;
 * ``op_backward(node, grad, t0, t1)`` -- ``node``'s backward ran on ``grad`` (dL/d output).
+* ``op_failed()`` -- the op raised (a shape error, say): close what ``op_begin`` opened.
 
 Nothing is patched: the engine asks, the observers answer.
 """
@@ -38,7 +39,12 @@ class _Dispatcher:
         for o in obs:
             o.op_begin()
         t0 = perf_counter_ns()
-        out = cls.forward(ctx, *arrays, **kwargs)
+        try:
+            out = cls.forward(ctx, *arrays, **kwargs)
+        except BaseException:
+            for o in reversed(obs):
+                o.op_failed()
+            raise
         t1 = perf_counter_ns()
         for o in reversed(obs):  # innermost (last attached) closes its frame first
             o.op_forward(cls, ctx, arrays, kwargs, out, t0, t1)
@@ -49,7 +55,12 @@ class _Dispatcher:
         for o in obs:
             o.op_begin()
         t0 = perf_counter_ns()
-        grads = node.function.backward(node, grad)
+        try:
+            grads = node.function.backward(node, grad)
+        except BaseException:
+            for o in reversed(obs):
+                o.op_failed()
+            raise
         t1 = perf_counter_ns()
         for o in reversed(obs):
             o.op_backward(node, grad, t0, t1)

@@ -280,6 +280,10 @@ class profile:
     def op_begin(self) -> None:
         self._stack.append([0])
 
+    def op_failed(self) -> None:
+        if self._stack:
+            self._stack.pop()
+
     def _close(self, name, t0, t1, shapes, flops, backward) -> None:
         children = self._stack.pop()[0] if self._stack else 0
         total = t1 - t0
