@@ -14,8 +14,8 @@ the engine does two extra things for every op:
   ``RuntimeError: Function 'Log' produced nan values in its forward output ...`` with that line.
   (inf in a forward output is not an error: ``masked_fill(mask, -inf)`` makes it on purpose.)
 * **backward**: after each op's backward, it checks the gradients it returned (the recorded
-  node's ``function`` is a subclass whose ``backward`` checks, so any backward loop does). The first one
-  holding nan or inf raises, with PyTorch's wording,
+  node's ``function`` is a subclass whose ``backward`` checks, so any backward loop does).
+  The first one holding nan or inf raises, with PyTorch's wording,
   ``RuntimeError: Function 'LogBackward' returned nan values in its 0th output.``, followed by
   the forward line that created the op. "0th output" is the gradient for the op's input 0.
 

@@ -31,8 +31,9 @@ layer, what it measured, the threshold it crossed, and what to do::
 ``dead_relu``             over at least ``dead_min_samples`` samples, more than
                           ``dead_fraction`` of an ``nn.ReLU``'s units were never positive
 ``not_optimized``         a parameter of the model is not in the optimizer
-``lr``                    :func:`lr_find` suggests a learning rate ``lr_factor`` times away
-                          from the optimizer's
+(``lr_find``)             :func:`lr_find` suggests a learning rate ``lr_factor`` times away
+                          from the optimizer's (a warning of the range test, not a monitor
+                          check: run it before training)
 ========================  ===============================================================
 
 Each warning is a :class:`TrainingHealthWarning` (filter them with
@@ -382,7 +383,7 @@ def monitor_for(health, model, optimizer):
                      f"{health!r}")
 
 
-# --------------------------------------------------------------------------- learning-rate range test
+# --------------------------------------------------------------------------- lr range test
 
 
 @dataclass
@@ -412,7 +413,8 @@ class LRFindResult:
         ax = fig.subplots()
         ax.plot(self.lrs, self.losses, alpha=0.3, label="loss")
         ax.plot(self.lrs, self.smoothed, label="smoothed")
-        ax.axvline(self.suggested_lr, color="C3", ls="--", label=f"suggested {self.suggested_lr:.2g}")
+        ax.axvline(self.suggested_lr, color="C3", ls="--",
+                   label=f"suggested {self.suggested_lr:.2g}")
         if self.current_lr:
             ax.axvline(self.current_lr, color="C2", ls=":", label=f"current {self.current_lr:.2g}")
         ax.set_xscale("log")
@@ -442,8 +444,9 @@ def lr_find(model, optimizer, loss_fn, loader, *, start_lr: float = 1e-7, end_lr
     loss, then put the model, optimizer and global random generator back as they were.
 
     The suggestion is a tenth of the lr at the smoothed loss's minimum: near the minimum the
-    run is about to diverge, far below it every step is wasted. If the optimizer's lr is more than ``lr_factor`` times away
-    from the suggestion, a ``TrainingHealthWarning`` (kind ``lr``) says so.
+    run is about to diverge, far below it every step is wasted. If the optimizer's lr is more
+    than ``lr_factor`` times away from the suggestion, a ``TrainingHealthWarning`` says so
+    (``warn=False``: no warning).
 
     The loss is smoothed over one pass of a short loader (up to 32 batches, so a small data
     set's batch-to-batch differences cancel), else by a bias-corrected moving average with
