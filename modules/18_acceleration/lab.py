@@ -47,6 +47,11 @@ print(labkit.machine())
 CHECKS = []  # (what, max error, tolerance): the lab's verdict at the end
 
 
+def png(name):
+    """Where a plot goes; quick mode draws only the first (each figure costs seconds)."""
+    return OUT / name if not QUICK or name == "matmul_rungs.png" else None
+
+
 def show(m, tol=None, err="max err"):
     """Print a Measurement's table; remember its largest error for the final verdict."""
     print(f"### {m.title}\n")
@@ -67,7 +72,7 @@ def show(m, tol=None, err="max err"):
 # %%
 sizes = (16, 32, 64) if QUICK else (32, 64, 128, 256, 512)
 mm = acc.compare_matmul(sizes=sizes, tile=32, loops_up_to=32 if QUICK else 128,
-                        plot=OUT / "matmul_rungs.png")
+                        plot=png("matmul_rungs.png"))
 show(mm, tol=1e-8)
 big = max(sizes)
 blas, tiled = mm.row(n=big, method="blas"), mm.row(n=big, method="tiled")
@@ -126,7 +131,7 @@ table(["tile", "tile products", "MB read (model)", "less than naive", "ms per ca
 # %%
 conv = acc.compare_conv(batch=2 if QUICK else 8, channels=3, size=8 if QUICK else 16,
                         out_channels=4 if QUICK else 16, kernel=3,
-                        plot=OUT / "conv_naive_vs_im2col.png")
+                        plot=png("conv_naive_vs_im2col.png"))
 show(conv, tol=1e-8)
 print(f"input {conv.info['input_bytes']} bytes -> im2col columns {conv.info['cols_bytes']} "
       f"bytes ({conv.info['cols_bytes'] / conv.info['input_bytes']:.0f}x: k*k = 9 copies)")
@@ -141,7 +146,7 @@ print(f"input {conv.info['input_bytes']} bytes -> im2col columns {conv.info['col
 
 # %%
 fu = acc.compare_fusion(rows=64 if QUICK else 512, cols=256 if QUICK else 1024,
-                        classes=10 if QUICK else 1000, plot=OUT / "fusion_peak_bytes.png")
+                        classes=10 if QUICK else 1000, plot=png("fusion_peak_bytes.png"))
 show(fu)
 for op in ("gelu", "softmax-CE"):
     c, f = fu.row(op=op, version="composed"), fu.row(op=op, version="fused")
@@ -172,7 +177,7 @@ print(f"graph nodes: composed GELU {len([o for o in composed_ops if o != 'Accumu
 # to a generic loop. The error column is relative to the largest entry of the float64 product.
 
 # %%
-dt = acc.compare_dtypes(n=64 if QUICK else 512, plot=OUT / "dtypes.png")
+dt = acc.compare_dtypes(n=64 if QUICK else 512, plot=png("dtypes.png"))
 show(dt)
 
 # %% [markdown]
@@ -184,7 +189,7 @@ show(dt)
 
 # %%
 try:
-    th = acc.thread_scaling(n=128 if QUICK else 1024, plot=OUT / "threads.png")
+    th = acc.thread_scaling(n=128 if QUICK else 1024, plot=png("threads.png"))
     show(th)
 except ImportError as e:
     print("skipped:", e)
@@ -193,9 +198,12 @@ except ImportError as e:
 # ## 7. The compiled rung: Numba
 #
 # The same fused GELU, softmax-CE and tiled matmul written as explicit loops and compiled
-# (`tinytorch/optimization/numba_kernels.py`). One pass over the data with intermediates in
-# registers helps where NumPy makes many passes (softmax-CE: max, exp, sum, divide, pick);
-# NumPy wins where its single call is already a SIMD loop (tanh) or BLAS (matmul tiles).
+# (`tinytorch/optimization/numba_kernels.py`). A compiled loop makes one pass over the data
+# with every intermediate in a register, where NumPy makes one pass per operation (softmax-CE:
+# max, subtract, exp, sum, divide, pick). But each NumPy pass is itself a compiled loop, often
+# SIMD (several numbers per instruction), and a matmul tile is BLAS: a plain scalar loop has
+# to beat that. Read the speedup column before believing either story -- it differs from
+# machine to machine.
 
 # %%
 if QUICK:
@@ -204,7 +212,7 @@ if QUICK:
 elif acc.numba_available():
     cc = acc.compare_compiled(rows=64 if QUICK else 512, cols=256 if QUICK else 1024,
                               classes=10 if QUICK else 1000, n=64 if QUICK else 256,
-                              plot=OUT / "compiled.png")
+                              plot=png("compiled.png"))
     show(cc, tol=1e-8)
     print(f"first calls (compile, or load the cache): {cc.info['compile_seconds']:.2f} s; "
           f"BLAS on the whole {64 if QUICK else 256}^2 product: "
