@@ -157,11 +157,12 @@ def test_minmax_observer_tracks_the_running_range():
 
 
 def test_moving_average_observer():
-    obs = Q.MovingAverageMinMaxObserver(averaging_constant=0.5)
+    obs = Q.MovingAverageMinMaxObserver(averaging_constant=0.25)
     for x in ([-2.0, 2.0], [0.0, 6.0], [-4.0, 0.0]):
         obs(tt.tensor(np.array(x)))
-    # min: -2 -> -2 + .5 (0 + 2) = -1 -> -1 + .5 (-4 + 1) = -2.5 ; max: 2 -> 4 -> 2
-    assert np.isclose(obs.min_val.item(), -2.5) and np.isclose(obs.max_val.item(), 2.0)
+    # min: -2 -> -2 + .25 (0 + 2) = -1.5 -> -1.5 + .25 (-4 + 1.5) = -2.125
+    # max:  2 ->  2 + .25 (6 - 2) = 3    ->  3 + .25 (0 - 3) = 2.25
+    assert np.isclose(obs.min_val.item(), -2.125) and np.isclose(obs.max_val.item(), 2.25)
 
 
 def test_per_channel_and_percentile_observers():
