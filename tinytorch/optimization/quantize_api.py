@@ -24,10 +24,13 @@ from __future__ import annotations
 import copy
 from collections import namedtuple
 
+import numpy as np
+
 from tinytorch.core.activations import ReLU
 from tinytorch.core.conv import Conv2d, conv2d
 from tinytorch.core.layers import Dropout, Flatten, Identity, Linear, linear
-from tinytorch.core.module import Module
+from tinytorch.core.module import Module, Parameter
+from tinytorch.core.normalization import BatchNorm2d
 from tinytorch.core.pooling import MaxPool2d
 from tinytorch.optimization.fake_quant import FakeQuantize
 from tinytorch.optimization.observers import (MinMaxObserver, MovingAverageMinMaxObserver,
@@ -41,7 +44,8 @@ from tinytorch.optimization.quantized_layers import (DeQuantize, DeQuantStub,
 
 __all__ = ["QConfig", "default_qconfig", "default_dynamic_qconfig", "default_qat_qconfig",
            "default_per_channel_qconfig", "get_default_qconfig", "get_default_qat_qconfig",
-           "prepare", "prepare_qat", "convert", "quantize_dynamic", "QATLinear", "QATConv2d"]
+           "prepare", "prepare_qat", "convert", "quantize_dynamic", "QATLinear", "QATConv2d",
+           "fuse_conv_bn", "fuse_modules"]
 
 QConfig = namedtuple("QConfig", ["activation", "weight"])
 QConfig.__doc__ = ("How to quantize a layer: two factories, one for the observer (or fake "
@@ -234,3 +238,43 @@ def quantize_dynamic(model: Module, qconfig_spec=None, dtype=qint8, inplace: boo
     _swap(model, replace)
     return model
 
+
+
+# --------------------------------------------------------------------------- fusion
+
+
+def fuse_conv_bn(conv: Conv2d, bn: BatchNorm2d) -> Conv2d:
+    """One Conv2d that computes bn(conv(x)) in eval mode: the batch norm folded into the
+    weights, w' = w * g / sqrt(var + eps) per output channel, b' = (b - mean) * g /
+    sqrt(var + eps) + beta. Quantizing the folded layer quantizes what inference computes
+    (PyTorch's ``fuse_conv_bn_eval``)."""
+    if bn.training or conv.training:
+        raise ValueError("fuse_conv_bn: call model.eval() first (the running statistics are "
+                         "folded, not the batch's)")
+    g = bn.weight.numpy() if bn.weight is not None else np.ones(conv.out_channels, np.float32)
+    beta = bn.bias.numpy() if bn.bias is not None else np.zeros(conv.out_channels, np.float32)
+    factor = g / np.sqrt(bn.running_var.numpy() + bn.eps)  # (O,)
+    b = conv.bias.numpy() if conv.bias is not None else np.zeros(conv.out_channels, np.float32)
+    fused = copy.deepcopy(conv)
+    fused.weight = Parameter((conv.weight.numpy() * factor[:, None, None, None]).astype(np.float32))
+    fused.bias = Parameter(((b - bn.running_mean.numpy()) * factor + beta).astype(np.float32))
+    return fused.eval()
+
+
+def fuse_modules(model: Module, modules_to_fuse, inplace: bool = False) -> Module:
+    """``torch.ao.quantization.fuse_modules`` for [conv, bn] (and [conv, bn, relu]) groups of
+    submodule names: the conv becomes the folded conv, the bn an Identity (a relu stays as
+    it is: it runs on the integers after convert)."""
+    if not inplace:
+        model = copy.deepcopy(model)
+    groups = [modules_to_fuse] if isinstance(modules_to_fuse[0], str) else modules_to_fuse
+    for names in groups:
+        conv, bn = model.get_submodule(names[0]), model.get_submodule(names[1])
+        if not (isinstance(conv, Conv2d) and isinstance(bn, BatchNorm2d)):
+            raise NotImplementedError(f"fuse_modules: only [Conv2d, BatchNorm2d(, ReLU)] groups "
+                                      f"are supported, got {type(conv).__name__}, "
+                                      f"{type(bn).__name__}")
+        for name, new in ((names[0], fuse_conv_bn(conv, bn)), (names[1], Identity())):
+            parent_name, _, leaf = name.rpartition(".")
+            setattr(model.get_submodule(parent_name) if parent_name else model, leaf, new)
+    return model

@@ -306,3 +306,20 @@ def test_prepare_qat_trains_through_fake_quant_then_converts():
     assert isinstance(qm[1], Q.QuantizedLinear)
     with tt.no_grad():
         assert np.abs(qm(tt.tensor(x)).numpy() - qat(tt.tensor(x)).numpy()).max() < 0.1
+
+
+def test_fuse_conv_bn_folds_the_running_statistics():
+    tt.manual_seed(5)
+    model = nn.Sequential(OrderedDict([("conv", nn.Conv2d(2, 3, 3)), ("bn", nn.BatchNorm2d(3)),
+                                       ("relu", nn.ReLU())]))
+    x = tt.tensor(_rand((5, 2, 6, 6), 13))
+    model(x), model(tt.tensor(_rand((5, 2, 6, 6), 14) * 3 + 1))  # running stats move
+    model.eval()
+    fused = Q.fuse_modules(model, [["conv", "bn", "relu"]])
+    assert isinstance(fused.bn, nn.Identity)
+    bn, w = model.bn, model.conv.weight.numpy()
+    factor = bn.weight.numpy() / np.sqrt(bn.running_var.numpy() + bn.eps)
+    np.testing.assert_allclose(fused.conv.weight.numpy(), w * factor[:, None, None, None],
+                               rtol=1e-6)
+    with tt.no_grad():
+        np.testing.assert_allclose(fused(x).numpy(), model(x).numpy(), atol=1e-5)
