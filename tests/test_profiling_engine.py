@@ -121,3 +121,34 @@ def test_an_op_that_raises_leaves_the_profile_consistent():
     outer = [e for e in events if e.name == "outer"][0]
     inner = sum(e.cpu_time_total for e in events if e.name != "outer")
     assert outer.self_cpu_time_total == pytest.approx(outer.cpu_time_total - inner)
+
+
+def _learner_sweep(loss):
+    """A backward sweep written without the profiler hook, as a learner's module 05 may be:
+    it only calls node.function.backward(node, grad)."""
+    order = autograd._topological_order(loss.grad_fn)
+    grads = {loss.grad_fn: np.ones_like(loss.numpy())}
+    for node in reversed(order):
+        g = grads.pop(node, None)
+        if g is None:
+            continue
+        out = node.function.backward(node, g)
+        out = out if isinstance(out, tuple) else (out,)
+        for inp, gi, need in zip(node.inputs, out, node.needs_input_grad):
+            if need and gi is not None and inp.grad_fn is not None:
+                gi = autograd.unbroadcast(np.asarray(gi), inp.shape)
+                grads[inp.grad_fn] = grads.get(inp.grad_fn, 0) + gi
+
+
+def test_backward_is_timed_once_by_the_engine_and_also_by_a_loop_without_the_hook():
+    m, x = _mlp(), _x()
+    with tt.profiler.profile() as prof:
+        m(x).sum().backward()  # the engine's loop: its hook times each node once
+    engine = {e.key: e.count for e in prof.key_averages()}
+    assert engine["MatMulBackward"] == 2 and engine["TanhBackward"] == 1
+    with tt.profiler.profile() as prof, FlopCounterMode(display=False) as fc:
+        _learner_sweep(m(x).sum())
+    learner = {e.key: e.count for e in prof.key_averages()}
+    assert learner == engine
+    # forward, dW of both layers, dX of the second (the data needs no gradient)
+    assert fc.get_total_flops() == 3 * 2 * 4 * (6 * 5 + 5 * 3) - 2 * 4 * 6 * 5

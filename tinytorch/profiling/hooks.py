@@ -33,6 +33,7 @@ class _Dispatcher:
 
     def __init__(self):
         self.observers: list = []
+        self._timing = None  # the node whose backward the engine's own hook is timing
 
     def forward(self, cls, ctx, arrays, kwargs):
         obs = self.observers
@@ -46,17 +47,28 @@ class _Dispatcher:
                 o.op_failed()
             raise
         t1 = perf_counter_ns()
+        # a backward loop that does not call this hook (yours from module 05) still calls
+        # node.function.backward: give the node a function whose backward reports itself
+        ctx.function = _timed(cls)
         for o in reversed(obs):  # innermost (last attached) closes its frame first
             o.op_forward(cls, ctx, arrays, kwargs, out, t0, t1)
         return out
 
     def backward(self, node, grad):
-        obs = self.observers
+        """The engine's hook: time ``node.function.backward(node, grad)``."""
+        prev, self._timing = self._timing, node
+        try:
+            return self._timed_call(node.function.backward, node, grad)
+        finally:
+            self._timing = prev
+
+    def _timed_call(self, backward, node, grad):
+        obs = list(self.observers)
         for o in obs:
             o.op_begin()
         t0 = perf_counter_ns()
         try:
-            grads = node.function.backward(node, grad)
+            grads = backward(node, grad)
         except BaseException:
             for o in reversed(obs):
                 o.op_failed()
@@ -65,6 +77,28 @@ class _Dispatcher:
         for o in reversed(obs):
             o.op_backward(node, grad, t0, t1)
         return grads
+
+
+_TIMED: dict = {}  # Function class -> its subclass whose backward reports to the dispatcher
+
+
+def _timed(function):
+    """``function`` with a backward that is timed unless the engine's hook already times it.
+
+    Made once per op class. The node's own ``function`` attribute is set to it while a
+    profiler records the node (the class itself is untouched), as anomaly mode does.
+    """
+    sub = _TIMED.get(function)
+    if sub is None:
+        def backward(ctx, grad):
+            if _DISPATCHER._timing is ctx or not _DISPATCHER.observers:
+                return function.backward(ctx, grad)
+            return _DISPATCHER._timed_call(function.backward, ctx, grad)
+
+        sub = _TIMED[function] = type(function.__name__, (function,), {
+            "backward": staticmethod(backward), "__module__": __name__,
+            "__qualname__": function.__qualname__})
+    return sub
 
 
 _DISPATCHER = _Dispatcher()

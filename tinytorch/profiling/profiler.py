@@ -304,8 +304,9 @@ class profile:
     def op_backward(self, node, grad, t0, t1) -> None:
         shapes = (grad.shape,) if self.record_shapes else ()
         flops = 0
-        if self.with_flops and node.function in BACKWARD_FLOPS:
-            flops = int(BACKWARD_FLOPS[node.function](shapes_of(node.inputs), grad.shape,
+        function = type(node).function  # the op's class (node.function may be a wrapper)
+        if self.with_flops and function in BACKWARD_FLOPS:
+            flops = int(BACKWARD_FLOPS[function](shapes_of(node.inputs), grad.shape,
                                                       node.needs_input_grad))
         self._close(type(node).__name__, t0, t1, shapes, flops, True)
 
