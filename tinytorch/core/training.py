@@ -140,7 +140,7 @@ class Trainer:
     def _optimizer_step(self) -> None:
         """Clip, step, clear the gradients, and advance a per-step schedule."""
         if self.health is not None:  # gradient norms (before clipping), dead units
-            self.health.check(step=self.global_step)
+            self.health.check_step(self.global_step)
         if self.clip_grad_norm is not None:
             clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
         self.optimizer.step()

@@ -219,15 +219,22 @@ class HealthMonitor:
         self.attach()
         start = len(self.issues)
         step = self._calls if step is None else step
-        self._finite_loss = None
+        finite = None
         if loss is not None:
             self.check_loss(loss, step)
-            self._finite_loss = math.isfinite(_loss_value(loss))
-        if self._finite_loss is not False and self._calls % self.grad_every == 0:
+            finite = math.isfinite(_loss_value(loss))
+        self.check_step(step, finite)
+        return self.issues[start:]
+
+    def check_step(self, step: int | None = None, finite_loss: bool | None = None) -> None:
+        """The gradient and dead-unit checks, every ``grad_every`` calls (no hooks attached:
+        ``Trainer`` attaches them for the length of ``fit``). Skipped when the loss was not
+        finite: its gradients say nothing more."""
+        self._finite_loss = finite_loss
+        if finite_loss is not False and self._calls % self.grad_every == 0:
             self.check_gradients(step)
             self.check_dead_units(step)
         self._calls += 1
-        return self.issues[start:]
 
     def check_loss(self, loss, step: int | None = None) -> None:
         """The loss checks: nan/inf now; no progress or a rise over the last
