@@ -242,6 +242,8 @@ def test_trainer_warns_by_default_quiet_records_false_is_off():
     assert any(m.startswith("dead ReLUs in layer '1': 100% of its 10 units") for m in said)
     assert any(m.startswith("gradients vanish in layer '0': norm 0 ") for m in said)
     assert not m[1].__dict__.get("_forward_hooks")  # fit removes its hooks
+    t.train_epoch(loader)
+    assert not m[1].__dict__.get("_forward_hooks")  # and train_epoch alone adds none
 
     m = dead_model()
     t = Trainer(m, tt.optim.SGD(m.parameters(), lr=0.01), nn.MSELoss(), progress=False,
