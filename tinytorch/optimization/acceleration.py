@@ -154,7 +154,8 @@ def compare_matmul(sizes=(16, 32, 64), tile: int = 32, loops_up_to: int = 64,
 
     Rows: ``(n, method, seconds, GFLOP/s, max |C - A@B|)``; the pure-Python loops only up to
     ``loops_up_to`` (they take seconds beyond), the broadcast only up to ``broadcast_up_to``
-    (its (n, n, n) temporary is 128 MB at 256 and 1 GB at 512). GFLOP/s counts 2 n^3 operations per product.
+    (its (n, n, n) temporary is 128 MB at 256 and 1 GB at 512). GFLOP/s counts 2 n^3
+    operations per product.
     ``plot``: a PNG path for time per call against n, one line per method.
     """
     rng = np.random.default_rng(seed)
