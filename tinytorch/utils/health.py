@@ -140,10 +140,11 @@ class HealthMonitor:
         self.dead_min_samples = dead_min_samples
         self.issues: list[Issue] = []  # the first finding of each (kind, layer)
         self.counts: dict = {}  # (kind, layer) -> how many checks found it
-        self.losses: list[float] = []
+        self.losses: list[float] = []  # finite losses seen (the recent ones in a long run)
         self._calls = 0
         self._handles = []
-        self._active: dict = {}  # ReLU name -> [ever-positive per unit (bool array), samples]
+        self._active: dict = {}  # (ReLU name, units) -> [ever-positive per unit, samples]
+        self._start = None  # mean loss of the first plateau_window / 2 steps
         self._checked_optimizer = False
         self._finite_loss = None  # this check()'s loss was finite (None: not given)
 
@@ -184,9 +185,10 @@ class HealthMonitor:
                 n = out.shape[0]
             axes = tuple(a for a in range(out.ndim) if a != 1)  # unit: feature or channel
             fired = (out > 0).any(axis=axes)
-            rec = self._active.get(name)
-            if rec is None or rec[0].shape != fired.shape:
-                self._active[name] = [fired, n]
+            key = (name, fired.shape)  # one ReLU module reused at several widths: each apart
+            rec = self._active.get(key)
+            if rec is None:
+                self._active[key] = [fired, n]
             else:
                 rec[0] |= fired
                 rec[1] += n
@@ -250,6 +252,10 @@ class HealthMonitor:
             return
         self.losses.append(value)
         w = self.plateau_window
+        if self._start is None and len(self.losses) >= w // 2:
+            self._start = float(np.mean(self.losses[: w // 2]))
+        if len(self.losses) > 10 * w + 10_000:
+            del self.losses[: -10 * w]  # a long run: keep the recent ones (memory stays flat)
         if len(self.losses) < w:
             return
         recent = self.losses[-w:]
@@ -262,7 +268,7 @@ class HealthMonitor:
                 f"{self.rising_factor}x). Fix: lower {self._lr()} by 3-10x (lr_find suggests "
                 "one), or add warmup / clip gradients.")
             return
-        start = float(np.mean(self.losses[: w // 2]))
+        start = self._start
         if second < (1.0 - self.plateau_progress) * start:
             return  # it has learned something: a flat stretch now is convergence, not a bug
         drop = (first - second) / abs(first) if first else 0.0
@@ -330,7 +336,8 @@ class HealthMonitor:
 
     def check_dead_units(self, step: int | None = None) -> None:
         """Dead ReLUs: units never positive over the samples seen since the last check."""
-        for name, (fired, n) in list(self._active.items()):
+        for key, (fired, n) in list(self._active.items()):
+            name = key[0]
             if n < self.dead_min_samples:
                 continue  # too few samples to call a unit dead; keep counting
             dead = 1.0 - float(fired.mean())
@@ -343,7 +350,7 @@ class HealthMonitor:
                     f"never recovers. Fix: lower {self._lr()} (one big step can push the "
                     "biases below every input), initialise with nn.init.kaiming_uniform_ and "
                     "zero biases, normalise the inputs, or use nn.LeakyReLU(0.01) / nn.GELU.")
-            del self._active[name]
+            del self._active[key]
 
     def _check_optimizer(self, step) -> None:
         if self._checked_optimizer or self.optimizer is None:
