@@ -80,7 +80,7 @@ except ValueError as e:
 # generation must pick the same tokens.
 
 # %%
-model = GPT(96, 64, 2, 4, 64).eval()
+model = GPT(96, 64, 2, 4, 136).eval()  # room for a 4-token prompt + 128 tokens
 ids = tt.randint(0, 96, (2, 12))
 with tt.no_grad():
     full = model(ids).numpy()
