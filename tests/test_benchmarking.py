@@ -204,6 +204,34 @@ def test_cli_compare_exit_status_and_text(tmp_path, capsys):
     assert "SLOWER" in capsys.readouterr().out
     assert cli.main(["compare", str(a), str(tmp_path / "no")]) == 2
     assert "no such file" in capsys.readouterr().err
+    cpu = _results(4)
+    cpu["config"]["clock"] = "cpu"
+    c = results.save(cpu, tmp_path / "c.json")
+    assert cli.main(["compare", str(a), str(c)]) == 2
+    assert "same --clock" in capsys.readouterr().err
+
+
+def test_planted_slowdown_burns_cpu_in_proportion():
+    """The planted regression repeats the call's CPU cost (factor 3: two more of it); checked
+    on the CPU clock's *ratio* with wide bounds, never on a time."""
+    import time
+
+    def work():
+        s = 0
+        for i in range(20000):
+            s += i * i
+        return s
+
+    slowed = tinymlperf.planted_slowdown(work, 3.0)
+    assert slowed() == work() and tinymlperf.planted_slowdown(work, 1) is work
+    t0 = time.process_time()
+    for _ in range(5):
+        work()
+    plain = time.process_time() - t0
+    t0 = time.process_time()
+    for _ in range(5):
+        slowed()
+    assert 2.0 < (time.process_time() - t0) / plain < 5.0
 
 
 def _one_blas_thread():

@@ -160,7 +160,8 @@ def errors(data: dict) -> list[str]:
 
 def format_table(data: dict) -> str:
     """The results as plain text: the tasks, errors, the machine."""
-    lines = [_plain(COLUMNS, task_rows(data))]
+    lines = [f"TinyMLPerf, {data['config'].get('clock', 'wall')}-clock ms: median (IQR)",
+             _plain(COLUMNS, task_rows(data))]
     lines += [f"  ERROR {e}" for e in errors(data)]
     lines.append(_machine_line(data["environment"]))
     if data.get("vs_torch"):
@@ -208,7 +209,8 @@ def print_table(data: dict, file=None) -> None:
     if not console.is_terminal:
         console = Console(file=file, width=180)
     quick = " (quick)" if data["config"].get("quick") else ""
-    table = Table(title=f"TinyMLPerf{quick}: median (interquartile range)")
+    clock = data["config"].get("clock", "wall")
+    table = Table(title=f"TinyMLPerf{quick}: median (interquartile range), {clock}-clock ms")
     for i, col in enumerate(COLUMNS):
         table.add_column(col, justify="left" if i == 0 else "right", no_wrap=True)
     for row in task_rows(data):

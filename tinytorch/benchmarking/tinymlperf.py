@@ -378,29 +378,38 @@ def get(task_id: str) -> Task:
 # --------------------------------------------------------------------------- running
 
 
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
 def planted_slowdown(fn: Callable, factor: float) -> Callable:
-    """``fn`` made ``factor`` times slower in wall time: after each call, sleep (factor - 1)
-    times as long as the call took. A known regression, to check that a comparison flags one
-    (``tito benchmark run --plant-slowdown 2``); results files record the factor."""
+    """``fn`` made ``factor`` times slower: after each call, burn (factor - 1) times the CPU
+    time the call used, in a busy loop (so both the wall clock and the CPU clock see it).
+    A known regression, to check that a comparison flags one (``tito benchmark run
+    --plant-slowdown 2``); the results file records the factor."""
     if factor == 1:
         return fn
 
     def slowed():
-        start = time.perf_counter()
+        start = time.process_time()
         out = fn()
-        time.sleep((factor - 1) * (time.perf_counter() - start))
+        until = time.process_time() + (factor - 1) * (time.process_time() - start)
+        while time.process_time() < until:
+            pass
         return out
 
     return slowed
 
 
 def run_task(task: Task, quick: bool = False, bench: Benchmark | None = None,
-             slowdown: float = 1.0) -> dict:
+             slowdown: float = 1.0, clock: str = "wall") -> dict:
     """Train ``task`` to its target (checked every ``eval_every`` steps on the validation
     split), evaluate on the held-out test data, then time inference at batch 1 and 32.
-    ``slowdown`` plants a known regression (see :func:`planted_slowdown`)."""
+    ``slowdown`` plants a known regression (see :func:`planted_slowdown`). ``clock``:
+    ``"wall"`` (time.perf_counter, what a user waits) or ``"cpu"`` (time.process_time, the
+    CPU this process used: far less disturbed when other processes share the cores)."""
     tt = _tt()
-    bench = bench or Benchmark(warmup=3, repeats=7 if quick else 25)
+    tick = CLOCKS[clock]
+    bench = bench or Benchmark(warmup=3, repeats=7 if quick else 25, clock=tick)
     t0 = time.perf_counter()
     prep = task.prepare(quick)
     train_step = planted_slowdown(prep.train_step, slowdown)
@@ -408,9 +417,9 @@ def run_task(task: Task, quick: bool = False, bench: Benchmark | None = None,
     step_ms, val, steps, reached = [], None, 0, False
     start = time.perf_counter()
     while steps < prep.max_steps:
-        s0 = time.perf_counter()
+        s0 = tick()
         loss = train_step()
-        step_ms.append((time.perf_counter() - s0) * 1e3)
+        step_ms.append((tick() - s0) * 1e3)
         steps += 1
         if not math.isfinite(loss):
             break
@@ -448,6 +457,7 @@ def run_task(task: Task, quick: bool = False, bench: Benchmark | None = None,
                              "batch32_ms": {"samples": b32.samples,
                                             "summary": b32.summary.to_dict()}},
             "throughput_b32": throughput, "info": prep.info, "planted_slowdown": slowdown,
+            "clock": clock,
             "error": None}
 
 
@@ -462,14 +472,15 @@ def _error_row(task_id: str, error: str) -> dict:
 
 
 def run_in_process(task_id: str, quick: bool, repeats: int | None = None,
-                   slowdown: float = 1.0) -> dict:
+                   slowdown: float = 1.0, clock: str = "wall") -> dict:
     """:func:`run_task` with errors caught: a stubbed module in a learner's workspace is one
     error row, not a crash of the whole suite."""
     import traceback
 
     try:
-        bench = None if repeats is None else Benchmark(warmup=3, repeats=repeats)
-        row = run_task(get(task_id), quick, bench, slowdown)
+        bench = None if repeats is None else Benchmark(warmup=3, repeats=repeats,
+                                                       clock=CLOCKS[clock])
+        row = run_task(get(task_id), quick, bench, slowdown, clock)
     except Exception as e:
         row = _error_row(task_id, f"{type(e).__name__}: {e}".splitlines()[0][:300])
         row["traceback"] = traceback.format_exc()[-2000:]
@@ -479,7 +490,8 @@ def run_in_process(task_id: str, quick: bool, repeats: int | None = None,
 
 def run_suite(task_ids=None, quick: bool = False, isolate: bool = True, threads: int = 1,
               repeats: int | None = None, progress: Callable[[str], None] | None = None,
-              timeout: float = 1800.0, slowdown: float = 1.0) -> list[dict]:
+              timeout: float = 1800.0, slowdown: float = 1.0,
+              clock: str = "wall") -> list[dict]:
     """Run the tasks (all by default), each in a fresh process unless ``isolate=False``."""
     from tinytorch.benchmarking.isolation import child_env, python, run_json_child
 
@@ -489,11 +501,11 @@ def run_suite(task_ids=None, quick: bool = False, isolate: bool = True, threads:
         if progress is not None:
             progress(task_id)
         if not isolate:
-            rows.append(run_in_process(task_id, quick, repeats, slowdown))
+            rows.append(run_in_process(task_id, quick, repeats, slowdown, clock))
             continue
         cmd = [python(), "-m", "tinytorch.benchmarking.tinymlperf", "--child", task_id]
         cmd += (["--quick"] if quick else []) + ([f"--repeats={repeats}"] if repeats else [])
-        cmd += [f"--slowdown={slowdown}"] if slowdown != 1 else []
+        cmd += ([f"--slowdown={slowdown}"] if slowdown != 1 else []) + [f"--clock={clock}"]
         row = run_json_child(cmd, child_env(threads), timeout, {"id": task_id})
         if row.get("error") and "measurements" not in row:
             row = {**_error_row(task_id, row["error"])}
@@ -508,8 +520,10 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--repeats", type=int, default=None)
     p.add_argument("--slowdown", type=float, default=1.0)
+    p.add_argument("--clock", choices=sorted(CLOCKS), default="wall")
     args = p.parse_args(argv)
-    print(json.dumps(run_in_process(args.child, args.quick, args.repeats, args.slowdown)))
+    print(json.dumps(run_in_process(args.child, args.quick, args.repeats, args.slowdown,
+                                    args.clock)))
     return 0
 
 
