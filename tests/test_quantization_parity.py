@@ -4,7 +4,8 @@ Same data, same parameters: the integers of quantize_per_tensor / quantize_per_c
 ``torch.quantize_*(...).int_repr()``; observers give torch's (scale, zero_point); a
 dynamically quantized Linear gives torch's ``quantize_dynamic`` output up to a few
 quantization steps (the two pick the input's qparams with slightly different rules);
-FakeQuantize's forward and straight-through gradient equal torch's.
+FakeQuantize's forward and straight-through gradient equal torch's; a statically quantized
+Linear and Conv2d (prepare -> calibrate -> convert) produce torch's output integers exactly.
 """
 
 import warnings
@@ -136,3 +137,69 @@ def test_fake_quantize_forward_and_ste_gradient_equal_torch():
     (yt * torch.tensor(g)).sum().backward()
     np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), atol=1e-6)
     np.testing.assert_array_equal(xt.grad.numpy(), xtt.grad.numpy())
+
+
+class _TorchStatic(torch.nn.Module if torch else object):
+    def __init__(self, layer):
+        super().__init__()
+        self.quant, self.layer, self.dequant = tq.QuantStub(), layer, tq.DeQuantStub()
+
+    def forward(self, x):
+        return self.dequant(self.layer(self.quant(x)))
+
+
+def _static_pair(ours_layer, torch_layer, x):
+    """The same float layer quantized statically by both, calibrated on x with torch's
+    default_qconfig (activations quint8 0..127, weights symmetric qint8)."""
+    ours = nn.Sequential(Q.QuantStub(), ours_layer, Q.DeQuantStub())
+    ours.qconfig = Q.QConfig(activation=Q.MinMaxObserver.with_args(quant_min=0, quant_max=127),
+                             weight=Q.default_qconfig.weight)
+    prepared = Q.prepare(ours.eval())
+    prepared(tt.tensor(x))
+    ours_q = Q.convert(prepared)
+    theirs = _TorchStatic(torch_layer)
+    theirs.qconfig = tq.default_qconfig
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tp = tq.prepare(theirs.eval())
+        tp(torch.tensor(x))
+        theirs_q = tq.convert(tp)
+    xo, xt = ours_q[0](tt.tensor(x)), theirs_q.quant(torch.tensor(x))
+    np.testing.assert_array_equal(xo.int_repr().numpy(), xt.int_repr().numpy())
+    yo, yt = ours_q[1](xo), theirs_q.layer(xt)
+    assert np.isclose(yo.q_scale(), yt.q_scale(), rtol=1e-6)
+    assert yo.q_zero_point() == yt.q_zero_point()
+    return yo.int_repr().numpy().astype(int), yt.int_repr().numpy().astype(int)
+
+
+def _copy(ours, theirs, w, b):
+    with tt.no_grad():
+        ours.weight.copy_(tt.tensor(w)), ours.bias.copy_(tt.tensor(b))
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(w)), theirs.bias.copy_(torch.tensor(b))
+
+
+def test_static_quantized_linear_integers_equal_torch():
+    if "x86" not in torch.backends.quantized.supported_engines:
+        pytest.skip("torch's x86 quantized engine is missing")
+    rng = np.random.default_rng(7)
+    w, b = (rng.standard_normal((12, 40)) * 0.3).astype(np.float32), rng.standard_normal(12)
+    x = rng.standard_normal((30, 40)).astype(np.float32)
+    ours, theirs = nn.Linear(40, 12), torch.nn.Linear(40, 12)
+    _copy(ours, theirs, w, b.astype(np.float32))
+    yo, yt = _static_pair(ours, theirs, x)
+    np.testing.assert_array_equal(yo, yt)
+
+
+def test_static_quantized_conv2d_integers_equal_torch():
+    if "x86" not in torch.backends.quantized.supported_engines:
+        pytest.skip("torch's x86 quantized engine is missing")
+    rng = np.random.default_rng(8)
+    w = (rng.standard_normal((6, 3, 3, 3)) * 0.3).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    x = (rng.standard_normal((4, 3, 7, 7)) + 1.0).astype(np.float32)  # zero point far from 0
+    ours, theirs = nn.Conv2d(3, 6, 3, padding=1, stride=2), torch.nn.Conv2d(3, 6, 3, padding=1,
+                                                                            stride=2)
+    _copy(ours, theirs, w, b)
+    yo, yt = _static_pair(ours, theirs, x)
+    np.testing.assert_array_equal(yo, yt)  # the borders too: padding is the zero point
