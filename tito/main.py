@@ -213,8 +213,9 @@ def update(workspace: WorkspaceOpt = DEFAULT) -> None:
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def benchmark(ctx: typer.Context, reference: ReferenceOpt = False,
               workspace: WorkspaceOpt = DEFAULT) -> None:
-    """Run TinyMLPerf (``run``), compare two results files (``compare``), or the side-by-side
-    suite (benchmarks/run.py, the default); other arguments pass through.
+    """Run TinyMLPerf (``run``), compare two results files (``compare``), the capstone
+    (``capstone``, ``verify``, ``board``), or the side-by-side suite (benchmarks/run.py, the
+    default); other arguments pass through.
 
     \b
     Examples:
@@ -222,10 +223,20 @@ def benchmark(ctx: typer.Context, reference: ReferenceOpt = False,
       tito benchmark run --json a.json               # on your workspace, results file
       tito benchmark run --reference --vs torch      # and the side-by-side PyTorch suite
       tito benchmark compare a.json b.json           # B vs A: speedups, within noise or not
+      tito benchmark capstone --quick --submit subs/me   # capstone: optimize, report, submit
+      tito benchmark verify subs/me                  # re-evaluate and re-time a submission
+      tito benchmark board subs/                     # static sortable leaderboard page
       tito benchmark --reference                     # the side-by-side suite alone
       tito benchmark --write-readme    # README tables from the committed results files
     """
     c = course()
+    if ctx.args and ctx.args[0] in ("capstone", "verify", "board"):  # module 20
+        script = c.root / "benchmarks" / "capstone.py"
+        if ctx.args[0] != "capstone" or reference:  # the judge's code checks submissions
+            reference_or_exit(c)
+        root = c.root if ctx.args[0] != "capstone" or reference else \
+            workspace_or_exit(workspace).root
+        raise typer.Exit(run_script(script, root, list(ctx.args), cwd=Path.cwd()))
     if ctx.args and ctx.args[0] in ("run", "compare"):  # TinyMLPerf (module 19)
         script = c.root / "benchmarks" / "tinymlperf.py"
         if ctx.args[0] == "compare":  # reads two files: the course's own code does it
