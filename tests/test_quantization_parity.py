@@ -139,7 +139,7 @@ def test_fake_quantize_forward_and_ste_gradient_equal_torch():
     np.testing.assert_array_equal(xt.grad.numpy(), xtt.grad.numpy())
 
 
-class _TorchStatic(torch.nn.Module if torch else object):
+class _TorchStatic(torch.nn.Module):
     def __init__(self, layer):
         super().__init__()
         self.quant, self.layer, self.dequant = tq.QuantStub(), layer, tq.DeQuantStub()

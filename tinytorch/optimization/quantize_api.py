@@ -51,6 +51,10 @@ QConfig = namedtuple("QConfig", ["activation", "weight"])
 QConfig.__doc__ = ("How to quantize a layer: two factories, one for the observer (or fake "
                    "quantizer) of its output activations, one for its weight's.")
 
+# Activations use all of uint8's 0..255. PyTorch's default_qconfig uses 0..127 (its x86
+# kernels sum pairs of products in 16 bits, which the full range can overflow); our int32
+# matmul has no such limit. With the same ranges both give the same integers (parity tests):
+# QConfig(activation=MinMaxObserver.with_args(quant_min=0, quant_max=127), weight=...)
 default_qconfig = QConfig(activation=MinMaxObserver.with_args(dtype=quint8),
                           weight=MinMaxObserver.with_args(dtype=qint8,
                                                           qscheme=per_tensor_symmetric))
