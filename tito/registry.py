@@ -150,8 +150,7 @@ MODULES: tuple[Module, ...] = (
                                             "tinytorch/benchmarking/environment.py",
                                             "tinytorch/benchmarking/isolation.py",
                                             "tinytorch/benchmarking/results.py",
-                                            "tinytorch/benchmarking/tinymlperf.py"],
-       available=False),
+                                            "tinytorch/benchmarking/tinymlperf.py"]),
     _m(20, "capstone", "Capstone", ["tinytorch/capstone/capstone.py"],
        milestone="07_mlperf", available=False),
 )
