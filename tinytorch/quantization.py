@@ -34,6 +34,7 @@ __all__ = ["FakeQuantize", "fake_quantize_per_tensor_affine", "fake_quantize_per
            "quint8", "requantize", "QATConv2d", "QATLinear", "QConfig", "convert",
            "default_dynamic_qconfig", "default_per_channel_qconfig", "default_qat_qconfig",
            "default_qconfig", "get_default_qat_qconfig", "get_default_qconfig", "prepare",
-           "prepare_qat", "quantize_dynamic", "fuse_conv_bn", "fuse_modules", "DeQuantize", "DeQuantStub",
+           "prepare_qat", "quantize_dynamic", "fuse_conv_bn", "fuse_modules", "DeQuantize",
+           "DeQuantStub",
            "DynamicQuantizedLinear", "QuantizedConv2d", "QuantizedLinear", "QuantizedWrapper",
            "Quantize", "QuantStub", "state_nbytes"]

@@ -208,7 +208,8 @@ class QuantizedConv2d(_QuantizedWeighted):
         ho = (h + top + bottom - dh * (kh - 1) - 1) // sh + 1
         wo = (w + left + right - dw * (kw - 1) - 1) // sw + 1
         xw = to_layout(qp, (0, 0, 0, 0), BATCH_SECOND)  # (C, N, Hp, Wp)
-        cols = im2col(xw, BATCH_SECOND, (kh, kw), (ho, wo), (sh, sw), (dh, dw))  # (C*kh*kw, N*Ho*Wo)
+        # (C*kh*kw, N*Ho*Wo): every receptive field as a column, still uint8
+        cols = im2col(xw, BATCH_SECOND, (kh, kw), (ho, wo), (sh, sw), (dh, dw))
         wmat_t = self.weight.numpy().reshape(self.out_channels, -1).T  # (C*kh*kw, O)
         out = self._accumulate_and_requantize(cols.T, x.q_scale(), zx, wmat_t)  # (N*Ho*Wo, O)
         out = out.reshape(n, ho, wo, self.out_channels).transpose(0, 3, 1, 2)
