@@ -262,3 +262,15 @@ def test_cli_runs_the_smallest_real_task_and_writes_a_valid_results_file(tmp_pat
     assert set(row["measurements"]) == {"train_step_ms", "latency_b1_ms", "batch32_ms"}
     assert data["environment"]["cores"] and "blas" in data["environment"]
     assert cli.main(["run", "--only", "resnet50"]) == 2
+
+
+def test_tito_benchmark_compare_smoke(tmp_path):
+    """``tito benchmark compare`` end to end (one child process, the course's own script)."""
+    from typer.testing import CliRunner
+
+    from tito.main import app
+
+    a = results.save(_results(1), tmp_path / "a.json")
+    s = results.save(_results(3, factor=2.0), tmp_path / "s.json")
+    r = CliRunner().invoke(app, ["benchmark", "compare", str(a), str(s)])
+    assert r.exit_code == 1, r.output

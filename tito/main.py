@@ -239,6 +239,8 @@ def benchmark(ctx: typer.Context, reference: ReferenceOpt = False,
         raise typer.Exit(run_script(script, root, list(ctx.args), cwd=Path.cwd()))
     if ctx.args and ctx.args[0] in ("run", "compare"):  # TinyMLPerf (module 19)
         script = c.root / "benchmarks" / "tinymlperf.py"
+        if not script.is_file():
+            fail(f"TinyMLPerf is not in this course yet ({show(script)}).")
         if ctx.args[0] == "compare":  # reads two files: the course's own code does it
             reference_or_exit(c)
             raise typer.Exit(run_script(script, c.root, list(ctx.args), cwd=Path.cwd()))
