@@ -78,12 +78,17 @@ def test_plateau_when_the_optimizer_does_not_move_the_model():
     assert issue.kind == "plateau" and issue.value < issue.threshold == 0.01
     assert issue.step == 19 and mon.counts[("plateau", None)] > 1  # counted, not re-warned
     assert "raise the learning rate (now 1e-07)" in issue.message
-    # a run that learned, then flattens, is converging: no warning
-    model2 = _mlp()
-    opt2 = tt.optim.SGD(model2.parameters(), lr=0.05)
-    mon2 = HealthMonitor(model2, opt2, grad_every=100, plateau_window=20)
-    _run(model2, opt2, 200, mon2, x, y)
-    assert "plateau" not in _kinds(mon2)
+    # a run that learned, then flattened at its floor (noisy targets, a linear model), is
+    # converging: no warning; without the progress rule (plateau_progress=1) it would warn
+    noisy = y + np.random.default_rng(5).standard_normal(y.shape).astype(np.float32)
+    for progress, want in ((0.1, set()), (1.0, {"plateau"})):
+        tt.manual_seed(0)
+        linear = nn.Linear(4, 1)
+        opt2 = tt.optim.SGD(linear.parameters(), lr=0.2)
+        mon2 = HealthMonitor(linear, opt2, grad_every=100, plateau_window=20,
+                             plateau_progress=progress)
+        _run(linear, opt2, 60, mon2, x, noisy)
+        assert _kinds(mon2) == want and mon2.losses[-1] < 0.2 * mon2.losses[0]
 
 
 def test_rising_loss_with_too_high_a_learning_rate():
