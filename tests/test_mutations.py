@@ -11,24 +11,29 @@ checked; its ~170 mutants run only when ``TITO_INDEPENDENT_MUTANTS`` is set (``1
 for every module, or a list such as ``5,7``), because each one runs its module's tests and the
 whole suite must stay fast. ``python -m tito.mutations --independent [N ...]`` runs them by
 hand and prints the kill rate per module.
+
+Each mutant is its own test, so ``pytest -n auto`` spreads them over the cores; the test file
+that killed a mutant last time runs first (``tito/mutation_killers.json``). That the unmutated
+reference passes each module's tests in a workspace (else every mutant would look "killed") is
+proved by ``tests/test_course_order.py``, which grades module N on the reference of 1..N.
 """
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tito import registry
 from tito.course import Course
 from tito.grading import run_tests
-from tito.mutations import (catalog, check_snippet, independent_catalog, make_base, run_mutant,
-                            summary_table)
+from tito.mutations import (catalog, check_snippet, independent_catalog, killer_hints, make_base,
+                            run_mutant, summary_table)
 
 COURSE = Course.current()
 ENTRIES = [(n, mut) for n, muts in sorted(catalog().items()) for mut in muts]
 IDS = [f"{n:02d}-{mut.id}" for n, mut in ENTRIES]
 INDEPENDENT = [(n, mut) for n, muts in sorted(independent_catalog().items()) for mut in muts]
 INDEPENDENT_IDS = [f"{n:02d}-{mut.id}" for n, mut in INDEPENDENT]
+HINTS = {kind: killer_hints(kind) for kind in ("catalog", "independent")}
 RESULTS = []  # MutantResult of every mutant run, for the summary
 INDEPENDENT_RESULTS = []
 
@@ -63,33 +68,12 @@ def base(tmp_path_factory, pytestconfig):
     return make_base(COURSE, tmp_path_factory.mktemp("mutants") / "base")
 
 
-def _results_fixture(base, tmp_path_factory, cat, sink, prefix):
-    """results(n): run every mutant of module n (in parallel, once) and return them by id."""
-    done = {}
-
-    def results(number):
-        if number not in done:
-            scratch = tmp_path_factory.mktemp(f"{prefix}{number:02d}")
-            muts = cat[number]
-            with ThreadPoolExecutor(max_workers=max(1, min(len(muts), os.cpu_count() or 1))) as ex:
-                outs = list(ex.map(lambda mut: run_mutant(COURSE, number, mut, base,
-                                                          scratch / mut.id), muts))
-            done[number] = {r.mutation.id: r for r in outs}
-            sink.extend(outs)
-        return done[number]
-
-    return results
-
-
-@pytest.fixture(scope="session")
-def mutant_results(base, tmp_path_factory):
-    return _results_fixture(base, tmp_path_factory, catalog(), RESULTS, "mutants")
-
-
-@pytest.fixture(scope="session")
-def independent_results(base, tmp_path_factory):
-    return _results_fixture(base, tmp_path_factory, independent_catalog(), INDEPENDENT_RESULTS,
-                            "independent")
+def _run(kind, number, mutation, base, tmp_path, sink):
+    """Run one mutant (its killer file from the last recorded run first) and keep the result."""
+    result = run_mutant(COURSE, number, mutation, base, tmp_path / "mutant",
+                        HINTS[kind].get(f"{number:02d}-{mutation.id}"))
+    sink.append(result)
+    return result
 
 
 def test_catalog_is_well_formed():
@@ -106,21 +90,12 @@ def test_snippet_still_in_the_reference(number, mutation):
     check_snippet(mutation, COURSE.root)
 
 
-@pytest.mark.parametrize("number", sorted(catalog()), ids=lambda n: f"{n:02d}")
-def test_reference_passes_before_mutation(number, base):
-    m = registry.get(number)
-    if not COURSE.has_tests(m):
-        pytest.skip(f"module {m.key} has no tests yet")
-    run = run_tests(COURSE, [COURSE.tests_dir(m)], base)
-    assert run.ok, f"module {m.key}'s tests fail on the unmutated reference"
-
-
 @pytest.mark.parametrize("number, mutation", ENTRIES, ids=IDS)
-def test_mutant_is_killed(number, mutation, mutant_results, record_property):
+def test_mutant_is_killed(number, mutation, base, tmp_path, record_property):
     m = registry.get(number)
     if not COURSE.has_tests(m):
         pytest.skip(f"module {m.key} has no tests yet")
-    result = mutant_results(number)[mutation.id]
+    result = _run("catalog", number, mutation, base, tmp_path, RESULTS)
     record_property("killed", result.killed)
     record_property("detail", result.detail)
     assert result.killed, (f"planted bug {mutation.id!r} ({mutation.why}) in {mutation.file} "
@@ -141,14 +116,14 @@ def test_independent_snippet_still_in_the_reference(number, mutation):
 
 
 @pytest.mark.parametrize("number, mutation", INDEPENDENT, ids=INDEPENDENT_IDS)
-def test_independent_mutant_is_killed(number, mutation, independent_results, record_property):
+def test_independent_mutant_is_killed(number, mutation, base, tmp_path, record_property):
     if number not in _independent_modules():
         pytest.skip("slow: set TITO_INDEPENDENT_MUTANTS=1 (or e.g. 5,7) to run the independent "
                     "mutants, or run python -m tito.mutations --independent")
     m = registry.get(number)
     if not COURSE.has_tests(m):
         pytest.skip(f"module {m.key} has no tests yet")
-    result = independent_results(number)[mutation.id]
+    result = _run("independent", number, mutation, base, tmp_path, INDEPENDENT_RESULTS)
     record_property("killed", result.killed)
     record_property("detail", result.detail)
     assert result.killed, (f"independent mutant {mutation.id!r} ({mutation.why}) in "

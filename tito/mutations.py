@@ -9,10 +9,16 @@ The kill rate per module should be 100%: a surviving mutant names a test that is
 
 A snippet that no longer occurs exactly once in the reference is an error, not a skip, so the
 catalog cannot silently rot as the code changes.
+
+Speed: a mutant usually dies at its module's first failing test, so the test file that killed
+it last time runs first (``tito/mutation_killers.json``, written by ``python -m tito.mutations
+--record-killers``). The hint only orders the files: every file still runs until one fails, so
+a stale or missing hint costs time, never a verdict.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +48,7 @@ class MutantResult:
     mutation: Mutation
     killed: bool
     detail: str  # the failure that caught it, or why it survived
+    killer: str | None = None  # the test file (relative to the module's tests/) that failed first
 
 
 def catalog() -> dict[int, list[Mutation]]:
@@ -84,16 +91,40 @@ def make_base(course: Course, dest: Path) -> Path:
     return Path(dest)
 
 
+KILLERS = Path(__file__).with_name("mutation_killers.json")
+
+
+def killer_hints(kind: str = "catalog") -> dict[str, str]:
+    """``{"NN-id": test file}`` recorded by the last ``--record-killers`` run (may be empty)."""
+    try:
+        return json.loads(KILLERS.read_text(encoding="utf-8")).get(kind, {})
+    except (OSError, ValueError):
+        return {}
+
+
+def ordered_test_files(tests_dir: Path, first: str | None) -> list[Path]:
+    """The module's test files with ``first`` (a hint) in front, or just the folder."""
+    files = sorted(p for p in tests_dir.rglob("test_*.py") if "__pycache__" not in p.parts)
+    hint = tests_dir / first if first else None
+    if hint is None or hint not in files:
+        return [tests_dir]
+    return [hint] + [f for f in files if f != hint]
+
+
 def run_mutant(course: Course, number: int, mutation: Mutation, base: Path,
-               scratch: Path) -> MutantResult:
-    """Copy ``base``'s package into ``scratch``, plant the bug, run module ``number``'s tests."""
+               scratch: Path, first: str | None = None) -> MutantResult:
+    """Copy ``base``'s package into ``scratch``, plant the bug, run module ``number``'s tests.
+
+    ``first``: a test file (relative to the module's ``tests/``) to run before the others.
+    """
     scratch = Path(scratch)
     if scratch.exists():
         shutil.rmtree(scratch)
     shutil.copytree(Path(base) / PACKAGE, scratch / PACKAGE)
     apply(mutation, scratch)
     m = registry.get(number)
-    run = run_tests(course, [course.tests_dir(m)], scratch, stop_first=True)
+    tests_dir = course.tests_dir(m)
+    run = run_tests(course, ordered_test_files(tests_dir, first), scratch, stop_first=True)
     if run.isolation_error:
         raise RuntimeError(run.isolation_error)
     if run.import_error:
@@ -104,7 +135,14 @@ def run_mutant(course: Course, number: int, mutation: Mutation, base: Path,
                             f"with this bug ({mutation.why or mutation.replace!r})")
     first = run.first_failure
     msg = (first.message or "").splitlines()[0] if first else f"exit code {run.returncode}"
-    return MutantResult(number, mutation, True, f"killed by {first.name if first else '?'}: {msg}")
+    killer = None
+    if first is not None and first.path:
+        try:
+            killer = Path(first.path).resolve().relative_to(tests_dir.resolve()).as_posix()
+        except ValueError:
+            killer = None
+    return MutantResult(number, mutation, True, f"killed by {first.name if first else '?'}: {msg}",
+                        killer)
 
 
 def summary_table(results: list[MutantResult]) -> str:
@@ -138,8 +176,13 @@ def main(argv=None) -> int:
     parser.add_argument("--independent", action="store_true",
                         help="the independent catalogue (tito/mutations_independent.py)")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--record-killers", action="store_true",
+                        help=f"write the test file that killed each mutant to {KILLERS.name} "
+                             "(the suite runs it first next time)")
     args = parser.parse_args(argv)
+    kind = "independent" if args.independent else "catalog"
     cat = independent_catalog() if args.independent else catalog()
+    hints = killer_hints(kind)
     course = Course.current()
     results = []
     with tempfile.TemporaryDirectory(prefix="tito-mutants-") as tmp:
@@ -148,10 +191,19 @@ def main(argv=None) -> int:
             if not course.has_tests(registry.get(n)):
                 continue
             with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
-                results += ex.map(lambda mut: run_mutant(course, n, mut, base,
-                                                         Path(tmp) / f"m{n:02d}" / mut.id),
-                                  cat.get(n, []))
+                results += ex.map(lambda mut: run_mutant(
+                    course, n, mut, base, Path(tmp) / f"m{n:02d}" / mut.id,
+                    hints.get(f"{n:02d}-{mut.id}")), cat.get(n, []))
     print(summary_table(results))
+    if args.record_killers:
+        try:
+            recorded = json.loads(KILLERS.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            recorded = {}
+        section = recorded.setdefault(kind, {})
+        section.update({f"{r.module:02d}-{r.mutation.id}": r.killer for r in results if r.killer})
+        KILLERS.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        print(f"recorded {sum(r.killer is not None for r in results)} killers in {KILLERS}")
     return 0 if all(r.killed for r in results) else 1
 
 
