@@ -197,3 +197,21 @@ def test_sparse_checkpoint_loads_into_torch():
     x = np.random.default_rng(12).standard_normal((2, 40)).astype(np.float32)
     np.testing.assert_allclose(ours(tt.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
                                atol=1e-5)
+
+
+def test_importance_scores_custom_mask_and_random_structured_match_torch():
+    ours, theirs = _pair(seed=13)
+    scores = np.random.default_rng(14).random((6, 7)).astype(np.float32)
+    prune.l1_unstructured(ours, "weight", amount=0.4, importance_scores=tt.tensor(scores))
+    tprune.l1_unstructured(theirs, "weight", amount=0.4, importance_scores=torch.tensor(scores))
+    _same_masks(ours, theirs)
+    mask = (np.arange(42).reshape(6, 7) % 3 != 0).astype(np.float32)
+    prune.custom_from_mask(ours, "weight", mask=tt.tensor(mask))
+    tprune.custom_from_mask(theirs, "weight", mask=torch.tensor(mask))
+    _same_masks(ours, theirs)
+    ours, theirs = _pair(seed=15)
+    prune.random_structured(ours, "weight", amount=2, dim=0)
+    tprune.random_structured(theirs, "weight", amount=2, dim=0)
+    rows_o = (ours.weight_mask.numpy().sum(axis=1) == 0).sum()
+    rows_t = (theirs.weight_mask.numpy().sum(axis=1) == 0).sum()
+    assert rows_o == rows_t == 2
