@@ -260,7 +260,7 @@ report(f"first layer (64 -> {HIDDEN}) factorized by SVD, no fine-tuning "
 
 # %%
 student_hidden = (dense_params // 4 - 10) // 75  # 64h + h + 10h + 10 <= teacher / 4
-student_hidden = min(student_hidden, 56)
+student_hidden = min(student_hidden, 56)  # 56 for the 256-wide teacher: 0.219 of it
 kd_rows, gaps = [], []
 for seed in SEEDS:
     teacher = teachers[seed]
@@ -280,7 +280,7 @@ report(f"student 64-{student_hidden}-10 vs teacher 64-{HIDDEN}-10 ({EPOCHS} epoc
 if QUICK:
     print("quick mode: the 1.5-point target is checked in the full run")
 else:
-    print(f"{'PASSED' if max(gaps) <= 1.5 else 'NOT MET'}: the distilled student is within "
+    print(f"{'PASSED' if max(gaps) <= 1.5 and ratio <= 0.25 else 'NOT MET'}: the distilled student is within "
           f"{max(gaps):.1f} points of its teacher over {len(SEEDS)} seeds (target <= 1.5), "
           f"at {ratio:.3f} of its parameters")
 
