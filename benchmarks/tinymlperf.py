@@ -65,6 +65,10 @@ def vs_torch(quick: bool, threads: int, only=None) -> list[dict]:
     return out
 
 
+def _ids(text):
+    return [i.strip() for i in text.split(",") if i.strip()] if text else None
+
+
 def cmd_run(args) -> int:
     ids = None
     if args.only:
@@ -86,7 +90,8 @@ def cmd_run(args) -> int:
     env = environment.capture()
     env["thread_env"] = {v: str(args.threads) for v in env["thread_env"]}  # the children's
     data = results.make(tasks, env, config, tinymlperf.SUITE_VERSION,
-                        vs_torch(args.quick, args.threads) if args.vs == "torch" else None)
+                        vs_torch(args.quick, args.threads, _ids(args.vs_only))
+                        if args.vs == "torch" else None)
     if args.score_against:
         try:
             ref = results.load(args.score_against)
@@ -130,6 +135,8 @@ def main(argv=None) -> int:
     r.add_argument("--quick", action="store_true", help="smaller tasks, fewer repeats")
     r.add_argument("--only", metavar="IDS", help="comma-separated task ids")
     r.add_argument("--vs", choices=("torch",), help="also run the side-by-side PyTorch suite")
+    r.add_argument("--vs-only", metavar="IDS",
+                   help="with --vs torch: these side-by-side workloads (mlp,conv,...)")
     r.add_argument("--json", metavar="FILE", help="write the results file")
     r.add_argument("--score-against", metavar="REF", help="score against this results file")
     r.add_argument("--threads", type=int, default=1, help="BLAS threads per process (1)")
