@@ -37,7 +37,7 @@ from tinytorch.core import autograd as _engine
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
            "is_anomaly_check_nan_enabled"]
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../tinytorch
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # tinytorch/
 _MAX_FRAMES = 6  # the last few frames of the user's stack are the ones that locate the line
 
 _check_nan = True
@@ -100,7 +100,7 @@ def _bad_kind(arr) -> str | None:
 
 
 # --------------------------------------------------------------------------- engine hooks
-# The engine calls forward_hook only while anomaly mode is on (``_engine._anomaly is this module``).
+# The engine calls forward_hook only while anomaly mode is on (``_engine._anomaly`` is _HOOKS).
 
 
 def forward_hook(function, ctx, args, out) -> None:
