@@ -280,14 +280,16 @@ report(f"student 64-{student_hidden}-10 vs teacher 64-{HIDDEN}-10 ({EPOCHS} epoc
 if QUICK:
     print("quick mode: the 1.5-point target is checked in the full run")
 else:
-    print(f"{'PASSED' if max(gaps) <= 1.5 and ratio <= 0.25 else 'NOT MET'}: the distilled student is within "
+    met = max(gaps) <= 1.5 and ratio <= 0.25
+    print(f"{'PASSED' if met else 'NOT MET'}: the distilled student is within "
           f"{max(gaps):.1f} points of its teacher over {len(SEEDS)} seeds (target <= 1.5), "
           f"at {ratio:.3f} of its parameters")
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(15, 4))
 for seed, curve in curves.items():
-    axes[0].plot(range(len(curve)), [a for _, a in curve], marker="o", label=f"gradual, seed {seed}")
+    axes[0].plot(range(len(curve)), [a for _, a in curve], marker="o",
+                 label=f"gradual, seed {seed}")
 axes[0].set_xticks(range(len(curves[SEEDS[0]])))
 axes[0].set_xticklabels(["dense", "50% cut", "tuned", "75% cut", "tuned", "90% cut", "tuned"],
                         rotation=30)

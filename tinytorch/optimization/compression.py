@@ -114,7 +114,8 @@ def sparsity_report(model: Module, weights_only: bool = False) -> SparsityReport
                 continue
             zeros = int(np.count_nonzero(a == 0))
             report.rows.append({"name": f"{prefix}.{n}" if prefix else n, "zeros": zeros,
-                                "total": int(a.size), "sparsity": zeros / a.size if a.size else 0.0})
+                                "total": int(a.size),
+                                "sparsity": zeros / a.size if a.size else 0.0})
     return report
 
 
