@@ -62,7 +62,7 @@ def config(run) -> dict:
     base = ({"layers": 1, "d_model": 32, "heads": 2, "tokens": 32, "budget": 2.0, "rounds": 1,
              "batch": 4, "max_bytes": 200_000} if run.quick else
             {"layers": 4, "d_model": 128, "heads": 4, "tokens": 256, "budget": 20.0,
-             "rounds": 3, "batch": 8, "max_bytes": 1_000_000})
+             "rounds": 3, "batch": 4, "max_bytes": 1_000_000})
     for key in ("tokens", "budget", "rounds"):
         if getattr(a, key) is not None:
             base[key] = getattr(a, key)
@@ -174,6 +174,9 @@ def main(argv=None) -> dict:
         gen = lambda: tt.Generator().manual_seed(run.seed)  # noqa: E731
         sampled = [model.generate(prompt, n, temperature=0.8, top_k=10, generator=gen(),
                                   use_cache=c).numpy() for c in (False, True)]
+        sampled_text = tok.decode(sampled[1][0].tolist())
+        print("         --- sampled (temperature 0.8, top-k 10), same on both paths ---\n"
+              "         " + sampled_text.replace("\n", "\n         "))
         cache = KVCache.for_model(model, 1, ids.shape[1] + n - 1)
 
         identical = all(r["identical"] for r in rows.values())
@@ -213,7 +216,8 @@ def main(argv=None) -> dict:
             "fused_gelu": gelu is not None,
             "paths": rows, "config": cfg,
         }
-        return run.finish(metrics, extra={"prompt": prompt_text, "sample": sample})
+        return run.finish(metrics, extra={"prompt": prompt_text, "sample": sample,
+                                                "sampled": sampled_text})
 
 
 if __name__ == "__main__":
