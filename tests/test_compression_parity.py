@@ -215,3 +215,22 @@ def test_importance_scores_custom_mask_and_random_structured_match_torch():
     rows_o = (ours.weight_mask.numpy().sum(axis=1) == 0).sum()
     rows_t = (theirs.weight_mask.numpy().sum(axis=1) == 0).sum()
     assert rows_o == rows_t == 2
+
+
+def test_conv2d_structured_then_unstructured_matches_torch():
+    w = np.random.default_rng(16).standard_normal((4, 3, 3, 3)).astype(np.float32)
+    ours, theirs = nn.Conv2d(3, 4, 3), torch.nn.Conv2d(3, 4, 3)
+    with tt.no_grad():
+        ours.weight.copy_(tt.tensor(w))
+        ours.bias.copy_(tt.zeros(4))
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(w))
+        theirs.bias.zero_()
+    prune.ln_structured(ours, "weight", amount=0.5, n=2, dim=0)  # two whole filters
+    tprune.ln_structured(theirs, "weight", amount=0.5, n=2, dim=0)
+    prune.l1_unstructured(ours, "weight", amount=0.3)
+    tprune.l1_unstructured(theirs, "weight", amount=0.3)
+    _same_masks(ours, theirs)
+    x = np.random.default_rng(17).standard_normal((2, 3, 6, 6)).astype(np.float32)
+    np.testing.assert_allclose(ours(tt.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               atol=1e-5)
