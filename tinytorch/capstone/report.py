@@ -78,6 +78,10 @@ def _plots(out: Path, rows: list[dict]) -> list[str]:
     return ["report.png"]
 
 
+def _n_samples(results: dict) -> int:
+    return len(results["variants"][0]["latency_b1_ms"]["samples"])
+
+
 def _html(results: dict, rows: list[dict], images: list[tuple[str, bytes]]) -> str:
     esc = html.escape
     head = "".join(f"<th>{esc(c)}</th>" for c in COLUMNS)
@@ -100,8 +104,9 @@ text-align:right}}td:first-child{{text-align:left}}</style></head><body>
 <h1>Capstone report: {esc(results['task'])}</h1>
 <p>{results['train_steps']} training steps ({results['train_seconds']:.1f} s);
 accuracy on {results['data']['n_test']} held-out digits; latency = median of
-{results['benchmark']['repeats']} timed calls after {results['benchmark']['warmup']}
-warm-up calls (IQR in brackets). Baseline = first row. quick = {results['quick']}.</p>
+{_n_samples(results)} timed calls in alternated rounds, each after
+{results['benchmark']['warmup']} warm-up calls (IQR in brackets). Baseline = first row.
+quick = {results['quick']}.</p>
 <table><tr>{head}</tr>{body}</table>
 {imgs}
 <h2>Profile of the baseline (one forward, batch {prof['batch']})</h2>
@@ -124,8 +129,8 @@ def write_report(out, results: dict, plots: bool = True) -> dict:
     md = [f"# Capstone report: {results['task']}", "",
           f"{results['train_steps']} training steps ({results['train_seconds']:.1f} s); "
           f"accuracy on {results['data']['n_test']} held-out digits; latency = median of "
-          f"{results['benchmark']['repeats']} timed calls (IQR in brackets). Baseline = first "
-          f"row. quick = {results['quick']}.", "", markdown_table(rows), ""]
+          f"{_n_samples(results)} timed calls in alternated rounds (IQR in brackets). "
+          f"Baseline = first row. quick = {results['quick']}.", "", markdown_table(rows), ""]
     md += [f"![plots]({p})" for p in pngs] + [""]
     md += [f"Baseline profile (batch {prof['batch']}): "
            f"{prof['flops_per_sample']:,.0f} FLOPs per sample; top ops by self time: "

@@ -1,0 +1,175 @@
+"""Milestone 07 -- MLPerf (2018): the optimization olympics, measured on trained models.
+
+MLPerf (Mattson, Reddi, Cheng, Coleman, Diamos, Kanter, Micikevicius, Patterson et al.,
+2018-2020) made "fast" mean something: a fixed task, a fixed data set, a quality target the
+model must still reach, and results a reviewer can reproduce. This milestone runs the
+capstone pipeline (module 20, ``tinytorch.capstone``) on your framework:
+
+1. the TinyMLPerf digits MLP (and, in a full run, the CNN) is trained on the fixed split;
+2. each optimization of modules 15-16 is applied to the *trained* model -- int8 dynamic and
+   static quantization, 90% gradual pruning with fine-tuning -- and every variant is
+   re-benchmarked from its reloaded checkpoint: accuracy on the 359 held-out digits, latency
+   at batch 1 (median, IQR), throughput at batch 32, state bytes and checkpoint bytes;
+3. the best variant that keeps accuracy is packaged as a submission and verified by
+   re-evaluation (files hashed, accuracy, bytes; timings re-measured and reported).
+
+One table (the olympics), one plot (``curves.png``: speedup, memory and accuracy change per
+optimization), the capstone's own HTML report per model under ``--out``. KV caching and
+fused kernels have nothing to act on in these models (no attention, no GELU): the run says
+so; milestone 06 measures them on a GPT.
+
+    python milestones/07_mlperf/run.py           # or: tito milestone run 07
+    python milestones/07_mlperf/run.py --quick   # the MLP only, shorter training (seconds)
+
+Needs modules 01-16 and 19-20.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # milestones/, for common.py
+import common  # noqa: E402
+
+NAME = "07_mlperf"
+TITLE = "MLPerf (2018): the optimization olympics -- every optimization measured on a " \
+        "trained model, accuracy held out, submission verified"
+
+# targets (points of held-out accuracy, ratios of bytes)
+BASE_TARGET = {"mlp": 0.93, "cnn": 0.90}  # the float model reaches TinyMLPerf-like quality
+QUICK_BASE_TARGET = 0.85
+INT8_DROP, PRUNE_DROP = 1.0, 2.0          # points lost at most (issue 13's targets)
+INT8_STATE_RATIO, PRUNE_FILE_RATIO = 3.5, 4.0
+NICE = {"float32": "baseline (float32)", "int8_dynamic": "int8 dynamic (15)",
+        "int8_static": "int8 static (15)", "pruned90": "90% pruned + fine-tune (16)"}
+
+
+def olympics(results: dict) -> list[dict]:
+    """One row per optimization of one model: measured change against the float baseline."""
+    from tinytorch.capstone.report import rows_from_results
+
+    rows = rows_from_results(results)
+    by = {v["name"]: v for v in results["variants"]}
+    base = by["float32"]["latency_b1_ms"]["summary"]
+    out = []
+    for r in rows:
+        s = by[r["name"]]["latency_b1_ms"]["summary"]
+        out.append({"model": results["arch"], "optimization": r["name"],
+                    "accuracy": r["accuracy"], "accuracy_change_points":
+                    r["accuracy_change_points"], "speedup_b1": r["speedup"],
+                    "speedup_lo": base["q1"] / s["q3"], "speedup_hi": base["q3"] / s["q1"],
+                    "throughput_b32": r["throughput"], "state_ratio": r["size_ratio"],
+                    "file_ratio": r["file_ratio"], "state_bytes": r["state_bytes"],
+                    "checkpoint_bytes": r["checkpoint_bytes"]})
+    return out
+
+
+def print_table(rows: list[dict]) -> None:
+    head = (f"{'model':<5} {'optimization':<28} {'accuracy':>8} {'Δ points':>9} "
+            f"{'speedup b=1 (IQR range)':>24} {'b=32 /s':>8} {'state':>7} {'file':>7}")
+    print("         " + head)
+    print("         " + "-" * len(head))
+    for r in rows:
+        spread = f"{r['speedup_b1']:.2f}x ({r['speedup_lo']:.2f}-{r['speedup_hi']:.2f})"
+        print(f"         {r['model']:<5} {NICE[r['optimization']]:<28} {r['accuracy']:>8.4f} "
+              f"{r['accuracy_change_points']:>+9.2f} {spread:>24} {r['throughput_b32']:>8.0f} "
+              f"{r['state_ratio']:>6.2f}x {r['file_ratio']:>6.2f}x")
+
+
+def best_variant(rows: list[dict]) -> str:
+    """The smallest checkpoint among variants within 1 point of the baseline's accuracy."""
+    ok = [r for r in rows if r["accuracy_change_points"] >= -1.0]
+    return min(ok, key=lambda r: r["checkpoint_bytes"])["optimization"]
+
+
+def main(argv=None) -> dict:
+    from tinytorch.capstone.pipeline import NOT_APPLICABLE, run_pipeline
+    from tinytorch.capstone.submission import make_submission
+    from tinytorch.capstone.verify import verify
+
+    with common.Run(NAME, TITLE, argv) as run:
+        archs = ["mlp"] if run.quick else ["mlp", "cnn"]
+        all_rows, reports = [], {}
+        for arch in archs:
+            run.stage(f"capstone pipeline on the digits {arch.upper()}: train, profile, "
+                      "quantize, prune + fine-tune, re-benchmark each from its checkpoint")
+            results = run_pipeline(run.out / f"capstone_{arch}", arch=arch, quick=run.quick,
+                                   seed=run.seed)
+            rows = olympics(results)
+            all_rows += rows
+            reports[arch] = f"capstone_{arch}/{results['report']['html']}"
+            run.stage(f"{arch}: trained {results['train_steps']} steps in "
+                      f"{results['train_seconds']:.1f} s; baseline held-out accuracy "
+                      f"{rows[0]['accuracy']:.4f}; "
+                      f"{results['profile']['flops_per_sample']:,.0f} FLOPs per sample")
+        print("         --- the optimization olympics (each row vs its float baseline) ---")
+        print_table(all_rows)
+        for k, v in NOT_APPLICABLE.items():
+            print(f"         not applicable here, {k}: {v}")
+
+        # the submission: the smallest variant of the MLP that keeps accuracy, verified
+        mlp_rows = [r for r in all_rows if r["model"] == "mlp"]
+        chosen = best_variant(mlp_rows)
+        sub_dir = run.out / "submission"
+        if sub_dir.exists():
+            import shutil
+
+            shutil.rmtree(sub_dir)
+        make_submission(run.out / "capstone_mlp", sub_dir, chosen, "milestone 07")
+        verdict = verify(sub_dir)
+        run.stage(f"submission ({chosen}) verified: "
+                  + ("accepted" if verdict.passed else f"rejected: {', '.join(verdict.failed)}"))
+        timing = {c.claim: c.ok for c in verdict.checks if c.claim.endswith("_ms")}
+        content_ok = all(c.ok for c in verdict.checks if not c.claim.endswith("_ms"))
+
+        for arch in archs:
+            r = {x["optimization"]: x for x in all_rows if x["model"] == arch}
+            target = QUICK_BASE_TARGET if run.quick else BASE_TARGET[arch]
+            run.check(f"{arch}: float32 held-out accuracy", r["float32"]["accuracy"], ">=",
+                      target)
+            for v in ("int8_dynamic", "int8_static"):
+                run.check(f"{arch}: {v} accuracy change (points)",
+                          r[v]["accuracy_change_points"], ">=", -INT8_DROP, "{:.2f}")
+            run.check(f"{arch}: int8_static state bytes smaller by", r["int8_static"]
+                      ["state_ratio"], ">=", INT8_STATE_RATIO, "{:.2f}")
+            if not run.quick:  # 40 fine-tuning steps per level (quick) do not recover it
+                run.check(f"{arch}: pruned90 accuracy change (points)",
+                          r["pruned90"]["accuracy_change_points"], ">=", -PRUNE_DROP, "{:.2f}")
+            run.check(f"{arch}: pruned90 checkpoint smaller by", r["pruned90"]["file_ratio"],
+                      ">=", PRUNE_FILE_RATIO, "{:.2f}")
+        run.check("submission verified: files, accuracy, bytes", float(content_ok), "==", 1.0,
+                  "{:.0f}")
+
+        names = [f"{x['model']} {x['optimization']}" for x in all_rows if
+                 x["optimization"] != "float32"]
+        shown = [x for x in all_rows if x["optimization"] != "float32"]
+
+        def bars(key, label, ref):
+            def draw(ax):
+                vals = [x[key] for x in shown]
+                ax.bar(range(len(vals)), vals, color="#3b75af")
+                ax.axhline(ref, color="k", lw=0.8, ls="--")
+                ax.set_xticks(range(len(vals)), [n.replace(" ", "\n", 1) for n in names],
+                              fontsize=7, rotation=30)
+                for i, v in enumerate(vals):
+                    ax.text(i, v, f"{v:.2f}", ha="center", va="bottom", fontsize=7)
+            return common.Panel(label, {}, xlabel="", draw=draw)
+
+        run.plot([bars("speedup_b1", "speedup at batch 1 (x)", 1.0),
+                  bars("state_ratio", "state bytes smaller by (x)", 1.0),
+                  bars("file_ratio", "checkpoint smaller by (x)", 1.0),
+                  bars("accuracy_change_points", "held-out accuracy change (points)", 0.0)])
+        metrics = {"models": archs, "submitted_variant": chosen,
+                   "submission_accepted": verdict.passed,
+                   "submission_timing_reproduced": timing,
+                   "olympics": all_rows, "reports": reports,
+                   "not_applicable": NOT_APPLICABLE}
+        for x in all_rows:
+            metrics[f"{x['model']}_{x['optimization']}_speedup_b1"] = x["speedup_b1"]
+        return run.finish(metrics, extra={"verification": verdict.to_dict()})
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main()["passed"] else 1)
