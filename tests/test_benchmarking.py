@@ -138,10 +138,13 @@ def test_compare_result_files_same_work_within_noise_slowdown_flagged_lost_targe
     same = compare_results(a, b)
     assert same["flagged"] == 0
     assert [c.verdict for c in same["timings"]] == ["within noise"] * 2
+    assert same["suite"]["verdict"] == "within noise"
     slow = compare_results(a, _results(30, factor=2.0))
-    assert slow["flagged"] == 2 and all(c.verdict == "slower" for c in slow["timings"])
+    assert slow["flagged"] == 3 and all(c.verdict == "slower" for c in slow["timings"])
+    assert slow["suite"]["verdict"] == "slower" and slow["suite"]["score"] == pytest.approx(
+        0.5, rel=0.1)
     text = results.format_comparison(slow)
-    assert "2 regression(s) flagged" in text and "SLOWER" in text
+    assert "3 regression(s) flagged" in text and "SLOWER" in text
     lost = compare_results(a, _results(40, quality=0.5, met=False))
     assert lost["quality"][0]["lost_target"] and lost["flagged"] == 1
 

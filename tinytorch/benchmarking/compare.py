@@ -101,7 +101,9 @@ def compare_results(a: dict, b: dict, floor: float = NOISE_FLOOR) -> dict:
     both have, the quality of each task, and what only one of them has.
 
     Returns ``{"timings": [Comparison...], "quality": [...], "missing": [...],
-    "flagged": n}``.
+    "flagged": n, "suite": suite_score(b, a) with a "verdict"}``: the suite's verdict is
+    "within noise" when B's score against A has 1 inside its spread (the geometric means of
+    the per-timing spreads' ends), "faster" or "slower" otherwise.
     """
     by_id = {t["id"]: t for t in b.get("tasks", [])}
     timings, quality, missing = [], [], []
@@ -118,9 +120,15 @@ def compare_results(a: dict, b: dict, floor: float = NOISE_FLOOR) -> dict:
                         "b": tb.get("quality"), "a_met": ta.get("met"), "b_met": tb.get("met"),
                         "lost_target": bool(ta.get("met")) and not tb.get("met")})
     missing += [f"{i}: only in B" for i in by_id]
-    flagged = sum(c.flagged for c in timings) + sum(q["lost_target"] for q in quality)
+    suite = suite_score(b, a)  # B scored against A: above 1, B is faster overall
+    if suite["score"] is not None:
+        inside = suite["lo"] <= 1.0 <= suite["hi"]
+        suite["verdict"] = "within noise" if inside else (
+            "faster" if suite["score"] > 1 else "slower")
+    flagged = (sum(c.flagged for c in timings) + sum(q["lost_target"] for q in quality)
+               + (suite.get("verdict") == "slower"))
     return {"timings": timings, "quality": quality, "missing": missing, "flagged": flagged,
-            "noise_floor": floor}
+            "noise_floor": floor, "suite": suite}
 
 
 def score(run: Summary, reference: Summary) -> tuple[float, float, float]:

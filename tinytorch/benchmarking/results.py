@@ -247,6 +247,12 @@ def format_comparison(result: dict, a_name: str = "A", b_name: str = "B") -> str
         lines.append(f"  {q['id'].ljust(width)}  {q['metric']}: {a} -> {b} (met: "
                      f"{q['a_met']} -> {q['b_met']}){flag}")
     lines += [f"  {m}" for m in result["missing"]]
+    suite = result.get("suite") or {}
+    if suite.get("score") is not None:
+        lines.append(f"suite: B scores {suite['score']:.2f} against A (spread {suite['lo']:.2f}-"
+                     f"{suite['hi']:.2f}, geometric mean over {len(suite['rows'])} timings): "
+                     f"{suite['verdict']}" + ("  <-- SLOWER" if suite["verdict"] == "slower"
+                                              else ""))
     n = result["flagged"]
     lines.append(f"{n} regression(s) flagged" if n else "no regression: every difference is "
                  "within noise or faster")
