@@ -361,8 +361,9 @@ class Module(ModuleExtras):  # hooks, get_submodule, half(): module_extras.py
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        if "_forward_hooks" in self.__dict__ or "_forward_pre_hooks" in self.__dict__:
-            return self._call_with_hooks(args, kwargs)  # only once a hook was registered
+        d = self.__dict__
+        if d.get("_forward_hooks") or d.get("_forward_pre_hooks"):
+            return self._call_with_hooks(args, kwargs)  # only while a hook is registered
         return self.forward(*args, **kwargs)
 
     def extra_repr(self) -> str:
