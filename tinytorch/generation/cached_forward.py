@@ -53,6 +53,7 @@ def cached_attention(q: np.ndarray, keys: np.ndarray, values: np.ndarray) -> np.
         past + 1, where the uncached forward recomputes the whole (past + 1)^2 / 2 triangle.
     """
     T, S = q.shape[-2], keys.shape[-2]
+    # yours: ``weights`` (B, H, T, S), the softmax over keys of the scaled, masked scores
     # BEGIN SOLUTION
     scores = np.matmul(q, np.swapaxes(keys, -1, -2)) * (1.0 / math.sqrt(q.shape[-1]))
     mask = cached_causal_mask(S - T, T)  # (T, S), or None for one token
@@ -89,6 +90,7 @@ def cached_self_attention(attn, x: Tensor, cache, layer: int) -> Tensor:
     qkv = attn.qkv(rows)._data.reshape(B, T, 3, H, C // H)
     qkv = qkv.transpose(2, 0, 3, 1, 4)  # (3, B, H, T, hs)
     q, k, v = qkv[0], qkv[1], qkv[2]  # each (B, H, T, hs)
+    # yours: store k, v in the cache and attend over everything it holds -> y (B, H, T, hs)
     # BEGIN SOLUTION
     keys, values = cache.update(layer, k, v)  # (B, H, past + T, hs)
     y = cached_attention(q, keys, values)  # (B, H, T, hs)

@@ -112,6 +112,7 @@ class KVCache:
                 f"past the cache's max_seq_len={self.max_seq_len}. Create the cache with a "
                 f"larger max_seq_len (up to the model's), generate fewer tokens or use a "
                 f"shorter prompt, or call reset() to start a new sequence")
+        # yours: k, v into positions start .. start + T - 1 of this layer; advance its counter
         # BEGIN SOLUTION
         self.keys[layer][:, :, start:start + T] = k  # positions start .. start + T - 1
         self.values[layer][:, :, start:start + T] = v
