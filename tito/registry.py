@@ -157,7 +157,14 @@ MODULES: tuple[Module, ...] = (
                                             "tinytorch/benchmarking/isolation.py",
                                             "tinytorch/benchmarking/results.py",
                                             "tinytorch/benchmarking/tinymlperf.py"]),
-    _m(20, "capstone", "Capstone", ["tinytorch/capstone/capstone.py"],
+    _m(20, "capstone", "Capstone", ["tinytorch/capstone/capstone.py",
+                                    "tinytorch/capstone/variants.py",
+                                    "tinytorch/capstone/pipeline.py",
+                                    "tinytorch/capstone/report.py",
+                                    "tinytorch/capstone/submission.py",
+                                    "tinytorch/capstone/verify.py",
+                                    "tinytorch/capstone/board.py",
+                                    "tinytorch/capstone/cli.py"],
        milestone="07_mlperf", available=False),
 )
 
