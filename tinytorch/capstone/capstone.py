@@ -5,10 +5,12 @@ The rest of the capstone (``pipeline.py``, ``report.py``, ``submission.py``, ``v
 ``board.py``) is plumbing around these three functions:
 
 * :func:`claim_holds` -- a timing claim is an interval (the claimed median with its
-  quartiles). A re-measurement supports it when its median lands inside the claimed
-  ``[Q1, Q3]`` widened by a tolerance for machine noise: ``[Q1 / (1 + tol), Q3 * (1 + tol)]``.
-  With ``tol = 0.5`` a claim that is honest but was measured on a quieter moment survives;
-  a latency claimed 2x better than the model runs does not (``Q3 * 1.5 < 2 * median``).
+  quartiles). A re-measurement supports it unless the model runs slower than the claimed
+  third quartile allows, widened by a tolerance for machine noise: ``median <= Q3 * (1 +
+  tol)``. With ``tol = 0.5`` an honest claim re-timed on a busier moment survives; a latency
+  claimed 2x better than the model runs does not (``Q3 * 1.5 < 2 * median``). A claim
+  *slower* than the re-measurement is conservative and holds (it only hurts its author; the
+  verifier's record shows both numbers).
 * :func:`sha256_file` / :func:`hash_mismatches` -- a submission lists the SHA-256 of every
   file in it; a checkpoint swapped after the numbers were measured no longer matches.
 * :func:`table_rows` -- the before/after table: for each variant its accuracy change in
@@ -24,29 +26,28 @@ from pathlib import Path
 __all__ = ["LATENCY_TOLERANCE", "claim_holds", "accuracy_holds", "sha256_file",
            "hash_mismatches", "table_rows"]
 
-# Machine noise allowed around a claimed timing interval: a re-timed median may fall up to
-# 1.5x outside the claimed quartiles (a shared machine's medians drift by tens of percent
-# between runs minutes apart; a 2x misclaim is still caught).
+# Machine noise allowed above a claimed timing: a re-timed median may reach 1.5x the claimed
+# third quartile (a shared machine's medians drift by tens of percent between runs minutes
+# apart; a 2x misclaim is still caught).
 LATENCY_TOLERANCE = 0.5
 
 
 def claim_holds(claimed: dict, measured_median: float, tolerance: float = LATENCY_TOLERANCE
                 ) -> bool:
-    """True when ``measured_median`` lies in the claimed interval widened for noise.
+    """True unless ``measured_median`` is slower than the claim allows, noise included.
 
     Args:
         claimed: ``{"median": m, "q1": q1, "q3": q3}`` (milliseconds), as submitted.
         measured_median: the verifier's own median for the same workload.
-        tolerance: the allowed relative noise (``0.5``: up to 1.5x beyond the quartiles).
+        tolerance: the allowed relative noise (``0.5``: up to 1.5x the claimed Q3).
 
-    The interval is ``[q1 / (1 + tolerance), q3 * (1 + tolerance)]``, ends included.
+    The bound is ``q3 * (1 + tolerance)``, included: a time at or below it supports the
+    claim; a time above it means the claim was better than the model.
     """
     if tolerance < 0:
         raise ValueError(f"claim_holds: tolerance must be >= 0, got {tolerance}")
     # BEGIN SOLUTION
-    lo = claimed["q1"] / (1 + tolerance)
-    hi = claimed["q3"] * (1 + tolerance)
-    return lo <= measured_median <= hi
+    return measured_median <= claimed["q3"] * (1 + tolerance)
     # END SOLUTION
 
 

@@ -7,9 +7,10 @@
    rounding (less than half a sample apart).
 3. **Bytes**: the state's ``.nbytes`` and the checkpoint file's size, exactly.
 4. **Time**: batch-1 latency and the batch-32 time are re-timed with the submission's own
-   warm-up and repeats; each re-measured median must fall inside the claimed quartiles
-   widened by ``tolerance`` (:func:`~tinytorch.capstone.capstone.claim_holds`; default 0.5:
-   up to 1.5x outside them, for a shared machine's drift). On a different machine (another
+   warm-up and repeats; each re-measured median must be at most the claimed third quartile
+   times ``1 + tolerance`` (:func:`~tinytorch.capstone.capstone.claim_holds`; default 0.5,
+   for a shared machine's drift). A re-measurement faster than claimed is noted, not
+   rejected: an underclaim only hurts its author. On a different machine (another
    CPU model or core count) the claimed times are first scaled by the ratio of the two
    machines' calibration timings (a fixed NumPy workload timed on both), and the report says
    so.
@@ -78,8 +79,10 @@ def _same_machine(a: dict, b: dict) -> bool:
 def _timing_check(name: str, claimed: dict, measured: dict, scale: float, tol: float) -> Check:
     scaled = {k: claimed[k] * scale for k in ("median", "q1", "q3")}
     ok = claim_holds(scaled, measured["median"], tol)
-    note = (f"claimed Q1-Q3 {scaled['q1']:.4g}-{scaled['q3']:.4g} ms widened by {tol:g}"
-            + (f", scaled x{scale:.3g} for this machine" if scale != 1.0 else ""))
+    note = (f"claimed Q1-Q3 {scaled['q1']:.4g}-{scaled['q3']:.4g} ms; bound Q3 x {1 + tol:g}"
+            + (f", scaled x{scale:.3g} for this machine" if scale != 1.0 else "")
+            + ("; faster than claimed (a conservative claim)"
+               if measured["median"] < scaled["q1"] / (1 + tol) else ""))
     return Check(name, round(claimed["median"], 6), round(measured["median"], 6), ok, note)
 
 
