@@ -70,3 +70,20 @@ def test_work_ratio_at_the_benchmark_shape_is_far_above_the_speed_target():
     with capture_attention() as maps:
         m.generate(ids, 20, temperature=0, use_cache=True)
     assert sum(w.size for w in maps) == 2 * (4 * 4 + sum(n + 1 for n in range(4, 23)))
+
+
+def test_cached_self_attention_takes_3d_or_row_inputs(model):
+    """On an empty cache, one layer's cached attention is the module's own causal attention,
+    for a (B, T, C) input and for the same rows flattened to (B * T, C)."""
+    from tinytorch.generation import cached_self_attention
+
+    model.eval()
+    attn = model.blocks[0].attn
+    x = tt.tensor(np.random.default_rng(3).standard_normal((2, 5, 24)).astype(np.float32))
+    with tt.no_grad():
+        want = attn(x).numpy()
+        got3 = cached_self_attention(attn, x, KVCache.for_model(model, 2), 0).numpy()
+        got2 = cached_self_attention(attn, x.reshape(10, 24), KVCache.for_model(model, 2),
+                                     0).numpy()
+    np.testing.assert_allclose(got3, want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got2, want.reshape(10, 24), rtol=1e-5, atol=1e-6)
