@@ -3,7 +3,7 @@
     python benchmarks/tinymlperf.py run [--quick] [--only mlp_digits,...] [--vs torch]
                                         [--json FILE] [--score-against REF.json]
                                         [--in-process] [--repeats N] [--plant-slowdown F]
-                                        [--clock wall|cpu]
+                                        [--clock wall|cpu] [--rounds N]
     python benchmarks/tinymlperf.py compare A.json B.json [--noise-floor 0.10]
 
 ``run`` trains every task of ``tinytorch.benchmarking.tinymlperf`` to its quality target, each
@@ -81,12 +81,14 @@ def cmd_run(args) -> int:
     tasks = tinymlperf.run_suite(ids, quick=args.quick, isolate=not args.in_process,
                                  threads=args.threads, repeats=args.repeats,
                                  slowdown=args.plant_slowdown, clock=args.clock,
+                                 rounds=args.rounds,
                                  progress=lambda t: print(f"  {t} ...", file=sys.stderr,
                                                           flush=True))
     config = {"quick": args.quick, "isolate": not args.in_process, "threads": args.threads,
               "repeats": args.repeats or (7 if args.quick else 25), "warmup": 3,
               "outlier_k": 1.5, "tasks": ids or [t.id for t in tinymlperf.TASKS],
-              "planted_slowdown": args.plant_slowdown, "clock": args.clock}
+              "planted_slowdown": args.plant_slowdown, "clock": args.clock,
+              "rounds": args.rounds}
     env = environment.capture()
     env["thread_env"] = {v: str(args.threads) for v in env["thread_env"]}  # the children's
     data = results.make(tasks, env, config, tinymlperf.SUITE_VERSION,
@@ -141,6 +143,9 @@ def main(argv=None) -> int:
     r.add_argument("--score-against", metavar="REF", help="score against this results file")
     r.add_argument("--threads", type=int, default=1, help="BLAS threads per process (1)")
     r.add_argument("--repeats", type=int, default=None, help="timed inference repeats")
+    r.add_argument("--rounds", type=int, default=1,
+                   help="run the suite this many times, task after task, and pool each "
+                        "task's timings (the spread then covers the run's own drift)")
     r.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="wall: time.perf_counter, what a user waits (default); cpu: "
                         "time.process_time, steadier when other jobs share the cores")

@@ -277,3 +277,21 @@ def test_tito_benchmark_compare_smoke(tmp_path):
     s = results.save(_results(3, factor=2.0), tmp_path / "s.json")
     r = CliRunner().invoke(app, ["benchmark", "compare", str(a), str(s)])
     assert r.exit_code == 1, r.output
+
+
+def test_rounds_pool_timings_and_must_agree_on_quality():
+    keys = ("train_step_ms", "latency_b1_ms", "batch32_ms")
+    r1 = _task("mlp_digits", {k: _samples(1) for k in keys})
+    r2 = _task("mlp_digits", {k: [2 * x for x in _samples(2)] for k in keys})
+    r2["train_to_target_s"] = 3.0
+    merged = tinymlperf.merge_rounds([r1, r2])
+    pooled = merged["measurements"]["batch32_ms"]
+    assert pooled["samples"] == r1["measurements"]["batch32_ms"]["samples"] + \
+        r2["measurements"]["batch32_ms"]["samples"]
+    assert Summary.from_dict(pooled["summary"]) == summarize(pooled["samples"])
+    assert merged["rounds"] == 2 and merged["error"] is None
+    assert merged["throughput_b32"]["median"] == pytest.approx(
+        32e3 / pooled["summary"]["median"])
+    r2["quality"] = 0.5
+    assert "rounds disagree" in tinymlperf.merge_rounds([r1, r2])["error"]
+    assert tinymlperf.merge_rounds([r1]) is r1

@@ -52,9 +52,9 @@ from typing import Callable
 import numpy as np
 
 from tinytorch.benchmarking.benchmark import Benchmark
-from tinytorch.benchmarking.stats import summarize
+from tinytorch.benchmarking.stats import Summary, summarize
 
-__all__ = ["Task", "TASKS", "get", "run_task", "run_suite", "SUITE_VERSION"]
+__all__ = ["Task", "TASKS", "get", "run_task", "run_suite", "merge_rounds", "SUITE_VERSION"]
 
 SUITE_VERSION = 1  # bump when a task's data, model, optimizer or target changes
 
@@ -488,29 +488,69 @@ def run_in_process(task_id: str, quick: bool, repeats: int | None = None,
     return row
 
 
-def run_suite(task_ids=None, quick: bool = False, isolate: bool = True, threads: int = 1,
-              repeats: int | None = None, progress: Callable[[str], None] | None = None,
-              timeout: float = 1800.0, slowdown: float = 1.0,
-              clock: str = "wall") -> list[dict]:
-    """Run the tasks (all by default), each in a fresh process unless ``isolate=False``."""
+def _one(task_id, quick, isolate, threads, repeats, timeout, slowdown, clock) -> dict:
     from tinytorch.benchmarking.isolation import child_env, python, run_json_child
 
-    rows = []
-    for task_id in task_ids or [t.id for t in TASKS]:
+    if not isolate:
+        return run_in_process(task_id, quick, repeats, slowdown, clock)
+    cmd = [python(), "-m", "tinytorch.benchmarking.tinymlperf", "--child", task_id]
+    cmd += (["--quick"] if quick else []) + ([f"--repeats={repeats}"] if repeats else [])
+    cmd += ([f"--slowdown={slowdown}"] if slowdown != 1 else []) + [f"--clock={clock}"]
+    row = run_json_child(cmd, child_env(threads), timeout, {"id": task_id})
+    if row.get("error") and "measurements" not in row:
+        row = _error_row(task_id, row["error"])
+    return row
+
+
+def merge_rounds(rows: list[dict], outlier_k: float = 1.5) -> dict:
+    """One task's rows from several rounds (fresh processes) as one row: every timing's
+    samples pooled and summarized again, the training time the median over rounds. Training
+    is deterministic (fixed seeds, fixed data), so every round must report the same quality:
+    if they differ the row says so in ``error`` rather than picking one."""
+    first = rows[0]
+    bad = [r for r in rows if r.get("error")]
+    if bad or len(rows) == 1:
+        return bad[0] if bad else first
+    out = dict(first)
+    qualities = [r["quality"] for r in rows]
+    if len(set(qualities)) != 1:
+        out["error"] = (f"rounds disagree on the quality ({qualities}): training is not "
+                        "deterministic on this machine")
+    out["rounds"] = len(rows)
+    out["round_qualities"] = qualities
+    out["train_to_target_s"] = sorted(r["train_to_target_s"] for r in rows)[len(rows) // 2]
+    out["measurements"] = {}
+    for key in first["measurements"]:
+        pooled = [x for r in rows for x in r["measurements"][key]["samples"]]
+        out["measurements"][key] = {"samples": pooled,
+                                    "summary": summarize(pooled, outlier_k).to_dict()}
+    b32 = Summary.from_dict(out["measurements"]["batch32_ms"]["summary"])
+    out["throughput_b32"] = {"median": 32e3 / b32.median, "lo": 32e3 / b32.q3,
+                             "hi": 32e3 / b32.q1, "unit": "samples/s"}
+    return out
+
+
+def run_suite(task_ids=None, quick: bool = False, isolate: bool = True, threads: int = 1,
+              repeats: int | None = None, progress: Callable[[str], None] | None = None,
+              timeout: float = 1800.0, slowdown: float = 1.0, clock: str = "wall",
+              rounds: int = 1) -> list[dict]:
+    """Run the tasks (all by default), each in a fresh process unless ``isolate=False``.
+
+    ``rounds > 1`` runs the whole suite that many times, task after task (so a change in the
+    machine's load over the minutes hits every task alike), and pools each task's timings
+    (:func:`merge_rounds`): a run's spread then covers its own drift.
+    """
+    ids = list(task_ids or [t.id for t in TASKS])
+    for task_id in ids:
         get(task_id)  # unknown ids fail here, before anything runs
-        if progress is not None:
-            progress(task_id)
-        if not isolate:
-            rows.append(run_in_process(task_id, quick, repeats, slowdown, clock))
-            continue
-        cmd = [python(), "-m", "tinytorch.benchmarking.tinymlperf", "--child", task_id]
-        cmd += (["--quick"] if quick else []) + ([f"--repeats={repeats}"] if repeats else [])
-        cmd += ([f"--slowdown={slowdown}"] if slowdown != 1 else []) + [f"--clock={clock}"]
-        row = run_json_child(cmd, child_env(threads), timeout, {"id": task_id})
-        if row.get("error") and "measurements" not in row:
-            row = {**_error_row(task_id, row["error"])}
-        rows.append(row)
-    return rows
+    per_task = {i: [] for i in ids}
+    for r in range(rounds):
+        for task_id in ids:
+            if progress is not None:
+                progress(task_id if rounds == 1 else f"{task_id} (round {r + 1}/{rounds})")
+            per_task[task_id].append(_one(task_id, quick, isolate, threads, repeats, timeout,
+                                          slowdown, clock))
+    return [merge_rounds(per_task[i]) for i in ids]
 
 
 def main(argv=None) -> int:
