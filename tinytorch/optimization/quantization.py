@@ -51,6 +51,15 @@ class QDtype:
     def itemsize(self) -> int:
         return np.dtype(self.storage).itemsize
 
+    @property
+    def dtype(self):
+        # NumPy reads a dtype-like object's ``.dtype``: ``tt.zeros(2, dtype=tt.qint8)`` lands
+        # here and gets a message that says what to do instead (as core/dtypes.py does)
+        raise TypeError(f"{self!r} is a quantized dtype: a plain tensor cannot hold it. "
+                        f"Quantize a float tensor with tt.quantize_per_tensor(x, scale, "
+                        f"zero_point, {self!r}) (or a model with tt.quantization); its "
+                        f"integers are a {np.dtype(self.storage)} array (x.int_repr())")
+
     def __repr__(self):
         return f"tinytorch.{self.name}"
 

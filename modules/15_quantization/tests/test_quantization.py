@@ -323,3 +323,10 @@ def test_fuse_conv_bn_folds_the_running_statistics():
                                rtol=1e-6)
     with tt.no_grad():
         np.testing.assert_allclose(fused(x).numpy(), model(x).numpy(), atol=1e-5)
+
+
+def test_quantized_dtypes_are_names_not_numpy_dtypes():
+    assert repr(tt.qint8) == "tinytorch.qint8" and tt.quint8.qmax == 255
+    assert Q.quantize_per_tensor(tt.tensor([1.0]), 0.5, 0, tt.qint8).dtype is tt.qint8
+    with pytest.raises(TypeError, match="quantize_per_tensor"):
+        tt.zeros(2, dtype=tt.qint8)
