@@ -1,6 +1,7 @@
 """The capstone from the command line (``tito benchmark capstone | verify | board``).
 
     python -m tinytorch.capstone.cli capstone --out runs/capstone [--arch mlp|cnn] [--quick]
+                                              [--clock wall|cpu]
                                               [--submit DIR --variant int8_static --name Ada]
     python -m tinytorch.capstone.cli verify DIR [--tolerance 0.5]
     python -m tinytorch.capstone.cli board DIR [--out FILE]
@@ -23,7 +24,14 @@ def _cmd_capstone(args) -> int:
     from tinytorch.capstone.submission import make_submission
 
     print(f"capstone pipeline: {args.arch} on the digits, quick={args.quick} ...", flush=True)
-    results = run_pipeline(args.out, arch=args.arch, quick=args.quick, seed=args.seed)
+    import time
+
+    from tinytorch.benchmarking import Benchmark
+
+    bench = Benchmark(warmup=3, repeats=9 if args.quick else 24,
+                      clock=time.process_time if args.clock == "cpu" else time.perf_counter)
+    results = run_pipeline(args.out, arch=args.arch, quick=args.quick, seed=args.seed,
+                           bench=bench)
     print(markdown_table(rows_from_results(results)))
     for k, v in results["not_applicable"].items():
         print(f"not applicable: {k}: {v}")
@@ -76,6 +84,9 @@ def main(argv=None) -> int:
     c.add_argument("--arch", choices=ARCHS, default="mlp")
     c.add_argument("--quick", action="store_true", help="fewer steps and repeats (seconds)")
     c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="time with the wall clock (default) or this process's CPU time, "
+                        "steadier on a machine busy with other work; verify uses the same")
     c.add_argument("--submit", metavar="DIR", help="also write a submission into DIR")
     c.add_argument("--variant", choices=VARIANTS, default="float32",
                    help="the variant to submit (float32)")

@@ -183,7 +183,7 @@ def run_pipeline(out, arch: str = "mlp", quick: bool = False, bench=None, seed: 
     ``quick``: fewer training steps and timing repeats (seconds, for tests and the lab).
     ``bench``: a ``tinytorch.benchmarking.Benchmark`` (default: warm-up 3, 9 repeats quick,
     24 full, taken in three alternated rounds: :func:`time_alternated`). ``train_steps`` / ``finetune_steps`` (per pruning level) override the
-    defaults (600 / 100; quick 150 / 40). Returns the results dict also written to
+    defaults (600 / 200; quick 150 / 40). Returns the results dict also written to
     ``out/results.json``.
     """
     tt = _tt()
@@ -197,7 +197,7 @@ def run_pipeline(out, arch: str = "mlp", quick: bool = False, bench=None, seed: 
     out = Path(out)
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
     bench = bench or Benchmark(warmup=3, repeats=9 if quick else 24)
-    steps, tune = (150, 40) if quick else (600, 100)
+    steps, tune = (150, 40) if quick else (600, 200)
     steps = train_steps if train_steps is not None else steps
     tune = finetune_steps if finetune_steps is not None else tune
     data = digits_split(arch)

@@ -7,7 +7,7 @@
    rounding (less than half a sample apart).
 3. **Bytes**: the state's ``.nbytes`` and the checkpoint file's size, exactly.
 4. **Time**: batch-1 latency and the batch-32 time are re-timed with the submission's own
-   warm-up and repeats; each re-measured median must be at most the claimed third quartile
+   warm-up, repeats and clock (wall time, or CPU time for runs made with ``--clock cpu``); each re-measured median must be at most the claimed third quartile
    times ``1 + tolerance`` (:func:`~tinytorch.capstone.capstone.claim_holds`; default 0.5,
    for a shared machine's drift). A re-measurement faster than claimed is noted, not
    rejected: an underclaim only hurts its author. On a different machine (another
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -128,7 +129,10 @@ def verify(folder, bench=None, tolerance: float = LATENCY_TOLERANCE, write: bool
                                 claims["checkpoint_bytes"] == size, "file size"))
 
     cfg = sub.get("benchmark", {})
-    bench = bench or Benchmark(warmup=cfg.get("warmup", 3), repeats=cfg.get("repeats", 25))
+    # the submission's clock: wall time (perf_counter) or this process's CPU time
+    clock = time.process_time if cfg.get("clock") == "process_time" else time.perf_counter
+    bench = bench or Benchmark(warmup=cfg.get("warmup", 3), repeats=cfg.get("repeats", 25),
+                               clock=clock)
     verdict.same_machine = _same_machine(sub.get("environment", {}), capture())
     if not verdict.same_machine:
         here = calibration(bench)
