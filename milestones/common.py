@@ -13,8 +13,20 @@ atomically, and a PNG of its curves. Usage::
             run.plot([common.Panel("accuracy", {"train": (epochs, accs)})])
             return run.finish({"train_accuracy": acc})
 
-``python run.py --out DIR --seed 0 [--quick]``; ``main(argv)`` does the same in-process and
-returns the dict written to ``metrics.json``.
+``python run.py --out DIR --seed 0 [--quick | --full]``; ``main(argv)`` does the same
+in-process and returns the dict written to ``metrics.json``.
+
+Every run has a **tier**, and each tier states its own targets (a tier never borrows another's):
+
+* ``quick`` (``--quick``): a tiny smoke run for the tests, seconds long; its targets are the
+  ones so small a run honestly meets (they are lower, and say so);
+* ``standard`` (the default, what ``tito milestone run all`` runs): real training to real
+  targets, sized so that every milestone together fits in a few minutes on two cores;
+* ``full`` (``--full``): the historical configuration and its targets (longer).
+
+A milestone keeps its targets in one ``TIER_TARGETS = {"quick": {...}, "standard": {...},
+"full": {...}}`` table and reads its own row with ``run.tiered(TIER_TARGETS)``; where a
+milestone is cheap, its standard and full rows are the same run.
 """
 
 from __future__ import annotations
@@ -42,8 +54,21 @@ import numpy as np  # noqa: E402
 
 import tinytorch as tt  # noqa: E402
 
+TIERS = ("quick", "standard", "full")
 _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
         "==": operator.eq}
+
+
+TIER_HELP = {"quick": "a smoke run with its own smaller targets",
+             "standard": "the default; --full runs the historical configuration",
+             "full": "the historical configuration and targets"}
+
+
+def tier_of(args) -> str:
+    """``quick`` / ``standard`` / ``full`` from parsed ``--quick`` / ``--full`` flags."""
+    if getattr(args, "quick", False):
+        return "quick"
+    return "full" if getattr(args, "full", False) else "standard"
 
 
 def seed_everything(seed: int) -> None:
@@ -157,14 +182,21 @@ class Run:
                             help=f"folder for metrics.json and the plots "
                                  f"(default: runs/milestones/{name})")
         parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-        parser.add_argument("--quick", action="store_true",
-                            help="a smaller run for smoke tests (the target is still checked)")
+        tier = parser.add_mutually_exclusive_group()
+        tier.add_argument("--quick", action="store_true",
+                          help="the quick tier: a tiny smoke run for the tests, checked against "
+                               "the quick tier's own (lower) targets")
+        tier.add_argument("--full", action="store_true",
+                          help="the full tier: the historical configuration and targets "
+                               "(longer); without --quick or --full: the standard tier")
         if add_arguments is not None:
             add_arguments(parser)
         self.args = parser.parse_args(argv)
         self.name, self.title = name, title
         self.out = Path(self.args.out)
-        self.seed, self.quick = self.args.seed, self.args.quick
+        self.seed = self.args.seed
+        self.tier = tier_of(self.args)
+        self.quick, self.full = self.tier == "quick", self.tier == "full"
         self.checks: list[Check] = []
         self.plot_path: Path | None = None
         self._threads = _BlasThreads(1)
@@ -177,11 +209,20 @@ class Run:
         seed_everything(self.seed)
         self.start = time.perf_counter()
         print(f"Milestone {self.name}: {self.title}")
-        print(f"  seed {self.seed}{', quick run' if self.quick else ''}; results in {self.out}")
+        print(f"  seed {self.seed}; {self.tier} tier ({TIER_HELP[self.tier]}); results in "
+              f"{self.out}")
         return self
 
     def __exit__(self, *exc):
         self._threads.__exit__(*exc)
+
+    def tiered(self, table: dict):
+        """This run's row of a ``{"quick": ..., "standard": ..., "full": ...}`` table."""
+        missing = [t for t in TIERS if t not in table]
+        if missing:
+            raise KeyError(f"{self.name}: the tier table has no row for {missing}; it needs "
+                           f"one per tier {TIERS}")
+        return table[self.tier]
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -252,6 +293,7 @@ class Run:
             "checks": [c.as_dict() for c in self.checks],
             "seconds": round(seconds, 3),
             "seed": self.seed,
+            "tier": self.tier,
             "quick": self.quick,
             "args": {k: _plain(v) for k, v in vars(self.args).items()},
             "versions": versions(),
@@ -265,7 +307,8 @@ class Run:
         failed = [c.name for c in self.checks if not c.passed]
         summary = "; ".join(f"{c.name} {c.fmt.format(c.value)} (target {c.op} "
                             f"{c.fmt.format(c.target)})" for c in self.checks)
-        print(f"{verdict}: milestone {self.name}: {summary or 'no checks were recorded'}"
+        print(f"{verdict}: milestone {self.name} ({self.tier} tier): "
+              f"{summary or 'no checks were recorded'}"
               + (f" -- not met: {', '.join(failed)}" if failed else ""))
         print(f"  {seconds:.1f} s; metrics in {self.out / 'metrics.json'}"
               + (f", plot {self.plot_path}" if self.plot_path else ""))

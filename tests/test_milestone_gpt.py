@@ -35,7 +35,8 @@ def test_quick_run_records_every_check_and_measures_each_path(tmp_path, capsys):
     assert png.suffix == ".png" and png.stat().st_size > 1000
     assert on_disk["passed"] == all(c["passed"] for c in on_disk["checks"])
     targets = on_disk["targets"]
-    assert targets["KV cache speedup at 6 tokens"] == ">= 5"
+    assert targets["KV cache speedup at 6 tokens"] == ">= 1"  # the quick tier's own target
+    assert on_disk["tier"] == "quick"
     assert targets["identical tokens, greedy (every path)"] == "== 1"
     assert targets["identical tokens, top-k sampling"] == "== 1"
     assert targets["training seconds"] == "< 60"

@@ -1,5 +1,5 @@
-"""Milestones 01-03 run in-process into tmp_path with their real settings and meet their
-targets; metrics.json says so (written atomically, with seconds, seed and versions) and the
+"""Milestones 01-03 run in-process into tmp_path in their standard tier (the default) and meet
+its targets; metrics.json says so (written atomically, with seconds, seed and versions) and the
 curve PNG exists. A run that misses its target says FAILED and passed: false."""
 
 import importlib.util
@@ -55,13 +55,13 @@ def test_02_xor_single_layer_stuck_and_mlp_solves_every_seed(tmp_path):
     m = result["metrics"]
     assert m["single_layer_best_accuracy"] <= 0.75
     assert len(m["mlp_accuracies"]) == 10 and min(m["mlp_accuracies"]) == 1.0
-    assert m["steps"] == 1000 and not result["quick"]  # the real run, not a shortened one
+    assert m["steps"] == 300 and result["tier"] == "standard"  # the default run, not quick
     assert m["identity_max_abs"] < 1e-5
 
 
 def test_03_mlp_digits_meets_97_percent_in_under_30_seconds(tmp_path):
     result = _run("03_mlp_digits", tmp_path)
-    assert not result["quick"] and result["metrics"]["epochs"] == 30
+    assert result["tier"] == "standard" and result["metrics"]["epochs"] == 30  # = full
     assert _check(result, "test accuracy")["target"] == 0.97
     assert _check(result, "seconds")["target"] == 30.0
     assert result["metrics"]["test_accuracy"] >= 0.97, result["metrics"]

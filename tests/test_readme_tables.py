@@ -39,6 +39,7 @@ MILESTONES = {
                 "cpu": "Test CPU"},
     "milestones": [
         {"milestone": "04_cnn", "title": "LeNet (1998)", "passed": True, "seconds": 13.04,
+         "tier": "standard",
          "checks": [{"name": "test accuracy", "value": 0.9916, "op": ">=", "target": 0.985,
                      "passed": True}]},
     ],
@@ -78,7 +79,8 @@ def test_write_replaces_only_the_marked_sections_and_check_then_passes(tmp_path)
     assert ("| MLP step | 1.50 | 1.20 | 1.25× | ≤ 1.25× | yes | 1.10× | 3.0 | 12.0 | 0.25× "
             "| yes |") in text
     assert "| KV generation | skipped |" in text and "KV generation: no cache yet" in text
-    assert "04_cnn — LeNet (1998) | passed | test accuracy 0.9916 (>= 0.985) | 13.0 s" in text
+    assert ("04_cnn — LeNet (1998) | standard | passed | test accuracy 0.9916 (>= 0.985) "
+            "| 13.0 s") in text
     assert "Measured 2026-11-30 on Test CPU" in text
     assert readme_tables.check(root / "README.md", root) == []
     assert readme_tables.write(root / "README.md", root) is False  # idempotent
@@ -118,4 +120,4 @@ def test_collect_milestones_gathers_metrics_files_without_local_paths(tmp_path):
     assert [m["milestone"] for m in saved["milestones"]] == ["01_perceptron", "02_xor"]
     assert "tinytorch_path" not in json.dumps(saved) and "plot" not in saved["milestones"][0]
     table = readme_tables.milestone_table(saved)
-    assert "| 02_xor — 02_xor | **failed** |" in table
+    assert "| 02_xor — 02_xor | full | **failed** |" in table  # no tier recorded: historical

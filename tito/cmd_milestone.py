@@ -58,12 +58,21 @@ def run(ctx: typer.Context,
                           "[default: runs/milestones/NAME; with all, one folder per "
                           "milestone under it].")] = None,
         force: Annotated[bool, typer.Option(
-            "--force", help="Run even if you have not unlocked it yet.")] = False) -> None:
+            "--force", help="Run even if you have not unlocked it yet.")] = False,
+        full: Annotated[bool, typer.Option(
+            "--full", help="The full tier: the historical configurations and their targets "
+                           "(longer).")] = False,
+        quick: Annotated[bool, typer.Option(
+            "--quick", help="The quick tier: tiny smoke runs with their own smaller "
+                            "targets.")] = False) -> None:
     """Run a milestone on your workspace's tinytorch (or the reference with --reference).
 
-    Extra arguments after the options go to the milestone script. ``all`` runs every
-    milestone written so far, in historical order, and ends with a table of the measured
-    results; it fails if any milestone missed its target.
+    Each run has a tier: standard (the default: real training to the standard tier's
+    targets, every milestone together in a few minutes), --full (the historical
+    configurations and targets) or --quick (smoke runs). Extra arguments after the options
+    go to the milestone script. ``all`` runs every milestone written so far, in historical
+    order, and ends with a table of the measured results; it fails if any milestone missed
+    its target.
 
     \b
     Examples:
@@ -71,10 +80,14 @@ def run(ctx: typer.Context,
       tito milestone run 01_perceptron --out runs/perceptron
       tito milestone run 3 --reference --epochs 2
       tito milestone run all --reference
+      tito milestone run all --reference --full
     """
     c = course()
+    if full and quick:
+        fail("Choose one tier: --full or --quick (or neither, for the standard tier).", code=2)
+    args = tier_args(full, quick) + list(ctx.args)
     if milestone.strip().lower() == "all":
-        _run_all(c, workspace, reference, out, force, list(ctx.args))
+        _run_all(c, workspace, reference, out, force, args)
         return
     try:
         ms = milestones.find(c, milestone)
@@ -85,10 +98,15 @@ def run(ctx: typer.Context,
              f"{ms.module.key if ms.module else '?'}).")
     code_root = _code_root(c, ms, workspace, reference, force)
     out_dir = (out or Path("runs") / "milestones" / ms.name).absolute()
-    code = _run_one(ms, code_root, out_dir, reference, list(ctx.args))
+    code = _run_one(ms, code_root, out_dir, reference, args)
     if code != 0:
         fail(f"Milestone {ms.name} exited with code {code}.")
     console.print(Text(f"Done. Metrics: {show(out_dir / 'metrics.json')}", style="green"))
+
+
+def tier_args(full: bool, quick: bool) -> list[str]:
+    """The milestone-script flag of a tier: ``--full``, ``--quick``, or none (standard)."""
+    return ["--full"] if full else ["--quick"] if quick else []
 
 
 def _code_root(c, ms, workspace, reference, force, quiet=False):
@@ -135,11 +153,13 @@ def _run_all(c, workspace, reference, out, force, args) -> None:
             verdict = verdict if verdict != "PASSED" else f"FAILED (exit {code})"
         rows.append((ms.name, verdict, detail))
     table = Table(title="Milestones: measured results")
-    for col in ("milestone", "result", "measured"):
+    for col in ("milestone", "tier", "result", "measured"):
         table.add_column(col)
     for name, verdict, detail in rows:
         style = "green" if verdict == "PASSED" else "red" if verdict.startswith("FAILED") else "dim"
-        table.add_row(name, Text(verdict, style=style), detail)
+        tier = milestones.tier_of(base / name / "metrics.json") if verdict not in (
+            "not written yet", "locked") else ""
+        table.add_row(name, tier, Text(verdict, style=style), detail)
     console.print(table)
     if failed:
         fail("At least one milestone missed its target or crashed (see above).")

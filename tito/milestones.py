@@ -77,6 +77,19 @@ def run_script(script: Path, code_root: Path, args: list[str], cwd: Path | None 
     return subprocess.call(cmd, cwd=cwd, env=grading_env(Path(code_root).resolve()))
 
 
+def tier_of(metrics_path: Path) -> str:
+    """The tier a milestone's ``metrics.json`` records (``quick``, ``standard``, ``full``);
+    results written before tiers existed say ``quick`` or ``full`` (their default run was
+    the historical one); ``""`` without a readable file."""
+    import json
+
+    try:
+        data = json.loads(Path(metrics_path).read_text())
+    except (OSError, ValueError):
+        return ""
+    return str(data.get("tier") or ("quick" if data.get("quick") else "full"))
+
+
 def summarize(metrics_path: Path) -> tuple[str, str]:
     """("PASSED" | "FAILED" | "no metrics.json", a one-line summary) from a milestone's results.
 

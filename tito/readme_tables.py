@@ -98,15 +98,15 @@ def _value(v, fmt: str | None = None) -> str:
 
 def milestone_table(payload: dict) -> str:
     """Markdown for ``results/milestones.json`` (every milestone's ``metrics.json``)."""
-    lines = ["| milestone | result | checks (measured, target) | time |",
-             "|---|:---:|---|---:|"]
+    lines = ["| milestone | tier | result | checks (measured, target of that tier) | time |",
+             "|---|:---:|:---:|---|---:|"]
     for ms in payload.get("milestones", []):
         checks = "; ".join(f"{c['name']} {_value(c['value'])} ({c['op']} {_value(c['target'])})"
                            for c in ms.get("checks", []))
         verdict = "passed" if ms.get("passed") else "**failed**"
         seconds = ms.get("seconds")
-        lines.append(f"| {ms.get('milestone')} — {ms.get('title', '')} | {verdict} | {checks} "
-                     f"| {_f(seconds, '{:.1f} s')} |")
+        lines.append(f"| {ms.get('milestone')} — {ms.get('title', '')} | {tier_of(ms)} "
+                     f"| {verdict} | {checks} | {_f(seconds, '{:.1f} s')} |")
     m = payload.get("machine", {})
     lines += ["", (f"Measured {m.get('date')} by `{m.get('command')}` (seed {m.get('seed')}); "
                    f"Python {m.get('python')}, NumPy {m.get('numpy')}, tinytorch "
@@ -116,6 +116,12 @@ def milestone_table(payload: dict) -> str:
     return "\n".join(lines)
 
 
+def tier_of(ms: dict) -> str:
+    """A result's tier; results from before tiers existed were ``quick`` or the historical
+    (``full``) run."""
+    return str(ms.get("tier") or ("quick" if ms.get("quick") else "full"))
+
+
 def collect_milestones(runs_dir: Path, out: Path, command: str, note: str | None = None) -> dict:
     """Gather ``runs_dir/*/metrics.json`` (what ``tito milestone run all`` wrote) into ``out``."""
     found = sorted(Path(runs_dir).glob("*/metrics.json"))
@@ -123,7 +129,7 @@ def collect_milestones(runs_dir: Path, out: Path, command: str, note: str | None
         raise FileNotFoundError(f"no */metrics.json under {runs_dir}: run `tito milestone run "
                                 "all --reference` first")
     keep = ("milestone", "title", "passed", "metrics", "targets", "checks", "seconds", "seed",
-            "quick", "versions")
+            "tier", "quick", "versions")
     milestones = [{k: v for k, v in json.loads(p.read_text()).items() if k in keep}
                   for p in found]
     first = milestones[0].get("versions", {})

@@ -6,7 +6,8 @@ hidden layers learns useful internal features. Here the whole framework does it 
 scikit-learn's 1,797 bundled 8x8 digits (no download), a ``DataLoader`` with seeded shuffling,
 a ``Normalize`` transform, an MLP 64-256-10, Adam with a cosine schedule, the ``Trainer`` loop,
 and a held-out test set the model never trains on. Target: >= 97% test accuracy in under 30 s
-on 2 cores (data loading included).
+on 2 cores (data loading included), 30 epochs; the run takes seconds, so the standard tier is
+the full one. The quick tier trains 15 epochs and is held to its own >= 95%.
 
 Needs modules 01-08.
 
@@ -32,6 +33,10 @@ NAME = "03_mlp_digits"
 TITLE = "An MLP reads handwritten digits (Rumelhart, Hinton & Williams, 1986)"
 TARGET_ACCURACY = 0.97
 TARGET_SECONDS = 30.0
+TIER_CONFIG = {"quick": {"epochs": 15}, "standard": {"epochs": 30}, "full": {"epochs": 30}}
+TIER_TARGETS = {"quick": {"test accuracy": 0.95, "seconds": TARGET_SECONDS},
+                "standard": {"test accuracy": TARGET_ACCURACY, "seconds": TARGET_SECONDS},
+                "full": {"test accuracy": TARGET_ACCURACY, "seconds": TARGET_SECONDS}}
 
 
 def add_arguments(parser):
@@ -46,7 +51,8 @@ def add_arguments(parser):
 def main(argv=None) -> dict:
     with common.Run(NAME, TITLE, argv, add_arguments) as run:
         a = run.args
-        epochs = a.epochs or (15 if run.quick else 30)
+        epochs = a.epochs or run.tiered(TIER_CONFIG)["epochs"]
+        targets = run.tiered(TIER_TARGETS)
 
         run.stage("data: scikit-learn's bundled 8x8 digits, stratified 80/20 split (seed 0)")
         train_set, test_set = digits()
@@ -91,8 +97,8 @@ def main(argv=None) -> dict:
         confusion = np.zeros((10, 10), dtype=np.int64)
         np.add.at(confusion, (y_test.numpy(), pred), 1)
 
-        run.check("test accuracy", test_acc, ">=", TARGET_ACCURACY, "{:.2%}")
-        run.check("seconds (data + training + evaluation)", seconds, "<", TARGET_SECONDS,
+        run.check("test accuracy", test_acc, ">=", targets["test accuracy"], "{:.2%}")
+        run.check("seconds (data + training + evaluation)", seconds, "<", targets["seconds"],
                   "{:.1f}")
 
         h = trainer.history
@@ -113,7 +119,7 @@ def main(argv=None) -> dict:
                          title="cross-entropy (with label smoothing)"),
             common.Panel("accuracy", {"train": (ep, h["train_accuracy"]),
                                       "test": (ep, h["val_accuracy"])},
-                         hline=TARGET_ACCURACY, title="accuracy per epoch"),
+                         hline=targets["test accuracy"], title="accuracy per epoch"),
             common.Panel("true digit", {}, xlabel="predicted digit",
                          title="test confusion matrix", draw=draw_confusion),
         ])

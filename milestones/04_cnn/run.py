@@ -8,15 +8,18 @@ LeNet-style CNN (LeNet's conv -> pool -> conv -> pool -> classifier, with today'
 batch norm, ReLU and max-pooling) on scikit-learn's bundled 8x8 digits, with random one-pixel
 shifts as augmentation, AdamW, label smoothing and a cosine schedule.
 
-Target: >= 98.5% accuracy on the 359 held-out test digits (at most 5 mistakes) in under 60 s
-on 2 cores, data loading included, and every convolution weight trained (its gradient is
+Targets on the 359 held-out test digits, per tier (``TIER_TARGETS``): full (``--full``, 30
+epochs, the historical run) >= 98.5% (at most 5 mistakes) in under 60 s on 2 cores, data
+loading included; standard (the default, 15 epochs) >= 98.0% in under 60 s; quick (4 epochs,
+a smoke run) >= 93%. In every tier every convolution weight must be trained (its gradient is
 non-zero and it moved). Besides ``metrics.json`` and ``curves.png`` the run draws
 ``filters.png`` (the learned first-layer filters) and ``feature_maps.png`` (what the first
 two convolution blocks see in one test digit).
 
 The same script trains on MNIST or CIFAR-10 when you have the files (nothing is downloaded):
 
-    python milestones/04_cnn/run.py                                   # digits, the target
+    python milestones/04_cnn/run.py                                   # digits, standard
+    python milestones/04_cnn/run.py --full                            # digits, 30 epochs
     python milestones/04_cnn/run.py --data ~/data/mnist --dataset mnist --epochs 3
     python milestones/04_cnn/run.py --data ~/data/cifar --dataset cifar10 --epochs 10
 
@@ -46,6 +49,12 @@ TARGET_SECONDS = 60.0
 # the digits target is the issue's; MNIST's is LeNet-5's own 1998 result (99.05%); CIFAR-10's
 # is a modest bar for a network this small trained for minutes on a CPU
 TARGETS = {"digits": 0.985, "mnist": 0.99, "cifar10": 0.75}
+# the bundled digits per tier: epochs and targets (MNIST and CIFAR-10 keep TARGETS in every
+# tier; their epochs are 1 with --quick, else 3 and 10)
+TIER_CONFIG = {"quick": {"epochs": 4}, "standard": {"epochs": 15}, "full": {"epochs": 30}}
+TIER_TARGETS = {"quick": {"test accuracy": 0.93, "seconds": TARGET_SECONDS},
+                "standard": {"test accuracy": 0.98, "seconds": TARGET_SECONDS},
+                "full": {"test accuracy": TARGETS["digits"], "seconds": TARGET_SECONDS}}
 
 HOW_TO_GET = {
     "mnist": (
@@ -77,7 +86,8 @@ def add_arguments(parser):
     parser.add_argument("--data", type=Path, default=None,
                         help="folder holding the MNIST or CIFAR-10 files (see --dataset)")
     parser.add_argument("--epochs", type=int, default=None,
-                        help="training epochs (digits: 30, 4 with --quick; mnist: 3; cifar10: 10)")
+                        help="training epochs (digits: 15, 30 with --full, 4 with --quick; "
+                             "mnist: 3; cifar10: 10)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=3e-3, help="AdamW's peak learning rate")
     parser.add_argument("--weight-decay", type=float, default=0.05)
@@ -232,9 +242,12 @@ def main(argv=None) -> dict:
     with common.Run(NAME, TITLE, argv, add_arguments) as run:
         a = run.args
         dataset, train_set, test_set, shape, classes = load_data(a, run.seed)
-        default_epochs = {"digits": 4 if run.quick else 30, "mnist": 1 if run.quick else 3,
+        default_epochs = {"digits": run.tiered(TIER_CONFIG)["epochs"],
+                          "mnist": 1 if run.quick else 3,
                           "cifar10": 1 if run.quick else 10}[dataset]
         epochs = a.epochs or default_epochs
+        target = (run.tiered(TIER_TARGETS)["test accuracy"] if dataset == "digits"
+                  else TARGETS[dataset])
         run.stage(f"data: {dataset}, {len(train_set)} training and {len(test_set)} test images "
                   f"of shape {shape}")
         train_loader = DataLoader(train_set, batch_size=a.batch_size, shuffle=True,
@@ -298,10 +311,10 @@ def main(argv=None) -> dict:
             print(f"         {name}: first-batch |grad| {grad_norm:.3g}, "
                   f"{moved[name]:.0%} of weights moved, relative change {change[name]:.2f}")
 
-        run.check("test accuracy", test_acc, ">=", TARGETS[dataset], "{:.2%}")
+        run.check("test accuracy", test_acc, ">=", target, "{:.2%}")
         if dataset == "digits":
-            run.check("seconds (data + training + evaluation)", seconds, "<", TARGET_SECONDS,
-                      "{:.1f}")
+            run.check("seconds (data + training + evaluation)", seconds, "<",
+                      run.tiered(TIER_TARGETS)["seconds"], "{:.1f}")
         run.check("conv weights trained (grad non-zero and moved)", trained_fraction, ">=", 1.0,
                   "{:.0%}")
 
@@ -313,7 +326,7 @@ def main(argv=None) -> dict:
                          title="cross-entropy (with label smoothing)"),
             common.Panel("accuracy", {"train": (ep, hist["train_accuracy"]),
                                       "test": (ep, hist["val_accuracy"])},
-                         hline=TARGETS[dataset], title="accuracy per epoch"),
+                         hline=target, title="accuracy per epoch"),
         ])
         filters_png, maps_png = run.out / "filters.png", run.out / "feature_maps.png"
         draw_filters(model, filters_png)

@@ -4,20 +4,28 @@ and Polosukhin, 2017).
 "Attention is all you need" dropped recurrence altogether: every position of a sequence
 looks at every other through attention, in parallel, and stacks of such layers translated
 better than anything before. GPT (2018) kept only the decoder and trained it to predict the
-next token. This milestone runs both ideas on your framework, in three checked parts:
+next token. This milestone runs both ideas on your framework, in three parts:
 
 (a) a small transformer encoder learns to reverse (and to copy) sequences of 8-12 symbols:
     >= 99% exact match on held-out sequences, both tasks in under 2 minutes; its attention
     heatmap shows the anti-diagonal it learned, and the mass on it is measured;
 (b) a character-level GPT trained on the source of Python's own standard library (no
     download; ``--corpus`` takes any text file or folder instead) for a fixed time budget
-    reaches a validation loss, on held-out files, at least 0.5 nats per character below a
-    bigram model counted in the same run, in under 5 minutes; it prints samples;
-(c) "TinyCopilot": the same model completes 10 function headers from the held-out files;
-    at least 2 of the 10 completions parse with ``ast``. They are saved to
-    ``completions.txt``.
+    reaches a validation loss, on held-out files, below a bigram model counted in the same
+    run; it prints samples;
+(c) "TinyCopilot": the same model completes 10 function headers from the held-out files,
+    judged by ``ast`` and saved to ``completions.txt``.
+
+The tiers (``TIER_CONFIG``, ``TIER_TARGETS``): **full** (``--full``, the historical run) trains
+the GPT for 250 s and must land >= 0.5 nats/char below the bigram in under 300 s, and at
+least 2 of the 10 completions must parse; **standard** (the default) runs (a) as in full,
+trains the GPT for 75 s to >= 0.3 nats/char below the bigram in under 120 s, and counts the
+parsing completions without a target (a 75 s model rarely writes a function that parses);
+**quick** (a smoke run, seconds) holds a 1-layer GPT trained 4 s to the quick tier's own
+targets: (a) and (b) must learn something -- see TIER_TARGETS.
 
     python milestones/05_transformer/run.py                # or: tito milestone run 05
+    python milestones/05_transformer/run.py --full         # the historical 250 s GPT
     python milestones/05_transformer/run.py --corpus ~/src/myproject --glob '**/*.py'
     python milestones/05_transformer/run.py --budget 600 --layers 3   # a longer run
 
@@ -51,9 +59,35 @@ NAME = "05_transformer"
 TITLE = "Attention is all you need: transformers reverse sequences and write Python " \
         "(Vaswani et al., 2017)"
 SEQ_TARGET, SEQ_SECONDS = 0.99, 120.0  # part (a)
-MARGIN, LM_SECONDS = 0.5, 300.0  # part (b): nats per character below the bigram, seconds
-PARSE_TARGET, N_HEADERS = 2, 10  # part (c)
+MARGIN, LM_SECONDS = 0.5, 300.0  # part (b), full tier: nats per character below the bigram, s
+PARSE_TARGET, N_HEADERS = 2, 10  # part (c), full tier
 MASS_TARGET = 0.5  # the best head's mean weight on the anti-diagonal (uniform: about 0.1)
+# what each tier trains: (a) steps and held-out sets, (b) the GPT and its time budget
+TIER_CONFIG = {
+    "quick": {"seq_steps": 10, "seq_test": 200, "seq_val": 100, "eval_every": 10,
+              "lm": {"layers": 1, "d_model": 32, "heads": 2, "context": 32, "budget": 4.0,
+                     "max_bytes": 300_000},
+              "val_windows": 100, "sample_chars": 40, "copilot_chars": 40},
+    "standard": {"seq_steps": 1000, "seq_test": 1000, "seq_val": 500, "eval_every": 50,
+                 "lm": {"layers": 2, "d_model": 128, "heads": None, "context": 64,
+                        "budget": 75.0, "max_bytes": None},
+                 "val_windows": 1000, "sample_chars": 200, "copilot_chars": 240},
+    "full": {"seq_steps": 1000, "seq_test": 1000, "seq_val": 500, "eval_every": 50,
+             "lm": {"layers": 2, "d_model": 128, "heads": None, "context": 64,
+                    "budget": 250.0, "max_bytes": None},
+             "val_windows": 1000, "sample_chars": 200, "copilot_chars": 240},
+}
+# each tier's own targets; None: measured and shown, not checked in that tier
+TIER_TARGETS = {
+    "quick": {"exact match": 0.0, "loss drop": 0.1, "mass": 0.0, "seq seconds": SEQ_SECONDS,
+              "below bigram": -1.0, "lm seconds": LM_SECONDS, "parse": None},
+    "standard": {"exact match": SEQ_TARGET, "loss drop": None, "mass": MASS_TARGET,
+                 "seq seconds": SEQ_SECONDS, "below bigram": 0.3, "lm seconds": 120.0,
+                 "parse": None},
+    "full": {"exact match": SEQ_TARGET, "loss drop": None, "mass": MASS_TARGET,
+             "seq seconds": SEQ_SECONDS, "below bigram": MARGIN, "lm seconds": LM_SECONDS,
+             "parse": PARSE_TARGET},
+}
 COPILOT_TEMPERATURE = 0.4
 STOP_AT = 1.0  # (a) stops once every one of the 500 validation sequences is right
 
@@ -72,7 +106,8 @@ def add_arguments(parser):
     g.add_argument("--max-bytes", type=int, default=None,
                    help="read training files only up to this many characters")
     g.add_argument("--budget", type=float, default=None,
-                   help="seconds of training (default 250, 4 with --quick); evaluation and "
+                   help="seconds of training (default 75; 250 with --full, 4 with --quick); "
+                        "evaluation and "
                         "sampling come on top")
     g.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                    help="what the budget and the time limits count: wall-clock seconds (the "
@@ -92,12 +127,12 @@ def add_arguments(parser):
 
 def part_a(run, clock) -> dict:
     """Reversal and copy; returns the measurements (the checks are recorded by the caller)."""
-    quick = run.quick
-    max_steps = run.args.seq_steps or (10 if quick else 1000)
-    test_ids, test_len, test_set = seq_tasks.test_set(run.seed, 200 if quick else 1000)
+    cfg = run.tiered(TIER_CONFIG)
+    max_steps = run.args.seq_steps or cfg["seq_steps"]
+    test_ids, test_len, test_set = seq_tasks.test_set(run.seed, cfg["seq_test"])
     # a validation set, distinct from the test set, decides when to stop
     val_ids, val_len = seq_tasks.make_batch(np.random.default_rng(20_000 + run.seed),
-                                            100 if quick else 500, exclude=test_set)
+                                            cfg["seq_val"], exclude=test_set)
     held_out = test_set | {tuple(val_ids[r, :val_len[r]]) for r in range(len(val_ids))}
     start = clock()
     out = {}
@@ -105,7 +140,7 @@ def part_a(run, clock) -> dict:
         t0 = clock()
         model, losses, evals = seq_tasks.train(
             task, run.seed, max_steps, 64, 3e-3, held_out,
-            log=lambda m: run.stage(m), eval_every=10 if quick else 50,
+            log=lambda m: run.stage(m), eval_every=cfg["eval_every"],
             eval_fn=lambda m, t=task: seq_tasks.exact_match(m, val_ids, val_len, t),
             stop_at=STOP_AT)
         acc = seq_tasks.exact_match(model, test_ids, test_len, task)
@@ -165,12 +200,8 @@ def draw_attention(model, ids: np.ndarray, lengths: np.ndarray, path: Path) -> N
 
 def lm_config(run) -> dict:
     a = run.args
-    if run.quick:
-        base = {"layers": 1, "d_model": 32, "heads": 2, "context": 32, "budget": 4.0,
-                "max_bytes": 300_000}
-    else:
-        base = {"layers": 2, "d_model": 128, "heads": a.heads, "context": 64, "budget": 250.0,
-                "max_bytes": None}
+    base = dict(run.tiered(TIER_CONFIG)["lm"])
+    base["heads"] = base["heads"] or a.heads
     for key in ("layers", "d_model", "context", "budget", "max_bytes"):
         if getattr(a, key) is not None:
             base[key] = getattr(a, key)
@@ -246,13 +277,14 @@ def part_b(run, clock) -> dict:
               f"({len(train_ids):,} characters), {len(corpus.val_files)} held-out files "
               f"({len(val_ids):,} characters); {tok.vocab_size} tokens (characters + 4 special)")
     T = cfg["context"]
-    val_x, val_y = code_corpus.windows(val_ids, T, 100 if run.quick else 1000)
+    val_x, val_y = code_corpus.windows(val_ids, T, run.tiered(TIER_CONFIG)["val_windows"])
     curve_x, curve_y = val_x[::10], val_y[::10]
     bigram = code_corpus.Bigram(train_ids, tok.vocab_size)
     bigram_loss = bigram.fit_alpha(val_x, val_y)
     run.stage(f"bigram (counted now, add-{bigram.alpha} smoothing): validation loss "
               f"{bigram_loss:.3f} nats/char on {val_y.size:,} held-out characters; target for "
-              f"the GPT: <= {bigram_loss - MARGIN:.3f}")
+              f"the GPT ({run.tier} tier): <= "
+              f"{bigram_loss - run.tiered(TIER_TARGETS)['below bigram']:.3f}")
 
     tt.manual_seed(run.seed)
     model = GPT(tok.vocab_size, cfg["d_model"], cfg["layers"], cfg["heads"], T)
@@ -278,7 +310,8 @@ def part_b(run, clock) -> dict:
     for k, prompt in enumerate(prompts[:a.samples]):
         ids = tok.encode(prompt)
         out = model.generate(tt.tensor(np.array([ids], dtype=np.int64)),
-                             40 if run.quick else 200, temperature=0.8, top_k=None,
+                             run.tiered(TIER_CONFIG)["sample_chars"], temperature=0.8,
+                             top_k=None,
                              generator=gen)
         samples.append(tok.decode(out.numpy()[0].tolist()))
         print(f"         --- sample {k + 1} (temperature 0.8, prompt {prompt!r}) ---")
@@ -303,7 +336,7 @@ def part_c(run, b) -> dict:
     # sampled at a low temperature: greedy decoding (temperature 0) of a character model this
     # small writes nothing but spaces after the header -- after a run of spaces, one more
     # space is always the single most likely character
-    results = copilot.complete(model, tok, items, 40 if run.quick else 240,
+    results = copilot.complete(model, tok, items, run.tiered(TIER_CONFIG)["copilot_chars"],
                                temperature=COPILOT_TEMPERATURE, top_k=None,
                                generator=tt.Generator().manual_seed(run.seed))
     path = run.out / "completions.txt"
@@ -342,21 +375,33 @@ def main(argv=None) -> dict:
         run.stage("part (c): TinyCopilot completes held-out function headers")
         c = part_c(run, b)
 
-        run.check("(a) reversal: held-out exact match", a["reverse"]["test_exact_match"],
-                  ">=", SEQ_TARGET, "{:.2%}")
-        run.check("(a) copy: held-out exact match", a["copy"]["test_exact_match"], ">=",
-                  SEQ_TARGET, "{:.2%}")
-        run.check("(a) reversal: attention on the anti-diagonal (best head)", best_anti, ">=",
-                  MASS_TARGET, "{:.2f}")
-        run.check(f"(a) {unit}, both tasks", a["seconds"], "<", SEQ_SECONDS, "{:.1f}")
+        tg = run.tiered(TIER_TARGETS)
+        if tg["loss drop"] is not None:  # quick: ten steps cannot reverse, but must learn
+            for task in ("reverse", "copy"):
+                losses = a[task]["losses"]
+                drop = 1.0 - float(np.mean(losses[-3:])) / losses[0]
+                run.check(f"(a) {task}: training loss fell by (fraction)", drop, ">=",
+                          tg["loss drop"], "{:.2f}")
+        else:
+            run.check("(a) reversal: held-out exact match", a["reverse"]["test_exact_match"],
+                      ">=", tg["exact match"], "{:.2%}")
+            run.check("(a) copy: held-out exact match", a["copy"]["test_exact_match"], ">=",
+                      tg["exact match"], "{:.2%}")
+            run.check("(a) reversal: attention on the anti-diagonal (best head)", best_anti,
+                      ">=", tg["mass"], "{:.2f}")
+        run.check(f"(a) {unit}, both tasks", a["seconds"], "<", tg["seq seconds"], "{:.1f}")
         margin = b["bigram_loss"] - b["val_loss"]
-        run.check("(b) validation loss below the bigram's (nats/char)", margin, ">=", MARGIN,
-                  "{:.3f}")
+        run.check("(b) validation loss below the bigram's (nats/char)", margin, ">=",
+                  tg["below bigram"], "{:.3f}")
         run.check(f"(b) {unit}, data + bigram + training + evaluation", b["seconds"], "<",
-                  LM_SECONDS, "{:.1f}")
-        if c["n_headers"]:
+                  tg["lm seconds"], "{:.1f}")
+        if c["n_headers"] and tg["parse"] is not None:
             run.check(f"(c) completions that parse (of {c['n_headers']})", c["parsed"], ">=",
-                      PARSE_TARGET, "{:.0f}")
+                      tg["parse"], "{:.0f}")
+        elif c["n_headers"]:
+            run.stage(f"(c) {c['parsed']} of {c['n_headers']} completions parse: shown, not "
+                      f"checked in the {run.tier} tier (the full tier's 250 s GPT must reach "
+                      f">= {PARSE_TARGET}; run with --full)")
 
         h = b["hist"]
         steps_c, secs_c, loss_c = zip(*h["curve"])
@@ -377,7 +422,7 @@ def main(argv=None) -> dict:
                     _smooth(h["train_losses"], 50)),
                 "GPT, validation": (secs_c, loss_c),
                 "bigram, validation": ([0, h["train_seconds"]], [b["bigram_loss"]] * 2)},
-                xlabel=f"training {unit}", hline=b["bigram_loss"] - MARGIN,
+                xlabel=f"training {unit}", hline=b["bigram_loss"] - tg["below bigram"],
                 hline_label="target", title="(b) character-level GPT",
                 styles={"GPT, validation": "o-", "bigram, validation": "--"}),
         ])

@@ -7,15 +7,23 @@ cache, token n costs a forward pass over all n tokens before it; with it, one po
 milestone shows it on your framework:
 
 1. a 4-layer GPT (d_model 128, 4 heads) is trained from scratch for a few seconds on the
-   source of Python's standard library (characters; well under a minute);
+   source of Python's standard library (characters; 10 s in the standard tier, 20 s with
+   ``--full``);
 2. it generates 256 tokens after a held-out prompt without the cache, with the cache, and --
    if your module 18 provides ``fused_gelu`` -- with the cache and the fused GELU kernel;
 3. the tokens must be identical on every path (greedy, and top-k sampling from the same
    seed), and the cache must make generation at least 5x faster (tokens per second, the
    median of alternated rounds). One table, one plot (``curves.png``).
 
+Tiers (``TIER_CONFIG``, ``TIER_TARGETS``): standard (the default) and full (``--full``, the
+first version of this milestone) differ only in the training budget (10 s, 20 s: the model
+is there to be generated from, not to be good) and hold the same targets; quick (a 1-layer
+d_model 32 model, 32 tokens, one round) is a smoke run whose cache must merely not be slower
+(>= 1x): at 32 tokens on so small a model the fixed cost per step dominates both paths.
+
     python milestones/06_gpt/run.py           # or: tito milestone run 06
-    python milestones/06_gpt/run.py --quick   # a tiny model and 32 tokens (target still checked)
+    python milestones/06_gpt/run.py --full    # 20 s of training
+    python milestones/06_gpt/run.py --quick   # a tiny model and 32 tokens (its own targets)
 
 Needs modules 01-13 and 17 (18 for the fused row).
 """
@@ -46,23 +54,34 @@ TITLE = "Generation at speed: a KV cache makes a GPT write 256 tokens >= 5x fast
         "(incremental decoding, GPT-2 2019)"
 SPEEDUP_TARGET, TRAIN_SECONDS_LIMIT = 5.0, 60.0
 PROMPT_LEN = 16
+TIER_CONFIG = {
+    "quick": {"layers": 1, "d_model": 32, "heads": 2, "tokens": 32, "budget": 2.0,
+              "rounds": 1, "batch": 4, "max_bytes": 200_000},
+    "standard": {"layers": 4, "d_model": 128, "heads": 4, "tokens": 256, "budget": 10.0,
+                 "rounds": 3, "batch": 4, "max_bytes": 1_000_000},
+    "full": {"layers": 4, "d_model": 128, "heads": 4, "tokens": 256, "budget": 20.0,
+             "rounds": 3, "batch": 4, "max_bytes": 1_000_000},
+}
+TIER_TARGETS = {
+    "quick": {"speedup": 1.0, "train seconds": TRAIN_SECONDS_LIMIT},
+    "standard": {"speedup": SPEEDUP_TARGET, "train seconds": TRAIN_SECONDS_LIMIT},
+    "full": {"speedup": SPEEDUP_TARGET, "train seconds": TRAIN_SECONDS_LIMIT},
+}  # identical tokens on every path: required in every tier
 
 
 def add_arguments(parser):
     parser.add_argument("--tokens", type=int, default=None,
                         help="tokens to generate (default 256, 32 with --quick)")
     parser.add_argument("--budget", type=float, default=None,
-                        help="seconds of training (default 20, 2 with --quick)")
+                        help="seconds of training (default 10; 20 with --full, 2 with "
+                             "--quick)")
     parser.add_argument("--rounds", type=int, default=None,
                         help="timed rounds per path, alternated (default 3, 1 with --quick)")
 
 
 def config(run) -> dict:
     a = run.args
-    base = ({"layers": 1, "d_model": 32, "heads": 2, "tokens": 32, "budget": 2.0, "rounds": 1,
-             "batch": 4, "max_bytes": 200_000} if run.quick else
-            {"layers": 4, "d_model": 128, "heads": 4, "tokens": 256, "budget": 20.0,
-             "rounds": 3, "batch": 4, "max_bytes": 1_000_000})
+    base = dict(run.tiered(TIER_CONFIG))
     for key in ("tokens", "budget", "rounds"):
         if getattr(a, key) is not None:
             base[key] = getattr(a, key)
@@ -183,9 +202,10 @@ def main(argv=None) -> dict:
         run.check("identical tokens, greedy (every path)", float(identical), "==", 1.0, "{:.0f}")
         run.check("identical tokens, top-k sampling", float(np.array_equal(*sampled)), "==",
                   1.0, "{:.0f}")
+        tg = run.tiered(TIER_TARGETS)
         run.check(f"KV cache speedup at {n} tokens", rows["KV cache"]["speedup"], ">=",
-                  SPEEDUP_TARGET, "{:.2f}")
-        run.check("training seconds", train_seconds, "<", TRAIN_SECONDS_LIMIT, "{:.1f}")
+                  tg["speedup"], "{:.2f}")
+        run.check("training seconds", train_seconds, "<", tg["train seconds"], "{:.1f}")
 
         names = list(rows)
 
