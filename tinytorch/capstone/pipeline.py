@@ -118,14 +118,16 @@ def time_model(model, x1: np.ndarray, x32: np.ndarray, bench) -> dict:
 
 
 def time_alternated(models: list, x1: np.ndarray, x32: np.ndarray, bench,
-                    rounds: int = 3) -> list[dict]:
-    """:func:`time_model` for several models, in ``rounds`` alternated rounds (forward, then
-    backward order) whose samples are pooled: the machine's load drifts over a run, and
-    timing one model after the other would hand the drift to whichever came last."""
+                    per_round: int = 3) -> list[dict]:
+    """:func:`time_model` for several models in alternated rounds (forward, then backward
+    order) of ``per_round`` samples each, ``bench.repeats`` samples in all, pooled: the
+    machine's load drifts over a run, and timing one model after the other would hand the
+    drift to whichever came last. Short rounds spread every phase of the drift over all."""
     from tinytorch.benchmarking import Benchmark
     from tinytorch.benchmarking.stats import summarize
 
-    per_round = Benchmark(bench.warmup, max(1, -(-bench.repeats // rounds)), bench.number,
+    rounds = max(1, -(-bench.repeats // per_round))
+    per_round = Benchmark(bench.warmup, min(per_round, bench.repeats), bench.number,
                           bench.outlier_k, bench.clock)
     pooled = [None] * len(models)
     order = list(range(len(models)))
@@ -182,7 +184,8 @@ def run_pipeline(out, arch: str = "mlp", quick: bool = False, bench=None, seed: 
 
     ``quick``: fewer training steps and timing repeats (seconds, for tests and the lab).
     ``bench``: a ``tinytorch.benchmarking.Benchmark`` (default: warm-up 3, 9 repeats quick,
-    24 full, taken in three alternated rounds: :func:`time_alternated`). ``train_steps`` / ``finetune_steps`` (per pruning level) override the
+    24 full, taken in alternated rounds of 3: :func:`time_alternated`). ``train_steps`` /
+    ``finetune_steps`` (per pruning level) override the
     defaults (600 / 200; quick 150 / 40). Returns the results dict also written to
     ``out/results.json``.
     """
