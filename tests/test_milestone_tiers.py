@@ -15,7 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MILESTONES = ROOT / "milestones"
-TIERED = ["01_perceptron", "02_xor", "03_mlp_digits", "04_cnn", "05_transformer", "06_gpt"]
+TIERED = ["01_perceptron", "02_xor", "03_mlp_digits", "04_cnn", "05_transformer", "06_gpt",
+          "07_mlperf"]
 
 
 def _common():
