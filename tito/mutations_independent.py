@@ -1206,3 +1206,88 @@ CATALOG_INDEPENDENT[15] = [
              "constant_values=0)",
              "(given code) quantized conv pads with the integer 0, not the zero point"),
 ]
+
+# Module 17 (KV cache), issue 13 review: written from kv_cache.py, cached_forward.py, GPT.generate
+# and the guide, before reading modules/17_memoization/tests. "(given code)" marks a mistake in
+# code the learner is handed rather than writes.
+KVC = "tinytorch/generation/kv_cache.py"
+KVF = "tinytorch/generation/cached_forward.py"
+
+CATALOG_INDEPENDENT[17] = [
+    Mutation("kv-writes-at-zero", KVC,
+             "        self.keys[layer][:, :, start:start + T] = k  # positions start .. "
+             "start + T - 1\n        self.values[layer][:, :, start:start + T] = v\n",
+             "        self.keys[layer][:, :, :T] = k  # positions start .. "
+             "start + T - 1\n        self.values[layer][:, :, :T] = v\n",
+             "new keys and values written at positions 0..T-1 every step"),
+    Mutation("kv-advance-by-one", KVC,
+             "        self.lengths[layer] = start + T\n",
+             "        self.lengths[layer] = start + 1\n",
+             "counter advanced by 1 per call: after a T-token prefill the next token overwrites "
+             "position 1"),
+    Mutation("kv-never-advances", KVC,
+             "        self.lengths[layer] = start + T\n",
+             "",
+             "position counter never advanced"),
+    Mutation("kv-shared-counter-advanced-per-layer", KVC,
+             "        self.lengths[layer] = start + T\n",
+             "        self.lengths = [start + T] * self.n_layers\n",
+             "one counter for all layers, advanced by each layer's write"),
+    Mutation("kv-get-whole-buffer", KVC,
+             "        return self.keys[layer][:, :, :n], self.values[layer][:, :, :n]\n",
+             "        return self.keys[layer], self.values[layer]\n",
+             "get returns the whole preallocated buffer: the unfilled zeros are attended to"),
+    Mutation("kv-get-copies", KVC,
+             "        return self.keys[layer][:, :, :n], self.values[layer][:, :, :n]\n",
+             "        return (self.keys[layer][:, :, :n].copy(),\n"
+             "                self.values[layer][:, :, :n].copy())\n",
+             "get copies the prefix every step (O(n) bytes per token, not views)"),
+    Mutation("mask-top-left", KVF,
+             "return np.arange(past + new)[None, :] <= (past + np.arange(new))[:, None]",
+             "return np.arange(past + new)[None, :] <= np.arange(new)[:, None]",
+             "causal mask aligned top-left (is_causal's): new queries miss most of the past"),
+    Mutation("mask-strict", KVF,
+             "return np.arange(past + new)[None, :] <= (past + np.arange(new))[:, None]",
+             "return np.arange(past + new)[None, :] < (past + np.arange(new))[:, None]",
+             "strict mask: a query cannot see its own key (first row all -inf: NaN)"),
+    Mutation("mask-prefill-only", KVF,
+             "    if new == 1:\n        return None  # the newest token",
+             "    if new == 1 or past > 0:\n        return None  # the newest token",
+             "mask only for the prefill: a chunk of new tokens after it sees its own future"),
+    Mutation("cached-attn-no-scale", KVF,
+             "scores = np.matmul(q, np.swapaxes(keys, -1, -2)) * (1.0 / math.sqrt(q.shape[-1]))",
+             "scores = np.matmul(q, np.swapaxes(keys, -1, -2))",
+             "scores not scaled by 1/sqrt(head_dim)"),
+    Mutation("cached-attn-softmax-over-queries", KVF,
+             "    scores = scores - scores.max(axis=-1, keepdims=True)  # every row sees its own "
+             "key: finite\n    weights = np.exp(scores)\n"
+             "    weights /= weights.sum(axis=-1, keepdims=True)\n",
+             "    scores = scores - scores.max(axis=-2, keepdims=True)  # every row sees its own "
+             "key: finite\n    weights = np.exp(scores)\n"
+             "    weights /= weights.sum(axis=-2, keepdims=True)\n",
+             "softmax over the query axis instead of the keys"),
+    Mutation("cached-attn-mask-as-prefill", KVF,
+             "    mask = cached_causal_mask(S - T, T)  # (T, S), or None for one token\n",
+             "    mask = cached_causal_mask(0, T)  # (T, S), or None for one token\n",
+             "mask built as if nothing were cached (past = 0)"),
+    Mutation("cached-self-attn-new-keys-only", KVF,
+             "    y = cached_attention(q, keys, values)  # (B, H, T, hs)\n",
+             "    y = cached_attention(q, k, v)  # (B, H, T, hs)\n",
+             "keys and values stored but attention runs over the new positions only"),
+    Mutation("cached-self-attn-reads-before-writing", KVF,
+             "    keys, values = cache.update(layer, k, v)  # (B, H, past + T, hs)\n"
+             "    y = cached_attention(q, keys, values)  # (B, H, T, hs)\n",
+             "    keys, values = cache.get(layer)  # (B, H, past + T, hs)\n"
+             "    cache.update(layer, k, v)\n"
+             "    y = cached_attention(q, keys, values)  # (B, H, T, hs)\n",
+             "reads the cache before writing the new positions: the queries miss their own "
+             "keys"),
+    Mutation("cached-positions-from-zero", KVF,
+             "    pos = np.arange(past, past + T, dtype=np.int64)  # where the new tokens sit\n",
+             "    pos = np.arange(T, dtype=np.int64)  # where the new tokens sit\n",
+             "(given code) position embeddings 0..T-1 for the new tokens instead of n..n+T-1"),
+    Mutation("cached-positions-repeat-not-tile", KVF,
+             "model.pos_emb.weight._data[np.tile(pos, B)]",
+             "model.pos_emb.weight._data[np.repeat(pos, B)]",
+             "(given code) batch and time mixed in the position rows (right for B = 1 or T = 1)"),
+]
