@@ -165,7 +165,7 @@ MODULES: tuple[Module, ...] = (
                                     "tinytorch/capstone/verify.py",
                                     "tinytorch/capstone/board.py",
                                     "tinytorch/capstone/cli.py"],
-       milestone="07_mlperf", available=False),
+       milestone="07_mlperf"),
 )
 
 
