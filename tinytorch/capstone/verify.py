@@ -7,8 +7,9 @@
    rounding (less than half a sample apart).
 3. **Bytes**: the state's ``.nbytes`` and the checkpoint file's size, exactly.
 4. **Time**: batch-1 latency and the batch-32 time are re-timed with the submission's own
-   warm-up, repeats and clock (wall time, or CPU time for runs made with ``--clock cpu``); each re-measured median must be at most the claimed third quartile
-   times ``1 + tolerance`` (:func:`~tinytorch.capstone.capstone.claim_holds`; default 0.5,
+   warm-up, repeats and clock (wall time, or CPU time for runs made with ``--clock cpu``);
+   each re-measured median must be at most the claimed third quartile times
+   ``1 + tolerance`` (:func:`~tinytorch.capstone.capstone.claim_holds`; default 0.5,
    for a shared machine's drift). A re-measurement faster than claimed is noted, not
    rejected: an underclaim only hurts its author. On a different machine (another
    CPU model or core count) the claimed times are first scaled by the ratio of the two
