@@ -664,11 +664,11 @@ CATALOG_INDEPENDENT: dict[int, list[Mutation]] = {
                  "        p = _masked_softmax",
                  "a float mask of biases (ALiBi) treated as blocked/allowed"),
         Mutation("sdpa-grad-no-scale", ATT,
-                 "        ds = dscores * ctx.scale  # d/d(q k^T)",
-                 "        ds = dscores  # d/d(q k^T)",
+                 "        sc = dscores.dtype.type(ctx.scale)",
+                 "        sc = dscores.dtype.type(1.0)",
                  "query/key gradients miss the 1/sqrt(E) factor"),
         Mutation("sdpa-grad-no-dropout", ATT,
-                 "        if drop_keep is not None:\n            dp = dp * drop_keep\n",
+                 "        if drop_keep is not None:\n            dp *= drop_keep\n",
                  "",
                  "training mode with dropout: the backward ignores the dropout mask"),
         Mutation("sdpa-mask-grad-scaled", ATT,
@@ -697,18 +697,18 @@ CATALOG_INDEPENDENT: dict[int, list[Mutation]] = {
                  "lse[..., i0:i1, :] = m + np.log(l_safe)",
                  "a fully masked row gets lse = -inf: nan gradients"),
         Mutation("flash-grad-k-no-scale", FLASH,
-                 "dk[..., j0:j1, :] += np.matmul(np.swapaxes(ds, -1, -2), q[..., i0:i1, :]) * sc",
+                 "dk[..., j0:j1, :] += np.matmul(np.swapaxes(ds, -1, -2), qs)",
                  "dk[..., j0:j1, :] += np.matmul(np.swapaxes(ds, -1, -2), q[..., i0:i1, :])",
                  "key gradient misses the scale"),
         Mutation("flash-dropout-before-sum", FLASH,
-                 "                l = l * alpha + p.sum(axis=-1, keepdims=True)\n"
-                 "                if dropout is not None:\n"
-                 "                    p = p * _keep(dropout[1], dropout[0], i0, j0, p.shape, "
+                 "                    l = l * alpha + p.sum(axis=-1, keepdims=True)\n"
+                 "                    if dropout is not None:\n"
+                 "                        p *= _keep(dropout[1], dropout[0], i0, j0, p.shape, "
                  "dtype)\n",
-                 "                if dropout is not None:\n"
-                 "                    p = p * _keep(dropout[1], dropout[0], i0, j0, p.shape, "
+                 "                    if dropout is not None:\n"
+                 "                        p *= _keep(dropout[1], dropout[0], i0, j0, p.shape, "
                  "dtype)\n"
-                 "                l = l * alpha + p.sum(axis=-1, keepdims=True)\n",
+                 "                    l = l * alpha + p.sum(axis=-1, keepdims=True)\n",
                  "dropout applied before the softmax normaliser is summed"),
         Mutation("mha-weights-before-dropout", MHA,
                  "                weights = attn.mean(dim=1)  # (B, L, S)",

@@ -20,6 +20,7 @@ weights for heatmaps (``attention_viz.plot_attention``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 
 import numpy as np
@@ -33,22 +34,24 @@ __all__ = ["scaled_dot_product_attention", "attention_loops", "attention_weights
            "capture_attention", "TILED_MIN_SCORES"]
 
 # F.scaled_dot_product_attention switches from the fused op to the tiled one when a head's
-# score matrix has at least this many entries (L * S). Measured on a 2-core CPU, float32,
-# (2, 4, L, 32) fwd+bwd: at L = 128 the fused op is faster (~12 ms vs ~17 ms); at L = 256 they
-# tie and the tiled one needs half the memory; at L = 512 the tiled one is as fast or faster
-# and needs 5 MB instead of 34 MB; at 1024, 7 MB instead of 132 MB. The module-12 lab
-# re-measures the crossover on your machine.
+# score matrix has at least this many entries (L * S). Measured on a 2-core CPU, one thread,
+# float32, causal (2, 4, L, 32) fwd+bwd, both ops interleaved in one process (CPU time, a loaded
+# machine): L = 128 fused 4.1 ms vs tiled 5.1; L = 192 8.6 vs 9.2; L = 256 a tie (13.5 vs
+# 13.6) where the tiled op needs half the memory; L = 512 56 vs 42; L = 1024 245 vs 139 (and
+# 7 MB instead of 132 MB). The module-12 lab re-measures the crossover on your machine.
 TILED_MIN_SCORES = 256 * 256
 
 
 def _masked_softmax(scores: np.ndarray) -> np.ndarray:
     """Softmax over the last axis where -inf marks masked keys; a fully masked row gives 0s
-    (as PyTorch 2.x's CPU kernel does: a row of NaN would poison the rest of the batch)."""
+    (as PyTorch 2.x's CPU kernel does: a row of NaN would poison the rest of the batch).
+    Works in place: ``scores`` is overwritten with the result (an (L, S) array per head is the
+    biggest thing attention allocates; a second and third copy would only cost time)."""
     m = np.max(scores, axis=-1, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
-    e = np.exp(scores - m)
+    e = np.exp(np.subtract(scores, m, out=scores), out=scores)
     s = np.sum(e, axis=-1, keepdims=True)
-    return e / np.where(s == 0, 1, s)
+    return np.divide(e, np.where(s == 0, 1, s), out=e)
 
 
 class SDPAFn(Function):
@@ -57,7 +60,8 @@ class SDPAFn(Function):
     @staticmethod
     def forward(ctx, q, k, v, mask, scale, drop_keep):
         # BEGIN SOLUTION 12
-        scores = np.matmul(q, np.swapaxes(k, -1, -2)) * scale  # (..., L, S)
+        scores = np.matmul(q, np.swapaxes(k, -1, -2))  # (..., L, S): the one big array
+        scores *= scores.dtype.type(scale)  # in place, as every step below
         if mask is not None:
             if mask.dtype == np.bool_:
                 scores = np.where(mask, scores, -np.inf)
@@ -65,24 +69,28 @@ class SDPAFn(Function):
                 scores = scores + mask
         p = _masked_softmax(scores).astype(q.dtype, copy=False)
         pd = p if drop_keep is None else p * drop_keep
-        ctx.save_for_backward(q, k, v, p, pd, drop_keep)
+        out = np.matmul(pd, v)
+        ctx.save_for_backward(q, k, v, p, pd, drop_keep, out)  # out: for rowsum(P * dP)
         ctx.scale = scale
-        return np.matmul(pd, v)
+        return out
         # END SOLUTION
 
     @staticmethod
     def backward(ctx, grad):
         # BEGIN SOLUTION 12
-        q, k, v, p, pd, drop_keep = ctx.saved_tensors
+        q, k, v, p, pd, drop_keep, out = ctx.saved_tensors
         need = ctx.needs_input_grad
         dv = np.matmul(np.swapaxes(pd, -1, -2), grad) if need[2] else None
         dp = np.matmul(grad, np.swapaxes(v, -1, -2))  # (..., L, S)
         if drop_keep is not None:
-            dp = dp * drop_keep
-        dscores = p * (dp - np.sum(dp * p, axis=-1, keepdims=True))  # d/d(scaled scores + mask)
-        ds = dscores * ctx.scale  # d/d(q k^T)
-        dq = np.matmul(ds, k) if need[0] else None
-        dk = np.matmul(np.swapaxes(ds, -1, -2), q) if need[1] else None
+            dp *= drop_keep
+        # softmax backward: dS = P * (dP - rowsum(P * dP)), and rowsum(P * dP) equals
+        # rowsum(dO * O) (O = P V), which is (..., L, Ev) work instead of (..., L, S)
+        rowsum = np.sum(grad * out, axis=-1, keepdims=True)
+        dscores = np.multiply(p, np.subtract(dp, rowsum, out=dp), out=dp)  # d/d(scores + mask)
+        sc = dscores.dtype.type(ctx.scale)  # d/d(q k^T) = dscores * scale: applied to the
+        dq = np.matmul(dscores, k) * sc if need[0] else None  # (L, E) results, not the (L, S)
+        dk = np.matmul(np.swapaxes(dscores, -1, -2), q) * sc if need[1] else None
         dmask = dscores if need[3] else None  # (not ds / scale: scale may be 0)
         return dq, dk, dv, dmask, None, None
         # END SOLUTION
@@ -191,6 +199,15 @@ def _record(weights_fn) -> None:
             maps.append(w)
 
 
+@functools.lru_cache(maxsize=16)
+def _causal_mask(L: int, S: int) -> np.ndarray:
+    """The (L, S) lower triangle, True = may attend; read-only and cached (a training loop
+    asks for the same one every step)."""
+    m = np.tril(np.ones((L, S), dtype=bool))
+    m.flags.writeable = False
+    return m
+
+
 def _repeat_kv_heads(x: Tensor, groups: int) -> Tensor:
     """(..., Hkv, S, E) -> (..., Hkv * groups, S, E), each head repeated ``groups`` times in
     place (torch.repeat_interleave on dim -3), by expand + reshape so gradients flow."""
@@ -284,7 +301,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
         return FlashAttentionFn.apply(q, k, v, mask, float(scale), bool(is_causal),
                                       dropout=drop)
     if is_causal:
-        mask = Tensor._wrap(np.tril(np.ones((L, S), dtype=bool)), None)
+        mask = Tensor._wrap(_causal_mask(L, S), None)
     keep = None
     if dropout_p > 0.0:
         shape = np.broadcast_shapes(q.shape[:-2], k.shape[:-2]) + (L, S)

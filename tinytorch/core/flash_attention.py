@@ -25,6 +25,8 @@ over tiles. Causal tiles above the diagonal are skipped (half the work at L = S)
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from tinytorch.core.autograd import Function
@@ -45,15 +47,24 @@ def _tile_mask(mask, i0, i1, j0, j1):
     return rows if rows.shape[-1] == 1 else rows[..., j0:j1]
 
 
+@functools.lru_cache(maxsize=64)
+def _hidden(i0, i1, j0, j1):
+    """Causal tile (i0:i1, j0:j1): True where key j lies after query i (j > i), so hidden.
+    Cached: every diagonal tile of every call asks for the same few triangles."""
+    hide = np.arange(i0, i1)[:, None] < np.arange(j0, j1)[None, :]
+    hide.flags.writeable = False
+    return hide
+
+
 def _scores(qs, k_blk, mask, causal, i0, i1, j0, j1):
-    """Scaled scores of one tile with masks applied: (..., bq, bk); -inf where not allowed."""
+    """Scaled scores of one tile with masks applied: (..., bq, bk); -inf where not allowed.
+    A fresh array the caller may overwrite (the softmax is computed in place)."""
     s = np.matmul(qs, np.swapaxes(k_blk, -1, -2))  # (..., bq, bk), q already scaled
     m = _tile_mask(mask, i0, i1, j0, j1)
     if m is not None:
         s = np.where(m, s, -np.inf) if m.dtype == np.bool_ else s + m
     if causal and j1 - 1 > i0:  # the tile crosses the diagonal: query i sees keys j <= i
-        allowed = np.arange(i0, i1)[:, None] >= np.arange(j0, j1)[None, :]
-        s = np.where(allowed, s, -np.inf)
+        np.copyto(s, -np.inf, where=_hidden(i0 - j0, i1 - j0, 0, j1 - j0))
     return s
 
 
@@ -83,24 +94,29 @@ class FlashAttentionFn(Function):
         out = np.empty(batch + (L, v.shape[-1]), dtype=dtype)
         lse = np.empty(batch + (L, 1), dtype=dtype)
         # BEGIN SOLUTION 12
+        q_scaled = q * dtype.type(scale)  # scale once, not per tile
         for i0 in range(0, L, block_q):
             i1 = min(i0 + block_q, L)
-            qs = q[..., i0:i1, :] * dtype.type(scale)  # (..., bq, E)
-            m = np.full(batch + (i1 - i0, 1), -np.inf, dtype=dtype)  # running row max
-            l = np.zeros(batch + (i1 - i0, 1), dtype=dtype)  # running sum of exp
-            acc = np.zeros(batch + (i1 - i0, v.shape[-1]), dtype=dtype)  # running numerator
+            qs = q_scaled[..., i0:i1, :]  # (..., bq, E)
             j_end = min(S, i1) if causal else S  # causal: keys beyond the last query unseen
             for j0 in range(0, j_end, block_k):
                 j1 = min(j0 + block_k, j_end)
-                s = _scores(qs, k[..., j0:j1, :], mask, causal, i0, i1, j0, j1)
-                m_new = np.maximum(m, s.max(axis=-1, keepdims=True))
+                p = _scores(qs, k[..., j0:j1, :], mask, causal, i0, i1, j0, j1)
+                m_blk = p.max(axis=-1, keepdims=True)
+                m_new = m_blk if j0 == 0 else np.maximum(m, m_blk)  # running row max
                 m_safe = np.where(np.isfinite(m_new), m_new, 0)  # rows with nothing seen yet
-                p = np.exp(s - m_safe)
-                alpha = np.exp(m - m_safe)  # rescales what was summed under the old max
-                l = l * alpha + p.sum(axis=-1, keepdims=True)
-                if dropout is not None:
-                    p = p * _keep(dropout[1], dropout[0], i0, j0, p.shape, dtype)
-                acc = acc * alpha + np.matmul(p, v[..., j0:j1, :])
+                np.exp(np.subtract(p, m_safe, out=p), out=p)  # in place: no new tile array
+                if j0 == 0:  # first block: nothing summed yet, nothing to rescale
+                    l = p.sum(axis=-1, keepdims=True)  # running sum of exp
+                    if dropout is not None:
+                        p *= _keep(dropout[1], dropout[0], i0, j0, p.shape, dtype)
+                    acc = np.matmul(p, v[..., j0:j1, :])  # running numerator
+                else:
+                    alpha = np.exp(m - m_safe)  # rescales what was summed under the old max
+                    l = l * alpha + p.sum(axis=-1, keepdims=True)
+                    if dropout is not None:
+                        p *= _keep(dropout[1], dropout[0], i0, j0, p.shape, dtype)
+                    acc = acc * alpha + np.matmul(p, v[..., j0:j1, :])
                 m = m_new
             # a fully masked row has l = 0: output 0 (as the fused op) and lse = +inf (P = 0)
             seen = l > 0
@@ -131,26 +147,28 @@ class FlashAttentionFn(Function):
         dmask = np.zeros(batch + (L, S), dtype=dtype) if want_dmask else None  # only if asked
         # BEGIN SOLUTION 12
         D = np.sum(grad * out, axis=-1, keepdims=True)  # (..., L, 1) = rowsum(P * dP)
+        q_scaled = q * sc
         for i0 in range(0, L, block_q):
             i1 = min(i0 + block_q, L)
-            qs = q[..., i0:i1, :] * sc
+            qs = q_scaled[..., i0:i1, :]
             g = grad[..., i0:i1, :]  # (..., bq, Ev)
             j_end = min(S, i1) if causal else S
             for j0 in range(0, j_end, block_k):
                 j1 = min(j0 + block_k, j_end)
-                s = _scores(qs, k[..., j0:j1, :], mask, causal, i0, i1, j0, j1)
-                p = np.exp(s - lse[..., i0:i1, :])  # recomputed softmax tile (..., bq, bk)
+                p = _scores(qs, k[..., j0:j1, :], mask, causal, i0, i1, j0, j1)
+                np.exp(np.subtract(p, lse[..., i0:i1, :], out=p), out=p)  # recomputed softmax
                 dp = np.matmul(g, np.swapaxes(v[..., j0:j1, :], -1, -2))  # (..., bq, bk)
                 pd = p
                 if dropout is not None:
                     keep = _keep(dropout[1], dropout[0], i0, j0, p.shape, dtype)
                     pd, dp = p * keep, dp * keep
                 dv[..., j0:j1, :] += np.matmul(np.swapaxes(pd, -1, -2), g)
-                ds = p * (dp - D[..., i0:i1, :])  # d loss / d (scaled scores + mask)
+                ds = np.multiply(p, np.subtract(dp, D[..., i0:i1, :], out=dp), out=dp)  # dP->dS
                 if dmask is not None:
-                    dmask[..., i0:i1, j0:j1] = ds
-                dq[..., i0:i1, :] += np.matmul(ds, k[..., j0:j1, :]) * sc
-                dk[..., j0:j1, :] += np.matmul(np.swapaxes(ds, -1, -2), q[..., i0:i1, :]) * sc
+                    dmask[..., i0:i1, j0:j1] = ds  # d loss / d (scaled scores + mask)
+                dq[..., i0:i1, :] += np.matmul(ds, k[..., j0:j1, :])  # times scale at the end
+                dk[..., j0:j1, :] += np.matmul(np.swapaxes(ds, -1, -2), qs)  # qs holds scale
+        dq *= sc
         # END SOLUTION
         return (dq if need[0] else None, dk if need[1] else None, dv if need[2] else None,
                 dmask, None, None)
