@@ -1205,6 +1205,33 @@ CATALOG_INDEPENDENT[15] = [
              "constant_values=zx)",
              "constant_values=0)",
              "(given code) quantized conv pads with the integer 0, not the zero point"),
+    Mutation("quantize-round-half-up", QUANT,
+             "q = np.round(x * (np.float32(1) / s)) + z",
+             "q = np.floor(x * (np.float32(1) / s) + np.float32(0.5)) + z",
+             "rounds half up (floor(x + 0.5)) instead of half to even"),
+    Mutation("requantize-round-half-up", QUANT,
+             "q = np.round(acc * m) + np.int64(out_zero_point)",
+             "q = np.floor(acc * m + 0.5) + np.int64(out_zero_point)",
+             "requantize rounds half up instead of half to even"),
+    Mutation("qparams-affine-no-eps", QUANT,
+             "scale = np.maximum((hi - lo) / np.float32(qmax - qmin), np.float32(eps))",
+             "scale = (hi - lo) / np.float32(qmax - qmin)",
+             "no eps floor: an all-zero tensor gets scale 0 and a garbage zero point"),
+    Mutation("qparams-symmetric-uint8-mid-127", QUANT,
+             "mid = 0 if d is not quint8 else (128 if (qmin, qmax) == (0, 255) else "
+             "(qmin + qmax) // 2)",
+             "mid = 0 if d is not quint8 else (qmin + qmax) // 2",
+             "symmetric quint8 zero point (0 + 255) // 2 = 127, not PyTorch's 128"),
+    Mutation("int-matmul-float32-blas", QUANT,
+             "    return np.matmul(a, b)  # (M, N) int32\n",
+             "    return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(np.int32)"
+             "  # (M, N) int32\n",
+             "integers multiplied by float32 BLAS: exact only while the sums stay below 2^24"),
+    Mutation("fake-quant-ste-range-from-x", QFAKE,
+             "        inside = (q >= qmin) & (q <= qmax)\n",
+             "        inside = (x >= (qmin - z) * s) & (x <= (qmax - z) * s)\n",
+             "straight-through mask from x in [min, max] instead of the rounded q: a value "
+             "within half a step past the edge loses its gradient"),
 ]
 
 # Module 17 (KV cache), issue 13 review: written from kv_cache.py, cached_forward.py, GPT.generate
@@ -1290,4 +1317,14 @@ CATALOG_INDEPENDENT[17] = [
              "model.pos_emb.weight._data[np.tile(pos, B)]",
              "model.pos_emb.weight._data[np.repeat(pos, B)]",
              "(given code) batch and time mixed in the position rows (right for B = 1 or T = 1)"),
+    Mutation("kv-assumes-batch-one", KVC,
+             "        self.keys[layer][:, :, start:start + T] = k  # positions start .. "
+             "start + T - 1\n        self.values[layer][:, :, start:start + T] = v\n",
+             "        self.keys[layer][:, :, start:start + T] = k[:1]  # positions start .. "
+             "start + T - 1\n        self.values[layer][:, :, start:start + T] = v[:1]\n",
+             "written as if the batch were 1: every sequence gets the first one's keys"),
+    Mutation("mask-missing-for-prefill", KVF,
+             "    if new == 1:\n        return None  # the newest token",
+             "    if new == 1 or past == 0:\n        return None  # the newest token",
+             "no mask for the prefill (past = 0): the prompt's tokens see their future"),
 ]
