@@ -45,7 +45,10 @@ def test_quick_run_records_every_check_with_its_target(quick):
         "mlp: int8_static accuracy change (points)": ">= -1",
         "mlp: int8_static state bytes smaller by": ">= 3.5",
         "mlp: pruned90 checkpoint smaller by": ">= 4",
-        "submission verified: files, accuracy, bytes": "== 1"}
+        "submission verified: files, accuracy, bytes": "== 1",
+        "gpt: identical tokens on every path": "== 1",
+        "gpt: KV cache speedup at 16 tokens": ">= 1",
+        "gpt: held-out loss below uniform (nats)": "> 0"}
     png = out / on_disk["plot"]
     assert png.is_file() and png.stat().st_size > 1000
     assert (out / on_disk["metrics"]["reports"]["mlp"]).is_file()
@@ -67,6 +70,11 @@ def test_olympics_rows_are_ratios_of_the_recorded_measurements(quick):
         assert r["file_ratio"] == pytest.approx(base["checkpoint_bytes"] / v["checkpoint_bytes"])
         assert r["accuracy"] == v["accuracy"] == v["correct"] / 359
         assert r["speedup_lo"] <= r["speedup_b1"] <= r["speedup_hi"]
+    gpt = result["metrics"]["olympics_gpt"]
+    assert [r["optimization"] for r in gpt][:2] == ["no cache", "KV cache (17)"]
+    cache = result["metrics"]["gpt"]["cache_bytes"]
+    params = result["metrics"]["gpt"]["param_bytes"]
+    assert gpt[1]["state_ratio"] == pytest.approx(params / (params + cache))
     sub = json.loads((out / "submission" / "submission.json").read_text())
     assert sub["variant"] == result["metrics"]["submitted_variant"]
     assert result["verification"]["checks"][0]["claim"] == "files (SHA-256)"

@@ -11,19 +11,21 @@ capstone pipeline (module 20, ``tinytorch.capstone``) on your framework:
    re-benchmarked from its reloaded checkpoint: accuracy on the 359 held-out digits, latency
    at batch 1 (median, IQR), throughput at batch 32, state bytes and checkpoint bytes;
 3. the best variant that keeps accuracy is packaged as a submission and verified by
-   re-evaluation (files hashed, accuracy, bytes; timings re-measured and reported).
+   re-evaluation (files hashed, accuracy, bytes; timings re-measured and reported);
+4. the optimizations that act on a transformer (modules 17-18) get their rows from a
+   character GPT trained for a few seconds on the standard library's sources
+   (``gpt_rows.py``): generation without the KV cache, with it, and with it and the fused
+   GELU -- identical tokens required, tokens per second and the cache's memory measured.
 
 One table (the olympics), one plot (``curves.png``: speedup, memory and accuracy change per
-optimization), the capstone's own HTML report per model under ``--out``. KV caching and
-fused kernels have nothing to act on in these models (no attention, no GELU): the run says
-so; milestone 06 measures them on a GPT.
+optimization), the capstone's own HTML report per digits model under ``--out``.
 
     python milestones/07_mlperf/run.py           # or: tito milestone run 07
     python milestones/07_mlperf/run.py --quick   # the MLP only, shorter training (seconds)
     python milestones/07_mlperf/run.py --full    # the same run as the default (standard)
     python milestones/07_mlperf/run.py --clock cpu   # on a machine busy with other work
 
-Needs modules 01-16 and 19-20.
+Needs modules 01-16 and 19-20 (17-18 for the GPT rows, skipped without them).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # milestones/, for common.py
+sys.path.insert(0, str(HERE))  # gpt_rows.py
 import common  # noqa: E402
 
 NAME = "07_mlperf"
@@ -43,20 +46,24 @@ TITLE = "MLPerf (2018): the optimization olympics -- every optimization measured
 # standard (the default: MLP and CNN, 600 steps, 200 fine-tuning steps per pruning level)
 # and full (the same run: the whole milestone takes about a minute on two quiet cores).
 TIER_CONFIG = {
-    "quick": {"archs": ["mlp"], "train_steps": 150, "finetune_steps": 40, "repeats": 9},
+    "quick": {"archs": ["mlp"], "train_steps": 150, "finetune_steps": 40, "repeats": 9,
+              "gpt": {"budget": 2.0, "tokens": 16, "rounds": 1}},
     "standard": {"archs": ["mlp", "cnn"], "train_steps": 600, "finetune_steps": 200,
-                 "repeats": 24},
+                 "repeats": 24, "gpt": {"budget": 10.0, "tokens": 64, "rounds": 3}},
     "full": {"archs": ["mlp", "cnn"], "train_steps": 600, "finetune_steps": 200,
-             "repeats": 24},
+             "repeats": 24, "gpt": {"budget": 10.0, "tokens": 64, "rounds": 3}},
 }
 # held-out accuracy of the float model; points lost at most; ratios of bytes at least.
 # Pruning is checked on the MLP only: 90% of the CNN's 1.9k weights is too much (shown).
+# The GPT (modules 17-18): the same tokens on every path, the KV cache faster at 64 tokens,
+# and a model that learned something (held-out loss below the uniform guess, ln V).
 _STANDARD = {"float accuracy": {"mlp": 0.93, "cnn": 0.90}, "int8 drop": 1.0,
              "int8 state ratio": 3.5, "pruned drop": 3.0, "pruned file ratio": 4.0,
-             "verified": 1.0}
+             "verified": 1.0, "gpt cache speedup": 2.0}
 TIER_TARGETS = {
     "quick": {**_STANDARD, "float accuracy": {"mlp": 0.85},
-              "pruned drop": None},  # 40 fine-tuning steps per level do not recover it
+              "pruned drop": None,  # 40 fine-tuning steps per level do not recover it
+              "gpt cache speedup": 1.0},  # 16 tokens: the fixed cost per step dominates
     "standard": _STANDARD,
     "full": _STANDARD,
 }
@@ -91,15 +98,35 @@ def olympics(results: dict) -> list[dict]:
 
 
 def print_table(rows: list[dict]) -> None:
-    head = (f"{'model':<5} {'optimization':<28} {'accuracy':>8} {'Δ points':>9} "
-            f"{'speedup b=1 (IQR range)':>24} {'b=32 /s':>8} {'state':>7} {'file':>7}")
+    """The olympics: digits rows (batch-1 latency, bytes) and GPT rows (generation)."""
+    head = (f"{'model':<5} {'optimization':<28} {'quality':>11} {'Δ points':>9} "
+            f"{'speedup (IQR range)':>22} {'/s':>8} {'memory':>7} {'file':>7}")
     print("         " + head)
     print("         " + "-" * len(head))
     for r in rows:
+        if r["model"] == "gpt":
+            quality = "same tokens" if r["identical_tokens"] else "DIFFERENT"
+            print(f"         {r['model']:<5} {r['optimization']:<28} {quality:>11} "
+                  f"{r['accuracy_change_points']:>+9.2f} {r['speedup_b1']:>21.2f}x "
+                  f"{r['throughput']:>8.1f} {r['state_ratio']:>6.2f}x {'-':>7}")
+            continue
         spread = f"{r['speedup_b1']:.2f}x ({r['speedup_lo']:.2f}-{r['speedup_hi']:.2f})"
-        print(f"         {r['model']:<5} {NICE[r['optimization']]:<28} {r['accuracy']:>8.4f} "
-              f"{r['accuracy_change_points']:>+9.2f} {spread:>24} {r['throughput_b32']:>8.0f} "
+        print(f"         {r['model']:<5} {NICE[r['optimization']]:<28} {r['accuracy']:>11.4f} "
+              f"{r['accuracy_change_points']:>+9.2f} {spread:>22} {r['throughput_b32']:>8.0f} "
               f"{r['state_ratio']:>6.2f}x {r['file_ratio']:>6.2f}x")
+
+
+def gpt_olympics(res: dict) -> list[dict]:
+    """The GPT rows in the olympics' shape: speedup = tokens/s over the uncached path's,
+    memory ratio = parameter bytes / (parameters + cache), accuracy change = 0 when the tokens
+    are identical (the held-out loss is the same model's), NaN when they are not."""
+    return [{"model": "gpt", "optimization": r["optimization"],
+             "identical_tokens": r["identical_tokens"],
+             "accuracy_change_points": 0.0 if r["identical_tokens"] else float("nan"),
+             "speedup_b1": r["speedup"], "throughput": r["tokens_per_second"],
+             "state_ratio": r["memory_ratio"], "file_ratio": None,
+             "memory_bytes": r["memory_bytes"], "held_out_loss": r["held_out_loss"]}
+            for r in res["rows"]]
 
 
 def best_variant(rows: list[dict]) -> str:
@@ -136,8 +163,19 @@ def main(argv=None) -> dict:
                       f"{results['train_seconds']:.1f} s; baseline held-out accuracy "
                       f"{rows[0]['accuracy']:.4f}; "
                       f"{results['profile']['flops_per_sample']:,.0f} FLOPs per sample")
-        print("         --- the optimization olympics (each row vs its float baseline) ---")
-        print_table(all_rows)
+        gpt_res = None
+        try:
+            from gpt_rows import gpt_rows
+
+            g = cfg["gpt"]
+            run.stage(f"GPT: train {g['budget']:.0f} s, then generate {g['tokens']} tokens "
+                      "without and with the KV cache (and the fused GELU)")
+            gpt_res = gpt_rows(g["budget"], g["tokens"], g["rounds"], run.seed, run.stage)
+        except (ImportError, NotImplementedError) as e:  # modules 17-18 missing
+            run.stage(f"GPT rows skipped: {type(e).__name__}: {e}")
+        gpt_table = gpt_olympics(gpt_res) if gpt_res else []
+        print("         --- the optimization olympics (each row vs its baseline) ---")
+        print_table(all_rows + gpt_table)
         for k, v in NOT_APPLICABLE.items():
             print(f"         not applicable here, {k}: {v}")
 
@@ -175,14 +213,24 @@ def main(argv=None) -> dict:
                       ">=", tg["pruned file ratio"], "{:.2f}")
         run.check("submission verified: files, accuracy, bytes", float(content_ok), "==",
                   tg["verified"], "{:.0f}")
+        if gpt_res is not None:
+            by = {r["optimization"]: r for r in gpt_table}
+            run.check("gpt: identical tokens on every path",
+                      float(all(r["identical_tokens"] for r in gpt_table)), "==", 1.0, "{:.0f}")
+            run.check(f"gpt: KV cache speedup at {gpt_res['tokens']} tokens",
+                      by["KV cache (17)"]["speedup_b1"], ">=", tg["gpt cache speedup"],
+                      "{:.2f}")
+            run.check("gpt: held-out loss below uniform (nats)",
+                      gpt_res["uniform_loss"] - gpt_res["val_loss"], ">", 0.0, "{:.3f}")
 
-        names = [f"{x['model']} {x['optimization']}" for x in all_rows if
-                 x["optimization"] != "float32"]
-        shown = [x for x in all_rows if x["optimization"] != "float32"]
+        shown = [x for x in all_rows + gpt_table
+                 if x["optimization"] not in ("float32", "no cache")]
 
         def bars(key, label, ref):
             def draw(ax):
-                vals = [x[key] for x in shown]
+                rows = [x for x in shown if x[key] is not None]
+                names = [f"{x['model']} {x['optimization']}" for x in rows]
+                vals = [x[key] for x in rows]
                 ax.bar(range(len(vals)), vals, color="#3b75af")
                 ax.axhline(ref, color="k", lw=0.8, ls="--")
                 ax.set_xticks(range(len(vals)), [n.replace(" ", "\n", 1) for n in names],
@@ -191,14 +239,15 @@ def main(argv=None) -> dict:
                     ax.text(i, v, f"{v:.2f}", ha="center", va="bottom", fontsize=7)
             return common.Panel(label, {}, xlabel="", draw=draw)
 
-        run.plot([bars("speedup_b1", "speedup at batch 1 (x)", 1.0),
-                  bars("state_ratio", "state bytes smaller by (x)", 1.0),
+        run.plot([bars("speedup_b1", "speedup (digits: batch 1; gpt: tokens/s)", 1.0),
+                  bars("state_ratio", "memory smaller by (x)", 1.0),
                   bars("file_ratio", "checkpoint smaller by (x)", 1.0),
                   bars("accuracy_change_points", "held-out accuracy change (points)", 0.0)])
         metrics = {"models": archs, "submitted_variant": chosen,
                    "submission_accepted": verdict.passed,
                    "submission_timing_reproduced": timing,
-                   "olympics": all_rows, "reports": reports,
+                   "olympics": all_rows, "olympics_gpt": gpt_table, "reports": reports,
+                   "gpt": {k: v for k, v in (gpt_res or {}).items() if k != "rows"},
                    "not_applicable": NOT_APPLICABLE}
         for x in all_rows:
             metrics[f"{x['model']}_{x['optimization']}_speedup_b1"] = x["speedup_b1"]
