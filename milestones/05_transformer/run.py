@@ -21,8 +21,9 @@ the GPT for 250 s and must land >= 0.5 nats/char below the bigram in under 300 s
 least 2 of the 10 completions must parse; **standard** (the default) runs (a) as in full,
 trains the GPT for 75 s to >= 0.3 nats/char below the bigram in under 120 s, and counts the
 parsing completions without a target (a 75 s model rarely writes a function that parses);
-**quick** (a smoke run, seconds) holds a 1-layer GPT trained 4 s to the quick tier's own
-targets: (a) and (b) must learn something -- see TIER_TARGETS.
+**quick** (a smoke run, seconds: 10 steps per task, a 1-layer GPT trained 4 s) has its own
+targets: copy >= 50% exact, the reversal loss down >= 5%, the GPT's validation loss down
+>= 0.02 nats/char.
 
     python milestones/05_transformer/run.py                # or: tito milestone run 05
     python milestones/05_transformer/run.py --full         # the historical 250 s GPT
@@ -78,14 +79,20 @@ TIER_CONFIG = {
              "val_windows": 1000, "sample_chars": 200, "copilot_chars": 240},
 }
 # each tier's own targets; None: measured and shown, not checked in that tier
+# (quick: ten steps copy but cannot reverse, and a 4 s GPT only starts to learn, so the
+# quick tier asks for the loss to fall: measured on seeds 0-2, reversal loss -11 to -12%,
+# copy 89.5-99.5% exact, GPT validation loss -0.03 nats after 5-6 steps on a loaded machine)
 TIER_TARGETS = {
-    "quick": {"exact match": 0.0, "loss drop": 0.1, "mass": 0.0, "seq seconds": SEQ_SECONDS,
-              "below bigram": -1.0, "lm seconds": LM_SECONDS, "parse": None},
-    "standard": {"exact match": SEQ_TARGET, "loss drop": None, "mass": MASS_TARGET,
-                 "seq seconds": SEQ_SECONDS, "below bigram": 0.3, "lm seconds": 120.0,
+    "quick": {"exact match": None, "copy exact match": 0.5, "reverse loss drop": 0.05,
+              "mass": None, "seq seconds": SEQ_SECONDS, "below bigram": None,
+              "lm loss drop": 0.02, "lm seconds": LM_SECONDS, "parse": None},
+    "standard": {"exact match": SEQ_TARGET, "copy exact match": SEQ_TARGET,
+                 "reverse loss drop": None, "mass": MASS_TARGET, "seq seconds": SEQ_SECONDS,
+                 "below bigram": 0.3, "lm loss drop": None, "lm seconds": 120.0,
                  "parse": None},
-    "full": {"exact match": SEQ_TARGET, "loss drop": None, "mass": MASS_TARGET,
-             "seq seconds": SEQ_SECONDS, "below bigram": MARGIN, "lm seconds": LM_SECONDS,
+    "full": {"exact match": SEQ_TARGET, "copy exact match": SEQ_TARGET,
+             "reverse loss drop": None, "mass": MASS_TARGET, "seq seconds": SEQ_SECONDS,
+             "below bigram": MARGIN, "lm loss drop": None, "lm seconds": LM_SECONDS,
              "parse": PARSE_TARGET},
 }
 COPILOT_TEMPERATURE = 0.4
@@ -281,10 +288,12 @@ def part_b(run, clock) -> dict:
     curve_x, curve_y = val_x[::10], val_y[::10]
     bigram = code_corpus.Bigram(train_ids, tok.vocab_size)
     bigram_loss = bigram.fit_alpha(val_x, val_y)
+    below = run.tiered(TIER_TARGETS)["below bigram"]
+    goal = (f"target for the GPT ({run.tier} tier): <= {bigram_loss - below:.3f}"
+            if below is not None else "the quick tier's GPT is only asked to learn (its "
+            "validation loss must fall)")
     run.stage(f"bigram (counted now, add-{bigram.alpha} smoothing): validation loss "
-              f"{bigram_loss:.3f} nats/char on {val_y.size:,} held-out characters; target for "
-              f"the GPT ({run.tier} tier): <= "
-              f"{bigram_loss - run.tiered(TIER_TARGETS)['below bigram']:.3f}")
+              f"{bigram_loss:.3f} nats/char on {val_y.size:,} held-out characters; {goal}")
 
     tt.manual_seed(run.seed)
     model = GPT(tok.vocab_size, cfg["d_model"], cfg["layers"], cfg["heads"], T)
@@ -376,23 +385,28 @@ def main(argv=None) -> dict:
         c = part_c(run, b)
 
         tg = run.tiered(TIER_TARGETS)
-        if tg["loss drop"] is not None:  # quick: ten steps cannot reverse, but must learn
-            for task in ("reverse", "copy"):
-                losses = a[task]["losses"]
-                drop = 1.0 - float(np.mean(losses[-3:])) / losses[0]
-                run.check(f"(a) {task}: training loss fell by (fraction)", drop, ">=",
-                          tg["loss drop"], "{:.2f}")
-        else:
+        if tg["reverse loss drop"] is not None:  # quick: ten steps cannot reverse yet
+            losses = a["reverse"]["losses"]
+            drop = 1.0 - float(np.mean(losses[-3:])) / losses[0]
+            run.check("(a) reversal: training loss fell by (fraction)", drop, ">=",
+                      tg["reverse loss drop"], "{:.2f}")
+        if tg["exact match"] is not None:
             run.check("(a) reversal: held-out exact match", a["reverse"]["test_exact_match"],
                       ">=", tg["exact match"], "{:.2%}")
-            run.check("(a) copy: held-out exact match", a["copy"]["test_exact_match"], ">=",
-                      tg["exact match"], "{:.2%}")
+        run.check("(a) copy: held-out exact match", a["copy"]["test_exact_match"], ">=",
+                  tg["copy exact match"], "{:.2%}")
+        if tg["mass"] is not None:
             run.check("(a) reversal: attention on the anti-diagonal (best head)", best_anti,
                       ">=", tg["mass"], "{:.2f}")
         run.check(f"(a) {unit}, both tasks", a["seconds"], "<", tg["seq seconds"], "{:.1f}")
         margin = b["bigram_loss"] - b["val_loss"]
-        run.check("(b) validation loss below the bigram's (nats/char)", margin, ">=",
-                  tg["below bigram"], "{:.3f}")
+        curve = b["hist"]["curve"]
+        if tg["lm loss drop"] is not None:  # quick: a 4 s GPT is not yet below the bigram
+            run.check("(b) validation loss fell during training (nats/char)",
+                      curve[0][2] - curve[-1][2], ">=", tg["lm loss drop"], "{:.3f}")
+        if tg["below bigram"] is not None:
+            run.check("(b) validation loss below the bigram's (nats/char)", margin, ">=",
+                      tg["below bigram"], "{:.3f}")
         run.check(f"(b) {unit}, data + bigram + training + evaluation", b["seconds"], "<",
                   tg["lm seconds"], "{:.1f}")
         if c["n_headers"] and tg["parse"] is not None:
@@ -422,7 +436,8 @@ def main(argv=None) -> dict:
                     _smooth(h["train_losses"], 50)),
                 "GPT, validation": (secs_c, loss_c),
                 "bigram, validation": ([0, h["train_seconds"]], [b["bigram_loss"]] * 2)},
-                xlabel=f"training {unit}", hline=b["bigram_loss"] - tg["below bigram"],
+                xlabel=f"training {unit}",
+                hline=b["bigram_loss"] - (tg["below bigram"] or 0.0),
                 hline_label="target", title="(b) character-level GPT",
                 styles={"GPT, validation": "o-", "bigram, validation": "--"}),
         ])

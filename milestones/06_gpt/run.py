@@ -7,7 +7,7 @@ cache, token n costs a forward pass over all n tokens before it; with it, one po
 milestone shows it on your framework:
 
 1. a 4-layer GPT (d_model 128, 4 heads) is trained from scratch for a few seconds on the
-   source of Python's standard library (characters; 10 s in the standard tier, 20 s with
+   source of Python's standard library (characters; 5 s in the standard tier, 20 s with
    ``--full``);
 2. it generates 256 tokens after a held-out prompt without the cache, with the cache, and --
    if your module 18 provides ``fused_gelu`` -- with the cache and the fused GELU kernel;
@@ -16,8 +16,9 @@ milestone shows it on your framework:
    median of alternated rounds). One table, one plot (``curves.png``).
 
 Tiers (``TIER_CONFIG``, ``TIER_TARGETS``): standard (the default) and full (``--full``, the
-first version of this milestone) differ only in the training budget (10 s, 20 s: the model
-is there to be generated from, not to be good) and hold the same targets; quick (a 1-layer
+first version of this milestone) differ only in the training budget (5 s, 20 s: the model
+is there to be generated from, not to be good) and in the timed rounds per path (2, 3), and
+hold the same targets; quick (a 1-layer
 d_model 32 model, 32 tokens, one round) is a smoke run whose cache must merely not be slower
 (>= 1x): at 32 tokens on so small a model the fixed cost per step dominates both paths.
 
@@ -57,8 +58,8 @@ PROMPT_LEN = 16
 TIER_CONFIG = {
     "quick": {"layers": 1, "d_model": 32, "heads": 2, "tokens": 32, "budget": 2.0,
               "rounds": 1, "batch": 4, "max_bytes": 200_000},
-    "standard": {"layers": 4, "d_model": 128, "heads": 4, "tokens": 256, "budget": 10.0,
-                 "rounds": 3, "batch": 4, "max_bytes": 1_000_000},
+    "standard": {"layers": 4, "d_model": 128, "heads": 4, "tokens": 256, "budget": 5.0,
+                 "rounds": 2, "batch": 4, "max_bytes": 1_000_000},
     "full": {"layers": 4, "d_model": 128, "heads": 4, "tokens": 256, "budget": 20.0,
              "rounds": 3, "batch": 4, "max_bytes": 1_000_000},
 }
@@ -73,10 +74,11 @@ def add_arguments(parser):
     parser.add_argument("--tokens", type=int, default=None,
                         help="tokens to generate (default 256, 32 with --quick)")
     parser.add_argument("--budget", type=float, default=None,
-                        help="seconds of training (default 10; 20 with --full, 2 with "
+                        help="seconds of training (default 5; 20 with --full, 2 with "
                              "--quick)")
     parser.add_argument("--rounds", type=int, default=None,
-                        help="timed rounds per path, alternated (default 3, 1 with --quick)")
+                        help="timed rounds per path, alternated (default 2; 3 with --full, "
+                             "1 with --quick)")
 
 
 def config(run) -> dict:
