@@ -1002,6 +1002,17 @@ CATALOG_INDEPENDENT[16] = [
              "            slc = np.ones(default_mask.shape, dtype=bool)\n",
              "(given code) iterated pruning ranks all entries again: the second cut re-prunes "
              "the zeros (0.5 then 0.5 leaves 1/2, not 1/4)"),
+    Mutation("prune-importance-scores-ignored", PRUNE,
+             "        scores = _array(orig) if importance_scores is None else "
+             "_array(importance_scores)\n",
+             "        scores = _array(orig)\n",
+             "(given code; written after reading the tests) importance_scores accepted but "
+             "the weight's own magnitudes ranked"),
+    Mutation("prune-remove-new-parameter", PRUNE,
+             "        setattr(module, name, orig)\n",
+             "        setattr(module, name, Parameter(weight._data))\n",
+             "(given code; written after reading the tests) remove makes a new Parameter: an "
+             "optimizer built before keeps training the old, detached one"),
 ]
 
 # Module 18 (issue 13, item 5): by a reviewer who had not read modules/18_acceleration/tests.
