@@ -131,9 +131,18 @@ class GELUFn(Function):
         # BEGIN SOLUTION
         ctx.approximate = approximate
         if approximate == "tanh":
-            inner = _SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))  # not x ** 3 (docstring)
-            t = np.tanh(inner)
-            out = 0.5 * x * (1.0 + t)
+            # GPT's MLP runs this on its widest activation: every step in place (out=), two
+            # arrays (t and out) instead of eight temporaries; same operations, same order,
+            # so the same bits as the one-line formula
+            t = np.multiply(x, x, out=np.empty_like(x))
+            t *= x  # x^3, not x ** 3 (docstring)
+            t *= 0.044715
+            t += x
+            t *= _SQRT_2_OVER_PI  # inner = sqrt(2/pi) (x + 0.044715 x^3)
+            np.tanh(t, out=t)
+            out = np.add(t, 1.0, out=np.empty_like(x))
+            out *= x
+            out *= 0.5  # 0.5 x (1 + t)
             ctx.save_for_backward(x, t)
         else:
             cdf = 0.5 * (1.0 + erf(x * _INV_SQRT_2))  # Phi(x)
@@ -149,9 +158,21 @@ class GELUFn(Function):
         # BEGIN SOLUTION 05
         x, saved = ctx.saved_tensors
         if ctx.approximate == "tanh":
-            t = saved
-            d_inner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
-            d = 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * d_inner
+            t = saved  # in place as in forward: two arrays, d and s
+            s = np.multiply(x, 3 * 0.044715, out=np.empty_like(x))
+            s *= x
+            s += 1.0
+            s *= _SQRT_2_OVER_PI  # d inner / dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+            d = np.multiply(t, t, out=np.empty_like(x))
+            np.subtract(1.0, d, out=d)  # tanh' = 1 - t^2
+            d *= x
+            d *= 0.5
+            d *= s  # 0.5 x (1 - t^2) d_inner
+            np.add(t, 1.0, out=s)
+            s *= 0.5
+            d += s  # + 0.5 (1 + t)
+            if grad.dtype == d.dtype:
+                return np.multiply(d, grad, out=d), None
         else:
             cdf = saved
             pdf = _INV_SQRT_2PI * np.exp(-0.5 * x * x)
