@@ -8,7 +8,7 @@ generates ``tokens`` characters greedily after a held-out prompt three ways:
 * ``KV cache (17)``: ``model.generate(..., use_cache=True)``: one new position per step;
 * ``KV cache + fused GELU (18)``: the cached path with module 18's fused GELU in the MLPs.
 
-Each row: tokens per second (median of alternated rounds) and its ratio to the baseline,
+Each row: tokens per second (wall clock, median of alternated rounds) and its ratio to the baseline,
 whether the tokens are identical (the "accuracy change" of an exact optimization must be
 none: the same tokens, so the same held-out quality), and memory: parameter bytes against
 parameter bytes plus the cache's (the cache *costs* memory; the ratio is below 1).
