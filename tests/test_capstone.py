@@ -161,6 +161,25 @@ def test_a_swapped_checkpoint_is_rejected_by_its_hash(run, subs, tmp_path):
     assert len(v.checks) == 1  # the swapped file is never loaded
 
 
+@pytest.mark.parametrize("their_calibration_ms, passes", [(1e-3, True), (1e3, False)])
+def test_claims_from_another_machine_are_scaled_by_the_calibration(subs, tmp_path,
+                                                                   their_calibration_ms, passes):
+    """Their machine timed the calibration workload 1e-3 ms (a machine vastly faster than this
+    one: their claims scale up and hold) or 1e3 ms (vastly slower: scaled down, they fail)."""
+    d = _copy(subs / "bob", tmp_path / "bob")
+    sub = json.loads((d / "submission.json").read_text())
+    sub["environment"]["cpu"] = "another machine"
+    sub["calibration_ms"]["median"] = their_calibration_ms
+    (d / "submission.json").write_text(json.dumps(sub))
+    v = verify(d, bench=bench())
+    assert not v.same_machine and v.passed == passes
+    here = v.scale * their_calibration_ms  # this machine's calibration median
+    assert 1.0 <= here <= 1.4  # the fake clock's readings: 1.0-1.4 ms apart
+    if not passes:
+        assert v.failed == ["latency_b1_ms", "batch32_ms"]
+        assert "scaled x" in v.checks[-1].note
+
+
 def test_cli_verify_exit_codes(subs, tmp_path, capsys):
     d = _copy(subs / "bob", tmp_path / "bob")
     (d / "report.md").write_text("edited")
