@@ -19,8 +19,8 @@ next token. This milestone runs both ideas on your framework, in three parts:
 The tiers (``TIER_CONFIG``, ``TIER_TARGETS``): **full** (``--full``, the historical run) trains
 the GPT for 250 s and must land >= 0.5 nats/char below the bigram in under 300 s, and at
 least 2 of the 10 completions must parse; **standard** (the default) runs (a) as in full,
-trains the GPT for 75 s to >= 0.3 nats/char below the bigram in under 120 s, and counts the
-parsing completions without a target (a 75 s model rarely writes a function that parses);
+trains the GPT for 60 s to >= 0.3 nats/char below the bigram in under 120 s, and counts the
+parsing completions without a target (a 60 s model rarely writes a function that parses);
 **quick** (a smoke run, seconds: 10 steps per task, a 1-layer GPT trained 4 s) has its own
 targets: copy >= 50% exact, the reversal loss down >= 5%, the GPT's validation loss down
 >= 0.02 nats/char.
@@ -71,7 +71,7 @@ TIER_CONFIG = {
               "val_windows": 100, "sample_chars": 40, "copilot_chars": 40},
     "standard": {"seq_steps": 1000, "seq_test": 1000, "seq_val": 500, "eval_every": 50,
                  "lm": {"layers": 2, "d_model": 128, "heads": None, "context": 64,
-                        "budget": 75.0, "max_bytes": None},
+                        "budget": 60.0, "max_bytes": None},
                  "val_windows": 1000, "sample_chars": 200, "copilot_chars": 240},
     "full": {"seq_steps": 1000, "seq_test": 1000, "seq_val": 500, "eval_every": 50,
              "lm": {"layers": 2, "d_model": 128, "heads": None, "context": 64,
@@ -113,7 +113,7 @@ def add_arguments(parser):
     g.add_argument("--max-bytes", type=int, default=None,
                    help="read training files only up to this many characters")
     g.add_argument("--budget", type=float, default=None,
-                   help="seconds of training (default 75; 250 with --full, 4 with --quick); "
+                   help="seconds of training (default 60; 250 with --full, 4 with --quick); "
                         "evaluation and "
                         "sampling come on top")
     g.add_argument("--clock", choices=["wall", "cpu"], default="wall",
