@@ -746,8 +746,8 @@ CATALOG_INDEPENDENT: dict[int, list[Mutation]] = {
                  "LayerNorm with the unbiased variance"),
         Mutation("ln-grad-ignores-weight", LN,
                  "            dxhat = g if weight is None else g * weight.reshape(n)\n"
-                 "            dx = rstd * (dxhat",
-                 "            dxhat = g\n            dx = rstd * (dxhat",
+                 "            if buf is None",
+                 "            dxhat = g\n            if buf is None",
                  "LayerNorm input gradient ignores gamma (right only while gamma = 1)"),
         Mutation("rms-centers", LN,
                  "rrms = (1.0 / np.sqrt(np.mean(x2 * x2, axis=1, keepdims=True) + eps)).astype(",

@@ -35,6 +35,19 @@ def _as_shape(normalized_shape) -> tuple:
     return tuple(int(n) for n in normalized_shape)
 
 
+def _add_into(a, b):
+    """a + b, written into ``a`` when the result has a's dtype (``a`` is a scratch array)."""
+    return np.add(a, b, out=a) if np.result_type(a, b) == a.dtype else a + b
+
+
+def _sub_into(a, b):
+    return np.subtract(a, b, out=a) if np.result_type(a, b) == a.dtype else a - b
+
+
+def _mul_into(a, b):
+    return np.multiply(a, b, out=a) if np.result_type(a, b) == a.dtype else a * b
+
+
 class LayerNormFn(Function):
     """y = xhat * weight + bias, xhat = (x - mean) * rstd, statistics over the last axes.
 
@@ -52,10 +65,10 @@ class LayerNormFn(Function):
         xc = x2 - mean
         var = np.mean(xc * xc, axis=1, keepdims=True)  # biased, two-pass: no cancellation
         rstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
-        xhat = xc * rstd
+        xhat = np.multiply(xc, rstd, out=xc) if xc.dtype == x.dtype else xc * rstd  # in place
         y = xhat if weight is None else xhat * weight.reshape(n)
         if bias is not None:
-            y = y + bias.reshape(n)
+            y = y + bias.reshape(n) if y is xhat else _add_into(y, bias.reshape(n))
         # END SOLUTION
         ctx.save_for_backward(xhat, rstd, weight)
         ctx.nshape = shape[x.ndim - k:]
@@ -69,16 +82,23 @@ class LayerNormFn(Function):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         g = grad.reshape(-1, n)
         # BEGIN SOLUTION
-        dw = (g * xhat).sum(axis=0).reshape(ctx.nshape) if need_w else None
+        buf = np.multiply(g, xhat) if need_w else None  # (M, N) scratch, reused below
+        dw = buf.sum(axis=0).reshape(ctx.nshape) if need_w else None
         db = g.sum(axis=0).reshape(ctx.nshape) if need_b else None
         dx = None
         if need_x:
             # mean and var move with every x of the row:
             #   dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),  dxhat = g * w
+            # computed in place in ``buf`` and ``dx``: three (M, N) arrays instead of seven
             dxhat = g if weight is None else g * weight.reshape(n)
-            dx = rstd * (dxhat - dxhat.mean(axis=1, keepdims=True)
-                         - xhat * (dxhat * xhat).mean(axis=1, keepdims=True))
-            dx = dx.reshape(shape)
+            if buf is None or buf.dtype != np.result_type(dxhat, xhat):
+                buf = None
+            buf = np.multiply(dxhat, xhat, out=buf)
+            proj = buf.mean(axis=1, keepdims=True)  # mean(dxhat * xhat)
+            buf = np.multiply(xhat, proj, out=buf)
+            dx = dxhat - dxhat.mean(axis=1, keepdims=True)
+            dx = _sub_into(dx, buf)
+            dx = (_mul_into(dx, rstd)).reshape(shape)
         # END SOLUTION
         return dx, dw, db, None, None
 
