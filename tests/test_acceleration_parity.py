@@ -71,3 +71,19 @@ def test_fused_gelu_drops_into_a_model_in_place_of_nn_gelu():
         grads.append((out.item(), fc.weight.grad.numpy().copy()))
     assert grads[0][0] == pytest.approx(grads[1][0], rel=1e-12)
     np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (0,), (2, 1, 3)])
+def test_fused_gelu_any_shape_matches_torch(shape):
+    """0-d, size-1 and empty inputs: NumPy turns 0-d results into scalars, which in-place
+    ufuncs refuse; the wrapper must still give torch's value and gradient."""
+    x_np = np.asarray(np.random.default_rng(3).standard_normal(shape) * 2)
+    x = tt.tensor(x_np, requires_grad=True)
+    y = fused_gelu(x)
+    y.sum().backward()
+    xt = torch.tensor(x_np, requires_grad=True)
+    yt = torch.nn.functional.gelu(xt, approximate="tanh")
+    yt.sum().backward()
+    assert y.shape == tuple(yt.shape)
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-12)

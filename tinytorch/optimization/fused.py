@@ -97,7 +97,10 @@ def fused_gelu(x) -> Tensor:
 
     Shapes: any -> the same shape and dtype.
     """
-    return FusedGELUFn.apply(_as_tensor(x, "fused_gelu"))
+    x = _as_tensor(x, "fused_gelu")
+    if x.dim() == 0:  # the in-place steps need an array: NumPy turns 0-d results into scalars
+        return FusedGELUFn.apply(x.reshape(1)).reshape(())
+    return FusedGELUFn.apply(x)
 
 
 class FusedGELU(Module):
