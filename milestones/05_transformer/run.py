@@ -19,8 +19,9 @@ next token. This milestone runs both ideas on your framework, in three parts:
 The tiers (``TIER_CONFIG``, ``TIER_TARGETS``): **full** (``--full``, the historical run) trains
 the GPT for 250 s and must land >= 0.5 nats/char below the bigram in under 300 s, and at
 least 2 of the 10 completions must parse; **standard** (the default) runs (a) as in full,
-trains the GPT for 60 s to >= 0.3 nats/char below the bigram in under 120 s, and counts the
-parsing completions without a target (a 60 s model rarely writes a function that parses);
+trains the GPT for 60 s to >= 0.25 nats/char below the bigram in under 120 s (measured:
+0.334 and 0.354 on seeds 0 and 2), and skips (c) (a 60 s model's completions do not parse:
+0 of 10 on both seeds);
 **quick** (a smoke run, seconds: 10 steps per task, a 1-layer GPT trained 4 s) has its own
 targets: copy >= 50% exact, the reversal loss down >= 5%, the GPT's validation loss down
 >= 0.02 nats/char.
@@ -68,15 +69,17 @@ TIER_CONFIG = {
     "quick": {"seq_steps": 10, "seq_test": 200, "seq_val": 100, "eval_every": 10,
               "lm": {"layers": 1, "d_model": 32, "heads": 2, "context": 32, "budget": 4.0,
                      "max_bytes": 300_000},
-              "val_windows": 100, "sample_chars": 40, "copilot_chars": 40},
+              "val_windows": 100, "sample_chars": 40, "copilot_chars": 40, "copilot": True},
     "standard": {"seq_steps": 1000, "seq_test": 1000, "seq_val": 500, "eval_every": 50,
                  "lm": {"layers": 2, "d_model": 128, "heads": None, "context": 64,
                         "budget": 60.0, "max_bytes": None},
-                 "val_windows": 1000, "sample_chars": 200, "copilot_chars": 240},
+                 "val_windows": 1000, "sample_chars": 200, "copilot_chars": 240,
+                 "copilot": False},
     "full": {"seq_steps": 1000, "seq_test": 1000, "seq_val": 500, "eval_every": 50,
              "lm": {"layers": 2, "d_model": 128, "heads": None, "context": 64,
                     "budget": 250.0, "max_bytes": None},
-             "val_windows": 1000, "sample_chars": 200, "copilot_chars": 240},
+             "val_windows": 1000, "sample_chars": 200, "copilot_chars": 240,
+             "copilot": True},
 }
 # each tier's own targets; None: measured and shown, not checked in that tier
 # (quick: ten steps copy but cannot reverse, and a 4 s GPT only starts to learn, so the
@@ -88,7 +91,7 @@ TIER_TARGETS = {
               "lm loss drop": 0.02, "lm seconds": LM_SECONDS, "parse": None},
     "standard": {"exact match": SEQ_TARGET, "copy exact match": SEQ_TARGET,
                  "reverse loss drop": None, "mass": MASS_TARGET, "seq seconds": SEQ_SECONDS,
-                 "below bigram": 0.3, "lm loss drop": None, "lm seconds": 120.0,
+                 "below bigram": 0.25, "lm loss drop": None, "lm seconds": 120.0,
                  "parse": None},
     "full": {"exact match": SEQ_TARGET, "copy exact match": SEQ_TARGET,
              "reverse loss drop": None, "mass": MASS_TARGET, "seq seconds": SEQ_SECONDS,
@@ -381,8 +384,13 @@ def main(argv=None) -> dict:
                      else f"the text of {run.args.corpus}"))
         b = part_b(run, clock)
 
-        run.stage("part (c): TinyCopilot completes held-out function headers")
-        c = part_c(run, b)
+        if run.tiered(TIER_CONFIG)["copilot"]:
+            run.stage("part (c): TinyCopilot completes held-out function headers")
+            c = part_c(run, b)
+        else:  # a 60 s model's completions do not parse: the standard tier saves the time
+            run.stage("part (c), TinyCopilot, runs in the full tier (--full) and the quick "
+                      "smoke run; not in the standard tier")
+            c = {"n_headers": 0, "parsed": 0, "results": []}
 
         tg = run.tiered(TIER_TARGETS)
         if tg["reverse loss drop"] is not None:  # quick: ten steps cannot reverse yet
