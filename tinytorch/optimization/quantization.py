@@ -147,11 +147,23 @@ def calculate_qparams(min_val, max_val, dtype=quint8, qscheme=per_tensor_affine,
     return np.asarray(scale, np.float32), np.asarray(zero_point, np.int64)
 
 
-def _broadcast(param, ndim: int, axis):
-    """A per-channel parameter (C,) shaped to broadcast along ``axis`` of an ndim array."""
+def _broadcast(param, ndim: int, axis, shape_of=None):
+    """A per-channel parameter (C,) shaped to broadcast along ``axis`` of an ndim array.
+
+    ``shape_of`` (the array's shape) lets a wrong axis or a wrong number of channels fail here,
+    naming both shapes, instead of as a bare NumPy broadcasting error further on.
+    """
     param = np.asarray(param)
     if axis is None or param.ndim == 0:
         return param
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis={axis} is out of range for an input with {ndim} dimensions "
+                         f"{tuple(shape_of) if shape_of is not None else ''}; pass the channel "
+                         f"axis, e.g. 0 for a Linear/Conv2d weight".replace(" ;", ";"))
+    if shape_of is not None and param.size not in (1, shape_of[axis]):
+        raise ValueError(f"input {tuple(shape_of)} has {shape_of[axis]} channels along axis "
+                         f"{axis}, got per-channel parameters of shape {param.shape}: pass one "
+                         f"scale and zero point per channel")
     shape = [1] * ndim
     shape[axis] = -1
     return param.reshape(shape)
@@ -170,8 +182,15 @@ def quantize(x, scale, zero_point, dtype=qint8, axis=None, quant_min=None, quant
     qmin = d.qmin if quant_min is None else int(quant_min)
     qmax = d.qmax if quant_max is None else int(quant_max)
     x = np.asarray(x, np.float32)
-    s = _broadcast(np.asarray(scale, np.float32), x.ndim, axis)
-    z = _broadcast(np.asarray(zero_point, np.int64), x.ndim, axis)
+    s = _broadcast(np.asarray(scale, np.float32), x.ndim, axis, x.shape)
+    z = _broadcast(np.asarray(zero_point, np.int64), x.ndim, axis, x.shape)
+    if not np.all(np.isfinite(s) & (s > 0)):
+        raise ValueError(f"quantize: scale must be positive and finite, got {np.asarray(scale)}; "
+                         f"compute it with calculate_qparams (or an observer), which floors it "
+                         f"at eps")
+    if np.any((z < qmin) | (z > qmax)):
+        raise ValueError(f"quantize: zero_point {np.asarray(zero_point)} is outside "
+                         f"[{qmin}, {qmax}], the range of {d}")
     # BEGIN SOLUTION
     q = np.round(x * (np.float32(1) / s)) + z  # x * (1/scale), in float32: PyTorch's kernels
     return np.clip(q, qmin, qmax).astype(d.storage)
@@ -322,6 +341,13 @@ def int_matmul(a_q: np.ndarray, a_zero_point, b_q: np.ndarray, b_zero_point) -> 
     int8 BLAS, so this is a plain integer loop inside NumPy -- exact, but slower than a
     float32 BLAS matmul of the same shape.
     """
+    a_q, b_q = np.asarray(a_q), np.asarray(b_q)
+    if a_q.ndim != 2 or b_q.ndim != 2 or a_q.shape[1] != b_q.shape[0]:
+        raise ValueError(f"int_matmul: expected a_q (M, K) and b_q (K, N), got {a_q.shape} "
+                         f"and {b_q.shape}")
+    if a_q.dtype.kind not in "iu" or b_q.dtype.kind not in "iu":
+        raise TypeError(f"int_matmul: expected integer arrays (quantize them first), got "
+                        f"{a_q.dtype} and {b_q.dtype}")
     # BEGIN SOLUTION
     a = a_q.astype(np.int32) - np.int32(a_zero_point)
     b = b_q.astype(np.int32) - np.asarray(b_zero_point, np.int32)
