@@ -88,6 +88,14 @@ def test_benchmark_passes_arguments_through(course, tmp_path):
     assert f"bench tinytorch {course}" in r.stdout
 
 
+def test_benchmark_subcommand_help_lists_its_options(tmp_path):
+    # `--help` after `run` reaches TinyMLPerf's parser instead of repeating tito's own help
+    r = tito("benchmark", "--reference", "run", "--help", course=None, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for flag in ("--quick", "--json", "--score-against", "--plant-slowdown", "--clock"):
+        assert flag in r.stdout
+
+
 def test_doctor_reports_numpy_blas_and_workspace(course, tmp_path):
     r = tito("system", "doctor", course=course, cwd=tmp_path)
     assert r.returncode == 0, r.stdout

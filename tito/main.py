@@ -210,7 +210,10 @@ def update(workspace: WorkspaceOpt = DEFAULT) -> None:
         console.print(Text(f"Next: {learner.next_step(data, ws, c, ws_flag(ws))}"))
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+# add_help_option=False: `--help` after a subcommand (`tito benchmark run --help`) passes through
+# to the script, which lists that subcommand's options; `tito benchmark --help` is handled below.
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+             add_help_option=False)
 def benchmark(ctx: typer.Context, reference: ReferenceOpt = False,
               workspace: WorkspaceOpt = DEFAULT) -> None:
     """Run TinyMLPerf (``run``), compare two results files (``compare``), the capstone
@@ -228,7 +231,11 @@ def benchmark(ctx: typer.Context, reference: ReferenceOpt = False,
       tito benchmark board subs/                     # static sortable leaderboard page
       tito benchmark --reference                     # the side-by-side suite alone
       tito benchmark --write-readme    # README tables from the committed results files
+      tito benchmark run --help        # a subcommand's options
     """
+    if ctx.args[:1] in (["--help"], ["-h"]):
+        typer.echo(ctx.get_help(), nl=False)  # rich prints it; plain click returns it
+        raise typer.Exit(0)
     c = course()
     if ctx.args and ctx.args[0] in ("capstone", "verify", "board"):  # module 20
         script = c.root / "benchmarks" / "capstone.py"
