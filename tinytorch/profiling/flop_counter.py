@@ -48,9 +48,18 @@ class FlopCounterMode:
         if mods is not None and not isinstance(mods, (list, tuple)):
             mods = [mods]
         self.mods = list(mods or [])
+        for m in self.mods:  # fail here, not with an AttributeError when the block starts
+            if not hasattr(m, "named_modules"):
+                raise TypeError(f"FlopCounterMode: mods must be nn.Module(s), got "
+                                f"{type(m).__name__} {m!r:.40}; pass the model: "
+                                f"FlopCounterMode(model)")
         self._forward = dict(FORWARD_FLOPS)
         self._backward = {f._node_class: b for f, b in BACKWARD_FLOPS.items()}
         for key, f in (custom_mapping or {}).items():
+            if not isinstance(key, type) or not callable(f):
+                raise TypeError(f"FlopCounterMode: custom_mapping maps an op's Function class "
+                                f"to a formula f(arg_shapes, out_shape), got {key!r}: {f!r}; "
+                                f"see flops.EXTRA_FLOP_FORMULAS for examples")
             if getattr(key, "function", None) is not None:  # a backward node class
                 self._backward[key] = f
             else:
