@@ -255,8 +255,8 @@ def test_update_pulls_the_course_and_keeps_the_learners_files(tmp_path):
 
     # the course moves on: a module's tests and guide fixed, a new module, a new package file
     (origin / "modules/01_tensor/README.md").write_text("# Module 01: Tensor (fixed)\n")
-    (origin / "modules/03_layers/tests").mkdir(parents=True)
-    (origin / "modules/03_layers/tests/test_layers.py").write_text("def test_x():\n    pass\n")
+    (origin / "modules/06_optimizers/tests").mkdir(parents=True)
+    (origin / "modules/06_optimizers/tests/test_sgd.py").write_text("def test_x():\n    pass\n")
     (origin / "tinytorch/core/layers.py").write_text(
         "def linear(x):\n    # BEGIN SOLUTION\n    return x\n    # END SOLUTION\n")
     (origin / "tinytorch/core/tensor.py").write_text(
@@ -267,8 +267,8 @@ def test_update_pulls_the_course_and_keeps_the_learners_files(tmp_path):
     r = run("update")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Backed up your workspace" in r.stdout and "Course updated" in r.stdout
-    assert "new modules: 03_layers" in r.stdout
-    assert "tests: 1 file(s): modules/03_layers/tests/test_layers.py" in r.stdout
+    assert "new modules: 06_optimizers" in r.stdout
+    assert "tests: 1 file(s): modules/06_optimizers/tests/test_sgd.py" in r.stdout
     assert "guides: 1 file(s): modules/01_tensor/README.md" in r.stdout
     assert (clone / TENSOR).read_text() == mine  # the learner's edited file: kept
     assert "implement linear" in (clone / "workspace/tinytorch/core/layers.py").read_text()

@@ -149,6 +149,7 @@ FILES = {
             x = tt.add(tt.Tensor([-1, 1]), tt.Tensor([0.5, 0.5]))
             assert_close(tt.relu(x), [0, 1.5], "relu(x)", {"x": x})
         ''',
+    "modules/03_layers/README.md": "# Module 03: Layers (a guide, no tests yet)\n",
     "modules/04_losses/tests/test_losses.py": '''
         import tinytorch as tt
 

@@ -35,12 +35,12 @@ def list_modules() -> None:
     for col in ("#", "module", "package files", "unlocks", "status"):
         table.add_column(col)
     for m in registry.MODULES:
-        status = ("coming" if not m.available else "ready" if c.has_tests(m)
+        status = ("coming" if not c.written(m) else "ready" if c.has_tests(m)
                   else "guide only, tests coming" if c.guide(m).exists() else "being written")
         table.add_row(m.key, m.title, Text("\n".join(f.removeprefix("tinytorch/")
                                                      for f in m.files)),
                       m.milestone or "", status,
-                      style=None if m.available else "dim")
+                      style=None if c.written(m) else "dim")
     console.print(table)
 
 

@@ -43,6 +43,14 @@ class Course:
     def module_dir(self, m: registry.Module) -> Path:
         return self.root / "modules" / m.dirname
 
+    def written(self, m: registry.Module) -> bool:
+        """The module is written in this course: listed as available and its folder exists.
+
+        A module whose folder is missing (a course trimmed by an instructor, tito's synthetic
+        test course) is "coming", as one the registry marks unavailable.
+        """
+        return m.available and self.module_dir(m).is_dir()
+
     def tests_dir(self, m: registry.Module) -> Path:
         return self.module_dir(m) / "tests"
 
