@@ -125,6 +125,17 @@ def cmd_compare(args) -> int:
         print(f"A was timed with the {clocks[0]} clock and B with the {clocks[1]} clock: "
               "re-run one of them with the same --clock", file=sys.stderr)
         return 2
+    # --quick shrinks the tasks themselves: a quick run against a full one compares different work
+    sizes = ["quick" if r["config"].get("quick") else "full" for r in (a, b)]
+    if sizes[0] != sizes[1]:
+        print(f"A is a {sizes[0]} run and B a {sizes[1]} run: their tasks differ in size, so "
+              "their times do not compare; re-run one of them with (or without) --quick",
+              file=sys.stderr)
+        return 2
+    threads = (a["config"].get("threads"), b["config"].get("threads"))
+    if threads[0] != threads[1]:
+        print(f"note: A ran with {threads[0]} BLAS thread(s) and B with {threads[1]}: the "
+              "difference includes the thread count (--threads)", file=sys.stderr)
     out = cmp.compare_results(a, b, args.noise_floor)
     print(results.format_comparison(out, args.a, args.b))
     return 1 if out["flagged"] else 0

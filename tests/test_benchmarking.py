@@ -214,6 +214,20 @@ def test_cli_compare_exit_status_and_text(tmp_path, capsys):
     assert "same --clock" in capsys.readouterr().err
 
 
+def test_cli_compare_refuses_a_quick_run_against_a_full_one(tmp_path, capsys):
+    """--quick shrinks the tasks: comparing it with a full run would report the size change as
+    a speedup. A different thread count is compared, with a note saying so."""
+    cli = _script()
+    quick, full, two = _results(1), _results(2), _results(3)
+    quick["config"]["quick"], full["config"]["quick"], two["config"]["quick"] = True, False, True
+    two["config"]["threads"] = (quick["config"].get("threads") or 1) + 1
+    q = results.save(quick, tmp_path / "q.json")
+    assert cli.main(["compare", str(q), str(results.save(full, tmp_path / "f.json"))]) == 2
+    assert "quick run and B a full run" in capsys.readouterr().err
+    assert cli.main(["compare", str(q), str(results.save(two, tmp_path / "t.json"))]) in (0, 1)
+    assert "BLAS thread(s)" in capsys.readouterr().err
+
+
 def test_planted_slowdown_burns_cpu_in_proportion():
     """The planted regression repeats the call's CPU cost (factor 3: two more of it); checked
     on the CPU clock's *ratio* with wide bounds, never on a time."""
