@@ -251,6 +251,11 @@ def complete(module: ModuleArg, workspace: WorkspaceOpt = DEFAULT) -> None:
     if print_run_problem(done.run):
         raise typer.Exit(1)
     print_module_result(m, done.module, done.run)
+    earlier = {n: r for n, r in done.run.by_module(c).items() if n != m.number}
+    if earlier:  # the time printed above covers these too: say what else ran
+        console.print(Text(f"  regression check: {sum(r.passed for r in earlier.values())} of "
+                           f"{sum(r.total for r in earlier.values())} tests of the "
+                           f"{len(earlier)} module(s) done before pass"))
     for n, res in sorted(done.regressions.items()):
         console.print(Text(f"Module {n:02d}, completed earlier, now fails "
                            f"({res.passed}/{res.total} pass):", style="red"))
