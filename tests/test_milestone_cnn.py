@@ -60,13 +60,15 @@ def test_quick_run_trains_every_conv_weight(tmp_path):
 def test_standard_run_meets_the_target(tmp_path, capsys):
     result = _run(tmp_path)
     m = result["metrics"]
-    if not result["passed"] and m["seconds_to_result"] >= 60:
-        pytest.skip(f"the machine is too busy to time the run ({m['seconds_to_result']:.0f} s)")
-    assert result["passed"] is True, result["checks"]
+    # every check but the time one: tests never judge wall time (the suite's other workers
+    # share the cores); `tito milestone run` checks the time target and records it
+    failed = [c for c in result["checks"] if not c["passed"] and not c["name"].startswith("seconds")]
+    assert not failed, result["checks"]
     assert result["tier"] == "standard" and result["targets"]["test accuracy"] == ">= 0.98"
     assert m["test_accuracy"] >= 0.98 and m["n_test"] == 359 and m["epochs"] == 15
     _conv_evidence(m)
-    assert "PASSED: milestone 04_cnn" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert ("PASSED" if result["passed"] else "FAILED") + ": milestone 04_cnn" in out
 
 
 # --------------------------------------------------------------------------- other data sets
