@@ -90,3 +90,17 @@ def test_student_copy_has_a_student_readme_and_refuses_reference(tmp_path):
     assert r.returncode == 1 and "student copy" in r.stdout
     r = tito("test", "--all", "--reference", course=student, cwd=tmp_path)
     assert r.returncode == 1 and "student copy" in r.stdout
+
+
+def test_release_skips_a_virtual_environment_in_the_course_folder(tmp_path):
+    """A learner's `python -m venv .venv` inside the course: its site-packages hold .py files
+    that are not UTF-8 and not the course's; the release neither copies nor reads them."""
+    course = make_course(tmp_path / "course")
+    for name in (".venv", "env"):
+        site = course / name / "lib/python3.11/site-packages/pkg"
+        site.mkdir(parents=True)
+        (course / name / "pyvenv.cfg").write_text("home = /usr/bin\n")
+        (site / "latin1.py").write_bytes(b"# caf\xe9\nx = 1\n")
+    report = make_release(Course(course), tmp_path / "student")
+    assert not report.problems
+    assert not (tmp_path / "student/.venv").exists() and not (tmp_path / "student/env").exists()

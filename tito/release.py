@@ -85,8 +85,10 @@ def _ignore(root: Path):
         out = {n for n in names if is_junk(here / n) or n.endswith(".egg-info")}
         if here.resolve() == root.resolve():
             out |= {n for n in names if n in EXCLUDED_TOP}
-        # any learner workspace, wherever it sits
-        out |= {n for n in names if (here / n / ".tito" / "workspace.json").is_file()}
+        # any learner workspace, wherever it sits, and any virtual environment (a `.venv` in
+        # the course folder is common; its site-packages are not the course's to ship)
+        out |= {n for n in names if (here / n / ".tito" / "workspace.json").is_file()
+                or (here / n / "pyvenv.cfg").is_file()}
         return out
     return ignore
 
