@@ -251,8 +251,9 @@ def train_lm(run, model, train_ids: np.ndarray, cfg: dict, clock, curve_inputs,
         if trained >= next_eval:
             curve.append((steps, trained, evaluate(model, curve_inputs, curve_targets)))
             next_eval += eval_every
-            run.stage(f"step {steps:5d}, {trained:5.1f} s trained: train loss "
-                      f"{np.mean(losses[-50:]) if losses else float('nan'):.3f}, "
+            train = (f"train loss {np.mean(losses[-50:]):.3f}" if losses
+                     else "before the first step")  # not "nan": nothing was trained yet
+            run.stage(f"step {steps:5d}, {trained:5.1f} s trained: {train}, "
                       f"validation loss (subset) {curve[-1][2]:.3f}")
         t0 = clock()
         frac = trained / cfg["budget"]
