@@ -190,24 +190,15 @@ def _threads(threads):
             torch.set_num_threads(before_torch)
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def machine_info(threads: int | None = None) -> dict:
     """What the numbers depend on: CPU, cores, library versions, threads, date."""
     import numpy as np
 
+    from tinytorch.benchmarking.environment import cpu_model  # the one reader of the CPU name
+
     info = {
         "date": datetime.date.today().isoformat(),
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "numpy": np.__version__,

@@ -133,10 +133,12 @@ def collect_milestones(runs_dir: Path, out: Path, command: str, note: str | None
     milestones = [{k: v for k, v in json.loads(p.read_text()).items() if k in keep}
                   for p in found]
     first = milestones[0].get("versions", {})
+    from tinytorch.benchmarking.environment import cpu_model  # the one reader of the CPU name
+
     payload = {"machine": {"date": datetime.date.today().isoformat(), "command": command,
                            "seed": milestones[0].get("seed"), "python": first.get("python"),
                            "numpy": first.get("numpy"), "tinytorch": first.get("tinytorch"),
-                           "cpu": _cpu(), "note": note},
+                           "cpu": cpu_model(), "note": note},
                "milestones": milestones}
     for ms in milestones:
         ms.get("versions", {}).pop("tinytorch_path", None)  # a local path: not for the repo
@@ -144,19 +146,6 @@ def collect_milestones(runs_dir: Path, out: Path, command: str, note: str | None
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(payload, indent=2) + "\n")
     return payload
-
-
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or platform.machine()
 
 
 # --------------------------------------------------------------------------- README sections
