@@ -48,7 +48,7 @@ import code_corpus  # noqa: E402
 import tinytorch as tt  # noqa: E402
 import tinytorch.nn as nn  # noqa: E402
 import tinytorch.nn.functional as F  # noqa: E402
-from tinytorch.generation import KVCache, forward_with_cache  # noqa: E402
+from tinytorch.generation import KVCache, greedy_with_cache  # noqa: E402
 from tinytorch.models import GPT  # noqa: E402
 from tinytorch.text import CharTokenizer  # noqa: E402
 
@@ -130,17 +130,6 @@ def fused_gelu_or_none(run):
         return None
 
 
-def generate_fused(model, ids: np.ndarray, n: int, gelu) -> np.ndarray:
-    """Greedy generation with the cache, the MLPs' GELU computed by ``gelu`` (module 18)."""
-    cache = KVCache.for_model(model, ids.shape[0], ids.shape[1] + n - 1)
-    out, new = ids, ids
-    for _ in range(n):
-        logits = forward_with_cache(model, new, cache, gelu=gelu).numpy()[:, -1]
-        new = logits.argmax(-1)[:, None].astype(np.int64)
-        out = np.concatenate([out, new], axis=1)
-    return out
-
-
 def time_paths(paths: dict, rounds: int) -> dict:
     """{name: (best seconds, tokens)}; rounds alternate the order, so load hits all alike, and
     the fastest round of each path is kept (noise only adds time; every path alike)."""
@@ -179,7 +168,7 @@ def main(argv=None) -> dict:
                                                use_cache=True).numpy(),
         }
         if gelu is not None:
-            paths["KV cache + fused GELU"] = lambda: generate_fused(model, ids, n, gelu)
+            paths["KV cache + fused GELU"] = lambda: greedy_with_cache(model, ids, n, gelu)
         model.generate(prompt, 2, temperature=0, use_cache=True)  # warm-up
         run.stage(f"generating {n} tokens after the held-out prompt {prompt_text!r}: "
                   f"{', '.join(paths)}; {cfg['rounds']} alternated round(s) each")

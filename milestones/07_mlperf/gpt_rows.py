@@ -52,21 +52,9 @@ def _fused_gelu():
     return None
 
 
-def _generate_fused(model, ids: np.ndarray, n: int, gelu) -> np.ndarray:
-    from tinytorch.generation import KVCache, forward_with_cache
-
-    cache = KVCache.for_model(model, ids.shape[0], ids.shape[1] + n - 1)
-    out, new = ids, ids
-    for _ in range(n):
-        logits = forward_with_cache(model, new, cache, gelu=gelu).numpy()[:, -1]
-        new = logits.argmax(-1)[:, None].astype(np.int64)
-        out = np.concatenate([out, new], axis=1)
-    return out
-
-
 def gpt_rows(budget: float, tokens: int, rounds: int, seed: int = 0, stage=print) -> dict:
     """Train, evaluate, generate three ways; the rows (see the module docstring)."""
-    from tinytorch.generation import KVCache
+    from tinytorch.generation import KVCache, greedy_with_cache
     from tinytorch.models import GPT
     from tinytorch.text import CharTokenizer
 
@@ -104,7 +92,7 @@ def gpt_rows(budget: float, tokens: int, rounds: int, seed: int = 0, stage=print
              "KV cache (17)": lambda: model.generate(prompt, tokens, temperature=0,
                                                      use_cache=True).numpy()}
     if gelu is not None:
-        paths["KV cache + fused GELU (18)"] = lambda: _generate_fused(model, ids, tokens, gelu)
+        paths["KV cache + fused GELU (18)"] = lambda: greedy_with_cache(model, ids, tokens, gelu)
     model.generate(prompt, 2, temperature=0, use_cache=True)  # warm-up
     times = {k: [] for k in paths}
     out = {}

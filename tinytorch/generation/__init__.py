@@ -6,8 +6,8 @@
 
 from tinytorch.generation.cached_forward import (cached_attention, cached_causal_mask,
                                                  cached_self_attention,
-                                                 forward_with_cache)
+                                                 forward_with_cache, greedy_with_cache)
 from tinytorch.generation.kv_cache import KVCache
 
-__all__ = ["KVCache", "forward_with_cache", "cached_self_attention", "cached_attention",
+__all__ = ["KVCache", "forward_with_cache", "greedy_with_cache", "cached_self_attention", "cached_attention",
            "cached_causal_mask"]

@@ -27,8 +27,8 @@ from tinytorch.core.attention import _record
 from tinytorch.core.autograd import no_grad
 from tinytorch.core.tensor import Tensor
 
-__all__ = ["forward_with_cache", "cached_self_attention", "cached_attention",
-           "cached_causal_mask"]
+__all__ = ["forward_with_cache", "greedy_with_cache", "cached_self_attention",
+           "cached_attention", "cached_causal_mask"]
 
 
 def cached_causal_mask(past: int, new: int) -> np.ndarray | None:
@@ -138,3 +138,21 @@ def forward_with_cache(model, idx, cache, gelu=None) -> Tensor:
         h = gelu(h) if gelu is not None else F_gelu(h, mlp.approximate)
         x = x + mlp.proj(h)
     return model.lm_head(model.ln_f(x)).reshape(B, T, -1)
+
+
+def greedy_with_cache(model, ids: np.ndarray, n: int, gelu=None) -> np.ndarray:
+    """Greedy generation with a fresh cache: ``ids`` (B, T) -> (B, T + n) token ids.
+
+    The loop ``GPT.generate(..., temperature=0, use_cache=True)`` runs, written out so a
+    caller can swap the MLPs' GELU (``gelu``, see :func:`forward_with_cache`): the
+    milestones time module 18's fused kernel with it.
+    """
+    from tinytorch.generation.kv_cache import KVCache
+
+    cache = KVCache.for_model(model, ids.shape[0], ids.shape[1] + n - 1)
+    out, new = ids, ids
+    for _ in range(n):
+        logits = forward_with_cache(model, new, cache, gelu=gelu).numpy()[:, -1]
+        new = logits.argmax(-1)[:, None].astype(np.int64)
+        out = np.concatenate([out, new], axis=1)
+    return out
