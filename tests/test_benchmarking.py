@@ -228,27 +228,30 @@ def test_cli_compare_refuses_a_quick_run_against_a_full_one(tmp_path, capsys):
     assert "BLAS thread(s)" in capsys.readouterr().err
 
 
-def test_planted_slowdown_burns_cpu_in_proportion():
-    """The planted regression repeats the call's CPU cost (factor 3: two more of it); checked
-    on the CPU clock's *ratio* with wide bounds, never on a time."""
-    import time
+def test_planted_slowdown_burns_cpu_in_proportion(monkeypatch):
+    """The planted regression repeats the call's CPU cost (factor 3: two more of it), checked
+    on a fake CPU clock: the call costs 1.0, each reading of the clock 0.001, so the busy loop
+    must run the clock to just past 3.0. Never a real time (a 10 ms loop on a shared machine
+    measured ratios of 2-5.3)."""
+    import types
+
+    clock = {"t": 0.0}
+
+    def process_time():
+        clock["t"] += 0.001
+        return clock["t"]
 
     def work():
-        s = 0
-        for i in range(20000):
-            s += i * i
-        return s
+        clock["t"] += 1.0
+        return 42
 
+    monkeypatch.setattr(tinymlperf, "time", types.SimpleNamespace(
+        process_time=process_time, perf_counter=process_time))
+    assert tinymlperf.planted_slowdown(work, 1) is work
     slowed = tinymlperf.planted_slowdown(work, 3.0)
-    assert slowed() == work() and tinymlperf.planted_slowdown(work, 1) is work
-    t0 = time.process_time()
-    for _ in range(5):
-        work()
-    plain = time.process_time() - t0
-    t0 = time.process_time()
-    for _ in range(5):
-        slowed()
-    assert 2.0 < (time.process_time() - t0) / plain < 5.0
+    t0 = clock["t"]
+    assert slowed() == 42
+    assert 3.0 <= clock["t"] - t0 < 3.02, clock["t"] - t0
 
 
 def _one_blas_thread():
