@@ -70,6 +70,11 @@ def _ids(text):
 
 
 def cmd_run(args) -> int:
+    if args.rounds is None:  # fresh processes are what rounds are for
+        args.rounds = 1 if args.in_process else tinymlperf.DEFAULT_ROUNDS
+    if args.rounds < 1:
+        print(f"--rounds must be at least 1, got {args.rounds}", file=sys.stderr)
+        return 2
     ids = None
     if args.only:
         ids = [i.strip() for i in args.only.split(",") if i.strip()]
@@ -154,9 +159,11 @@ def main(argv=None) -> int:
     r.add_argument("--score-against", metavar="REF", help="score against this results file")
     r.add_argument("--threads", type=int, default=1, help="BLAS threads per process (1)")
     r.add_argument("--repeats", type=int, default=None, help="timed inference repeats")
-    r.add_argument("--rounds", type=int, default=1,
-                   help="run the suite this many times, task after task, and pool each "
-                        "task's timings (the spread then covers the run's own drift)")
+    r.add_argument("--rounds", type=int, default=None,
+                   help="run the suite this many times, task after task, each task in a "
+                        "fresh process, and pool each task's timings (the spread then covers "
+                        f"the machine's drift; default {tinymlperf.DEFAULT_ROUNDS}, 1 with "
+                        "--in-process)")
     r.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="wall: time.perf_counter, what a user waits (default); cpu: "
                         "time.process_time, steadier when other jobs share the cores")

@@ -54,7 +54,16 @@ import numpy as np
 from tinytorch.benchmarking.benchmark import Benchmark
 from tinytorch.benchmarking.stats import Summary, summarize
 
-__all__ = ["Task", "TASKS", "get", "run_task", "run_suite", "merge_rounds", "SUITE_VERSION"]
+__all__ = ["Task", "TASKS", "get", "run_task", "run_suite", "merge_rounds", "SUITE_VERSION",
+           "DEFAULT_ROUNDS"]
+
+# Rounds of the whole suite per run, each task in a fresh process each round (see run_suite).
+# One round is not enough on a shared machine: this 2-core VM's speed drifts by up to 2x over
+# minutes (the same NumPy matmul loop measured 4.5 ms in one process and 8 ms in the next,
+# with nothing else running), so a run made of one process per task can land every task in a
+# slow phase. Three rounds, task after task, spread every phase over every task, and the
+# pooled spread then covers the drift (measured pairs: benchmarks/noise_check/summary.json).
+DEFAULT_ROUNDS = 3
 
 SUITE_VERSION = 1  # bump when a task's data, model, optimizer or target changes
 
@@ -533,7 +542,7 @@ def merge_rounds(rows: list[dict], outlier_k: float = 1.5) -> dict:
 def run_suite(task_ids=None, quick: bool = False, isolate: bool = True, threads: int = 1,
               repeats: int | None = None, progress: Callable[[str], None] | None = None,
               timeout: float = 1800.0, slowdown: float = 1.0, clock: str = "wall",
-              rounds: int = 1) -> list[dict]:
+              rounds: int = DEFAULT_ROUNDS) -> list[dict]:
     """Run the tasks (all by default), each in a fresh process unless ``isolate=False``.
 
     ``rounds > 1`` runs the whole suite that many times, task after task (so a change in the
