@@ -71,6 +71,27 @@ def tier_of(args) -> str:
     return "full" if getattr(args, "full", False) else "standard"
 
 
+def fused_gelu_or_none(say=print):
+    """Module 18's ``fused_gelu`` if this tinytorch has it and it matches
+    ``F.gelu(approximate="tanh")`` on a few points; else None, after ``say``-ing why (the
+    milestones 06 and 07 then skip their fused row rather than time a wrong kernel)."""
+    import tinytorch.nn.functional as F
+
+    try:
+        from tinytorch.optimization.fused import fused_gelu
+
+        x = tt.tensor(np.linspace(-3, 3, 7, dtype=np.float32))
+        ref = F.gelu(x, approximate="tanh").numpy()
+        if not np.allclose(fused_gelu(x).numpy(), ref, atol=1e-6):
+            say("module 18's fused_gelu does not match F.gelu(approximate='tanh'): "
+                "fused row skipped")
+            return None
+        return fused_gelu
+    except (ImportError, NotImplementedError) as e:
+        say(f"no fused GELU from module 18 ({type(e).__name__}): fused row skipped")
+        return None
+
+
 def seed_everything(seed: int) -> None:
     """Seed every source of randomness a milestone may touch: tinytorch's global generator
     (inits, dropout, shuffling), NumPy's legacy global one and Python's ``random``."""

@@ -113,23 +113,6 @@ def train(run, cfg, tok, train_ids) -> tuple:
     return model.eval(), losses, time.perf_counter() - start
 
 
-def fused_gelu_or_none(run):
-    """Module 18's fused GELU, if this tinytorch has it working; else None (row skipped)."""
-    try:
-        from tinytorch.optimization.fused import fused_gelu
-
-        x = tt.tensor(np.linspace(-3, 3, 7, dtype=np.float32))
-        ref = F.gelu(x, approximate="tanh").numpy()
-        if not np.allclose(fused_gelu(x).numpy(), ref, atol=1e-6):
-            run.stage("module 18's fused_gelu does not match F.gelu(approximate='tanh'): "
-                      "fused row skipped")
-            return None
-        return fused_gelu
-    except (ImportError, NotImplementedError) as e:
-        run.stage(f"no fused GELU from module 18 ({type(e).__name__}): fused row skipped")
-        return None
-
-
 def time_paths(paths: dict, rounds: int) -> dict:
     """{name: (best seconds, tokens)}; rounds alternate the order, so load hits all alike, and
     the fastest round of each path is kept (noise only adds time; every path alike)."""
@@ -161,7 +144,7 @@ def main(argv=None) -> dict:
         ids = np.array([tok.encode(prompt_text)], dtype=np.int64)
         n = cfg["tokens"]
         prompt = tt.tensor(ids)
-        gelu = fused_gelu_or_none(run)
+        gelu = common.fused_gelu_or_none(run.stage)
         paths = {
             "no cache": lambda: model.generate(prompt, n, temperature=0).numpy(),
             "KV cache": lambda: model.generate(prompt, n, temperature=0,

@@ -16,7 +16,7 @@ parameter bytes plus the cache's (the cache *costs* memory; the ratio is below 1
 
 from __future__ import annotations
 
-import os
+import sys
 import time
 from pathlib import Path
 
@@ -25,31 +25,19 @@ import numpy as np
 import tinytorch as tt
 import tinytorch.nn.functional as F
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # milestones/, for common.py
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "05_transformer"))
+import code_corpus  # noqa: E402  (milestone 05's corpus of Python sources)
+import common  # noqa: E402
+
 __all__ = ["gpt_rows"]
 
 
 def _corpus(max_train: int, max_val: int) -> tuple[str, str]:
-    folder = Path(os.__file__).resolve().parent
-    train, val = [], []
-    for k, path in enumerate(sorted(folder.glob("*.py"))):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        (val if k % 10 == 9 else train).append(text)
-    return "".join(train)[:max_train], "".join(val)[:max_val]
-
-
-def _fused_gelu():
-    try:
-        from tinytorch.optimization.fused import fused_gelu
-
-        x = tt.tensor(np.linspace(-3, 3, 7, dtype=np.float32))
-        if np.allclose(fused_gelu(x).numpy(), F.gelu(x, approximate="tanh").numpy(), atol=1e-6):
-            return fused_gelu
-    except (ImportError, NotImplementedError):
-        pass
-    return None
+    """Milestone 05's split of the standard library's sources (every 10th file held out),
+    cut to ``max_train`` / ``max_val`` characters."""
+    corpus = code_corpus.load(None, None, max_train)
+    return corpus.train_text[:max_train], corpus.val_text[:max_val]
 
 
 def gpt_rows(budget: float, tokens: int, rounds: int, seed: int = 0, stage=print) -> dict:
@@ -87,7 +75,7 @@ def gpt_rows(budget: float, tokens: int, rounds: int, seed: int = 0, stage=print
 
     ids = va[None, :prompt_len]
     prompt = tt.tensor(ids)
-    gelu = _fused_gelu()
+    gelu = common.fused_gelu_or_none(stage)
     paths = {"no cache": lambda: model.generate(prompt, tokens, temperature=0).numpy(),
              "KV cache (17)": lambda: model.generate(prompt, tokens, temperature=0,
                                                      use_cache=True).numpy()}
