@@ -194,7 +194,7 @@ plt.close()
 # Peak bytes allocated (tracemalloc counts every NumPy buffer) during forward + backward of
 # one causal head (head dim 32, float32). The fused op keeps the (L, L) weights for backward
 # and makes a few more of that size on the way; the tiled one keeps q, k, v, the output and
-# one log-sum-exp per row, and only ever one 128x128 tile of scores. "(L, L) matrix" is the
+# one log-sum-exp per row, and only ever one 64 x 512 tile of scores. "(L, L) matrix" is the
 # size of a single float32 attention matrix: the seed's table, computed.
 
 # %%
