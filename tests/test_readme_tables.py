@@ -1,8 +1,8 @@
 """The README's measured tables are the committed results files, not hand-typed numbers.
 
-``README.md`` holds a performance table and a milestone table between marker comments;
-``tito/readme_tables.py`` writes them from ``benchmarks/results.json`` and
-``results/milestones.json``. The first test fails whenever a figure in the README differs from
+``README.md`` holds a performance, a milestone and a compression table between marker
+comments; ``tito/readme_tables.py`` writes them from ``benchmarks/results.json``,
+``results/milestones.json`` and ``benchmarks/compression_results.json``. The first test fails whenever a figure in the README differs from
 those files (fix: ``tito benchmark --write-readme``); the others check the writer itself.
 """
 
@@ -45,6 +45,30 @@ MILESTONES = {
     ],
 }
 
+
+def _seed_row(seed, teacher, gradual, distilled, passed=True):
+    return {"seed": seed, "teacher": {"accuracy": teacher, "params": 19210},
+            "one_shot": {"accuracy": 0.95}, "gradual": {"accuracy": gradual, "sparsity": 0.9},
+            "checkpoint_bytes": {"dense": 78482, "sparse": 13158},
+            "student": {"params": 4210, "params_ratio": 0.219, "labels_accuracy": 0.97,
+                        "distilled_accuracy": distilled},
+            "checks": [{"group": "pruning", "passed": True},
+                       {"group": "distillation", "passed": passed}]}
+
+
+COMPRESSION = {
+    "command": "python benchmarks/compression.py", "seconds": 61.2,
+    "config": {"teacher": {"hidden": 256, "epochs": 20}, "pruning": {"finetune": [3, 3, 9]},
+               "student": {"epochs": 20, "temperature": 4.0, "alpha": 0.9},
+               "train_digits": 1438, "test_digits": 359, "optimizer": "Adam"},
+    "targets": {"max_drop_points": 2.0, "max_params_ratio": 0.25, "max_gap_points": 1.5,
+                "judged": "on every seed"},
+    "seeds": [_seed_row(0, 0.9721, 0.9582, 0.9582), _seed_row(1, 0.9721, 0.9694, 0.95, False)],
+    "passed": {"pruning": True, "distillation": False},
+    "machine": {"date": "2026-12-01", "cpu": "Test CPU", "python": "3.11", "numpy": "2.4",
+                "tinytorch": "0.1.0", "load_average": 1.5},
+}
+
 README = """# Title
 
 <!-- milestone-table:start -->
@@ -56,6 +80,8 @@ text between
 <!-- benchmark-table:start -->
 | old | 1.48x |
 <!-- benchmark-table:end -->
+<!-- compression-table:start -->
+<!-- compression-table:end -->
 tail
 """
 
@@ -65,6 +91,7 @@ def _repo(tmp_path, readme=README):
     (tmp_path / "results").mkdir()
     (tmp_path / "benchmarks" / "results.json").write_text(json.dumps(BENCH))
     (tmp_path / "results" / "milestones.json").write_text(json.dumps(MILESTONES))
+    (tmp_path / "benchmarks" / "compression_results.json").write_text(json.dumps(COMPRESSION))
     (tmp_path / "README.md").write_text(readme)
     return tmp_path
 
@@ -82,6 +109,10 @@ def test_write_replaces_only_the_marked_sections_and_check_then_passes(tmp_path)
     assert ("04_cnn — LeNet (1998) | standard | passed | test accuracy 0.9916 (>= 0.985) "
             "| 13.0 s") in text
     assert "Measured 2026-11-30 on Test CPU" in text
+    assert ("| 0 | 97.21% | 95.00% (-2.2) | 95.82% (-1.4) | 90.00% | 78,482 → 13,158 (5.96×) "
+            "| 0.219 (4,210 / 19,210) | 97.00% (-0.2) | 95.82% (-1.4) | yes | yes |") in text
+    assert "| 95.00% (-2.2) | yes | **no** |" in text  # seed 1 missed the distillation target
+    assert "loses ≤ 2.0 points — met;" in text and "of it — **not met**." in text
     assert readme_tables.check(root / "README.md", root) == []
     assert readme_tables.write(root / "README.md", root) is False  # idempotent
 
@@ -99,8 +130,10 @@ def test_check_names_the_table_and_the_first_differing_line(tmp_path):
 def test_missing_results_or_markers_are_reported(tmp_path):
     root = _repo(tmp_path, readme="# no markers\n")
     (root / "results" / "milestones.json").unlink()
+    (root / "benchmarks" / "compression_results.json").unlink()
     problems = readme_tables.check(root / "README.md", root)
     assert any("results/milestones.json is missing" in p for p in problems)
+    assert any("benchmarks/compression_results.json is missing" in p for p in problems)
     assert any("no <!-- benchmark-table:start -->" in p for p in problems)
 
 

@@ -1,15 +1,18 @@
 """The README's measured tables, written from committed results files, never by hand.
 
-Two tables live in ``README.md`` between marker comments:
+Three tables live in ``README.md`` between marker comments:
 
 * performance: ``<!-- benchmark-table:start -->`` ... ``<!-- benchmark-table:end -->``, from
   ``benchmarks/results.json`` (written by ``python benchmarks/run.py --json
   benchmarks/results.json``: each framework in its own process, see ``benchmarks/README.md``);
 * milestones: ``<!-- milestone-table:start -->`` ... ``<!-- milestone-table:end -->``, from
   ``results/milestones.json`` (collected from the ``metrics.json`` files that
-  ``tito milestone run all`` writes, by :func:`collect_milestones`).
+  ``tito milestone run all`` writes, by :func:`collect_milestones`);
+* compression: ``<!-- compression-table:start -->`` ... ``<!-- compression-table:end -->``,
+  from ``benchmarks/compression_results.json`` (written by ``python
+  benchmarks/compression.py``: issue 13's pruning and distillation targets, three seeds).
 
-``write`` rewrites both sections; ``check`` lists every difference between the README and what
+``write`` rewrites every section; ``check`` lists every difference between the README and what
 the results files say (``tests/test_readme_tables.py`` fails on any). Command line::
 
     python -m tito.readme_tables --collect-milestones runs/milestones   # refresh the results
@@ -31,13 +34,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARK_RESULTS = Path("benchmarks/results.json")
 MILESTONE_RESULTS = Path("results/milestones.json")
+COMPRESSION_RESULTS = Path("benchmarks/compression_results.json")
 SECTIONS = {
     "benchmark": ("<!-- benchmark-table:start -->", "<!-- benchmark-table:end -->"),
     "milestone": ("<!-- milestone-table:start -->", "<!-- milestone-table:end -->"),
+    "compression": ("<!-- compression-table:start -->", "<!-- compression-table:end -->"),
 }
 
-__all__ = ["benchmark_table", "milestone_table", "collect_milestones", "render", "write",
-           "check"]
+__all__ = ["benchmark_table", "milestone_table", "compression_table", "collect_milestones",
+           "render", "write", "check"]
 
 
 # --------------------------------------------------------------------------- tables
@@ -116,6 +121,60 @@ def milestone_table(payload: dict) -> str:
     return "\n".join(lines)
 
 
+def _pct(acc, dense=None) -> str:
+    """``97.21%``, or ``95.82% (-1.4)`` with the change from ``dense`` in points."""
+    if dense is None:
+        return f"{acc:.2%}"
+    return f"{acc:.2%} ({(acc - dense) * 100:+.1f})"
+
+
+def compression_table(payload: dict) -> str:
+    """Markdown for ``benchmarks/compression_results.json`` (benchmarks/compression.py)."""
+    lines = ["| seed | teacher | one-shot 90%, tuned | gradual 90%, tuned | mask sparsity "
+             "| checkpoint bytes, dense → sparse | student / teacher params "
+             "| student from labels | student distilled | pruning target | distillation target |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|"]
+    for r in payload.get("seeds", []):
+        dense, b, st = r["teacher"]["accuracy"], r["checkpoint_bytes"], r["student"]
+        met = {g: all(c["passed"] for c in r["checks"] if c["group"] == g)
+               for g in ("pruning", "distillation")}
+        lines.append(
+            f"| {r['seed']} | {_pct(dense)} | {_pct(r['one_shot']['accuracy'], dense)} "
+            f"| {_pct(r['gradual']['accuracy'], dense)} | {r['gradual']['sparsity']:.2%} "
+            f"| {b['dense']:,} → {b['sparse']:,} ({b['dense'] / b['sparse']:.2f}×) "
+            f"| {st['params_ratio']:.3f} ({st['params']:,} / {r['teacher']['params']:,}) "
+            f"| {_pct(st['labels_accuracy'], dense)} | {_pct(st['distilled_accuracy'], dense)} "
+            f"| {_yes(met['pruning'])} | {_yes(met['distillation'])} |")
+    c, t, m = payload.get("config", {}), payload.get("targets", {}), payload.get("machine", {})
+    passed = payload.get("passed", {})
+    teacher, student = c.get("teacher", {}), c.get("student", {})
+    finetune = c.get("pruning", {}).get("finetune", [])
+    verdict = {True: "met", False: "**not met**"}
+    lines += ["", (f"Targets (issue 13), judged {t.get('judged')}: gradual pruning to 90% "
+                   f"loses ≤ {t.get('max_drop_points')} points — "
+                   f"{verdict[bool(passed.get('pruning'))]}; a student with ≤ "
+                   f"{t.get('max_params_ratio')} of the teacher's parameters, distilled, within "
+                   f"{t.get('max_gap_points')} points of it — "
+                   f"{verdict[bool(passed.get('distillation'))]}."),
+              "", (f"Teacher MLP 64-{teacher.get('hidden')}-10, {c.get('optimizer')}, "
+                   f"{teacher.get('epochs')} epochs on {c.get('train_digits')} digits; "
+                   f"accuracies on the {c.get('test_digits')} held-out digits, in brackets the "
+                   "change from the teacher in points. Global magnitude pruning of both weight "
+                   f"matrices, then {sum(finetune)} epochs of fine-tuning either way (gradual: "
+                   f"50% → 75% → 90% with {' + '.join(map(str, finetune))}). The student "
+                   f"trains {student.get('epochs')} epochs from one initialisation and batch "
+                   "order, from the labels or from the teacher (T = "
+                   f"{student.get('temperature')}, alpha = {student.get('alpha')}). Measured "
+                   f"{m.get('date')} by `{payload.get('command')}` in "
+                   f"{_f(payload.get('seconds'), '{:.0f} s')} on {m.get('cpu')} (load average "
+                   f"{m.get('load_average')}), Python {m.get('python')}, NumPy "
+                   f"{m.get('numpy')}, tinytorch {m.get('tinytorch')}; the accuracies are "
+                   "deterministic, the seconds are not.")]
+    if m.get("note"):
+        lines += ["", f"- {m['note']}"]
+    return "\n".join(lines)
+
+
 def tier_of(ms: dict) -> str:
     """A result's tier; results from before tiers existed were ``quick`` or the historical
     (``full``) run."""
@@ -150,12 +209,15 @@ def collect_milestones(runs_dir: Path, out: Path, command: str, note: str | None
 
 # --------------------------------------------------------------------------- README sections
 
+_SOURCES = {"benchmark": (BENCHMARK_RESULTS, benchmark_table),
+            "milestone": (MILESTONE_RESULTS, milestone_table),
+            "compression": (COMPRESSION_RESULTS, compression_table)}
+
 
 def _tables(root: Path) -> dict:
     """{section: markdown} for every results file that exists under ``root``."""
     out = {}
-    for section, rel, fn in (("benchmark", BENCHMARK_RESULTS, benchmark_table),
-                             ("milestone", MILESTONE_RESULTS, milestone_table)):
+    for section, (rel, fn) in _SOURCES.items():
         path = Path(root) / rel
         if path.is_file():
             out[section] = fn(json.loads(path.read_text()))
@@ -195,7 +257,7 @@ def check(readme: Path, root: Path = REPO) -> list[str]:
     problems = []
     tables = _tables(root)
     for section, (start, _) in SECTIONS.items():
-        rel = BENCHMARK_RESULTS if section == "benchmark" else MILESTONE_RESULTS
+        rel = _SOURCES[section][0]
         if section not in tables:
             problems.append(f"{rel} is missing: the README's {section} table has no source")
             continue

@@ -43,10 +43,9 @@ import numpy as np  # noqa: E402
 
 import tinytorch as tt  # noqa: E402
 import tinytorch.nn as nn  # noqa: E402
-import tinytorch.nn.functional as F  # noqa: E402
-from tinytorch.data import digits  # noqa: E402
 from tinytorch.nn.utils import prune  # noqa: E402
-from tinytorch.optimization import compression, distillation, low_rank  # noqa: E402
+from tinytorch.optimization import compression, low_rank  # noqa: E402
+from tinytorch.optimization import compression_study as study  # noqa: E402
 
 labkit.print_context(lab)
 RESULTS = [f"# Lab 16 results\n\n{labkit.machine()}\n"]
@@ -102,93 +101,40 @@ print(f"after 3 SGD steps: {zeros} of 12 weights are zero (the mask has "
 # `global_unstructured` prunes a fraction *of what is still alive*, so the step from 50% to
 # 75% is `amount=0.5`, and from 75% to 90% `amount=0.6`: the lab computes it from the
 # sparsity it measures.
+#
+# The recipe (widths, epochs, T, alpha) and the training code are shared with
+# `benchmarks/compression.py` (`tinytorch/optimization/compression_study.py`), which records
+# the same measurements for three seeds in the repository.
 
 # %%
-HIDDEN = 128 if QUICK else 256
-EPOCHS = 3 if QUICK else 20
-FINETUNE = (1, 1, 1) if QUICK else (3, 3, 9)  # epochs after each gradual step
+HIDDEN = 128 if QUICK else study.TEACHER_HIDDEN  # 256
+EPOCHS = 3 if QUICK else study.TEACHER_EPOCHS  # 20
+FINETUNE = (1, 1, 1) if QUICK else study.FINETUNE  # (3, 3, 9): epochs after each gradual step
 SEEDS = [0] if QUICK else [0, 1, 2]
-BATCH = 64
 
-train_set, test_set = digits()
-x_train, y_train = train_set.tensors[0].numpy(), train_set.tensors[1].numpy()
-x_test, y_test = test_set.tensors[0].numpy(), test_set.tensors[1].numpy()
-mu, sd = x_train.mean(axis=0), x_train.std(axis=0) + 0.1  # +0.1: the blank border pixels
-x_train, x_test = (x_train - mu) / sd, (x_test - mu) / sd
-if QUICK:  # a third of the training digits: seconds, not minutes
-    x_train, y_train = x_train[:480], y_train[:480]
-print(f"{len(x_train)} training and {len(x_test)} test digits")
-
-
-def mlp(hidden):
-    return nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+data = study.load_digits(train_limit=480 if QUICK else None)  # quick: a third of them
+print(f"{len(data.x_train)} training and {len(data.x_test)} test digits")
 
 
 def accuracy(model):
-    model.eval()
-    with tt.no_grad():
-        pred = model(tt.tensor(x_test)).numpy().argmax(axis=1)
-    model.train()
-    return float(np.mean(pred == y_test))
-
-
-def train(model, epochs, rng, lr=2e-3, teacher=None, temperature=4.0, alpha=0.9):
-    """Adam on mini-batches; with a teacher, the distillation loss instead of cross-entropy."""
-    opt = tt.optim.Adam(model.parameters(), lr=lr)
-    for _ in range(epochs):
-        order = rng.permutation(len(x_train))
-        for i in range(0, len(order), BATCH):
-            idx = order[i:i + BATCH]
-            xb, yb = tt.tensor(x_train[idx]), tt.tensor(y_train[idx])
-            out = model(xb)
-            if teacher is None:
-                loss = F.cross_entropy(out, yb)
-            else:
-                with tt.no_grad():
-                    soft = teacher(xb)
-                loss = distillation.distillation_loss(out, soft, yb, temperature, alpha)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return model
-
-
-def prune_to(model, target):
-    """Global magnitude pruning of every weight matrix up to ``target`` sparsity."""
-    now = compression.sparsity_report(model, weights_only=True).global_sparsity
-    prune.global_unstructured(compression.prunable(model), pruning_method=prune.L1Unstructured,
-                              amount=float((target - now) / (1 - now)))
+    return study.accuracy(model, data)
 
 
 teachers, rows, curves = {}, [], {}
 for seed in SEEDS:
     rng = np.random.default_rng(seed)
     tt.manual_seed(seed)
-    teacher = train(mlp(HIDDEN), EPOCHS, rng)
+    teacher = study.train(study.mlp(HIDDEN), data, EPOCHS, rng)
     teachers[seed] = teacher
-    base = accuracy(teacher)
-
-    one = copy.deepcopy(teacher)
-    prune_to(one, 0.9)
-    one_before = accuracy(one)
-    train(one, sum(FINETUNE), rng)
-    one_after = accuracy(one)
-
-    grad = copy.deepcopy(teacher)
-    curve = [(0.0, base)]
-    for target, epochs in zip((0.5, 0.75, 0.9), FINETUNE):
-        prune_to(grad, target)
-        curve.append((target, accuracy(grad)))  # right after the cut
-        train(grad, epochs, rng)
-        curve.append((target, accuracy(grad)))  # after fine-tuning
-    curves[seed] = curve
-    sparsity = compression.sparsity_report(grad, weights_only=True).global_sparsity
-    rows.append([seed, f"{base:.2%}", f"{one_before:.2%}", f"{one_after:.2%}",
-                 f"{(base - one_after) * 100:+.1f}", f"{curve[-1][1]:.2%}",
-                 f"{(base - curve[-1][1]) * 100:+.1f}", f"{sparsity:.2%}"])
+    r = study.pruning_study(teacher, data, rng, finetune=FINETUNE)  # one-shot, then gradual
+    base, curves[seed] = r["dense"], r["curve"]
+    sparsity = compression.sparsity_report(r["gradual_model"], weights_only=True).global_sparsity
+    rows.append([seed, f"{base:.2%}", f"{r['one_shot_cut']:.2%}", f"{r['one_shot_tuned']:.2%}",
+                 f"{(base - r['one_shot_tuned']) * 100:+.1f}", f"{r['gradual_tuned']:.2%}",
+                 f"{(base - r['gradual_tuned']) * 100:+.1f}", f"{sparsity:.2%}"])
     print(f"seed {seed} done ({time.perf_counter() - START:.0f} s)", flush=True)
     if seed == SEEDS[0]:
-        pruned_model = grad
+        pruned_model = r["gradual_model"]
 
 report(f"90% of the weights pruned (MLP 64-{HIDDEN}-10, fine-tuning {sum(FINETUNE)} epochs "
        "either way)",
@@ -224,7 +170,7 @@ sizes = {name: (folder / f"{name}.npz").stat().st_size
          for name in ("masked", "dense", "sparse", "sparse_zip")}
 report("checkpoint bytes of the 90%-sparse MLP", ["format", "bytes", "dense bytes / these"],
        [[k, f"{v:,}", f"{sizes['dense'] / v:.2f}"] for k, v in sizes.items()])
-back = nn.Sequential(nn.Linear(64, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 10))
+back = study.mlp(HIDDEN)
 back.load_state_dict(compression.load_sparse(folder / "sparse.npz"))
 print(f"reloaded from the sparse file: accuracy {accuracy(back):.2%} "
       f"(pruned model: {accuracy(pruned_model):.2%})")
@@ -255,26 +201,23 @@ report(f"first layer (64 -> {HIDDEN}) factorized by SVD, no fine-tuning "
 # ## 5. Distillation: a student at <= 1/4 of the teacher's parameters
 #
 # The student is an MLP 64-h-10 with h chosen so it has at most a quarter of the teacher's
-# parameters. Trained twice, same epochs, same seed: from the labels alone, and from the
-# teacher (T = 4, alpha = 0.9).
+# parameters (the widest such: 63 for the 256-wide teacher, 0.246 of it). Trained twice, same
+# initialisation, same batch order, twice the teacher's epochs (the softened targets are a
+# slower fit than labels): from the labels alone, and from the teacher (T = 4, alpha = 0.9).
 
 # %%
-student_hidden = (dense_params // 4 - 10) // 75  # 64h + h + 10h + 10 <= teacher / 4
-student_hidden = min(student_hidden, 56)  # 56 for the 256-wide teacher: 0.219 of it
+student_hidden = study.student_hidden(teacher, share=study.STUDENT_SHARE)
+STUDENT_EPOCHS = EPOCHS if QUICK else study.STUDENT_EPOCHS  # 40
 kd_rows, gaps = [], []
 for seed in SEEDS:
-    teacher = teachers[seed]
-    t_acc = accuracy(teacher)
-    tt.manual_seed(100 + seed)
-    plain = mlp(student_hidden)
-    init = copy.deepcopy(plain)
-    train(plain, EPOCHS, np.random.default_rng(100 + seed))
-    distilled = train(init, EPOCHS, np.random.default_rng(100 + seed), teacher=teacher)
-    ratio = compression.count_parameters(distilled) / compression.count_parameters(teacher)
-    gaps.append((t_acc - accuracy(distilled)) * 100)
-    kd_rows.append([seed, f"{t_acc:.2%}", f"{ratio:.3f}", f"{accuracy(plain):.2%}",
-                    f"{accuracy(distilled):.2%}", f"{gaps[-1]:+.1f}"])
-report(f"student 64-{student_hidden}-10 vs teacher 64-{HIDDEN}-10 ({EPOCHS} epochs each)",
+    kd = study.distillation_study(teachers[seed], data, student_hidden, STUDENT_EPOCHS,
+                                  seed=100 + seed)
+    ratio, t_acc = kd["params_ratio"], kd["teacher"]
+    gaps.append((t_acc - kd["distilled"]) * 100)
+    kd_rows.append([seed, f"{t_acc:.2%}", f"{ratio:.3f}", f"{kd['plain']:.2%}",
+                    f"{kd['distilled']:.2%}", f"{gaps[-1]:+.1f}"])
+report(f"student 64-{student_hidden}-10 ({STUDENT_EPOCHS} epochs) vs teacher "
+       f"64-{HIDDEN}-10 ({EPOCHS} epochs)",
        ["seed", "teacher", "params ratio", "student, labels", "student, distilled",
         "gap to teacher (points)"], kd_rows)
 if QUICK:
