@@ -12,6 +12,11 @@ Three tables live in ``README.md`` between marker comments:
   from ``benchmarks/compression_results.json`` (written by ``python
   benchmarks/compression.py``: issue 13's pruning and distillation targets, three seeds).
 
+A module guide can hold a table too (``GUIDE_SECTIONS``): the module-19 guide's
+``<!-- noise-table:start -->`` ... ``<!-- noise-table:end -->``, from
+``benchmarks/noise_check/summary.json`` (``python benchmarks/noise_check.py``: the same
+TinyMLPerf suite twice and once with a planted 2x slowdown, compared).
+
 ``write`` rewrites every section; ``check`` lists every difference between the README and what
 the results files say (``tests/test_readme_tables.py`` fails on any). Command line::
 
@@ -35,14 +40,19 @@ REPO = Path(__file__).resolve().parent.parent
 BENCHMARK_RESULTS = Path("benchmarks/results.json")
 MILESTONE_RESULTS = Path("results/milestones.json")
 COMPRESSION_RESULTS = Path("benchmarks/compression_results.json")
+NOISE_RESULTS = Path("benchmarks/noise_check/summary.json")
 SECTIONS = {
     "benchmark": ("<!-- benchmark-table:start -->", "<!-- benchmark-table:end -->"),
     "milestone": ("<!-- milestone-table:start -->", "<!-- milestone-table:end -->"),
     "compression": ("<!-- compression-table:start -->", "<!-- compression-table:end -->"),
 }
+# Tables in a module's guide, same markers: {section: (guide, results file)}.
+GUIDE_SECTIONS = {
+    "noise": (Path("modules/19_benchmarking/README.md"), NOISE_RESULTS),
+}
 
-__all__ = ["benchmark_table", "milestone_table", "compression_table", "collect_milestones",
-           "render", "write", "check"]
+__all__ = ["benchmark_table", "milestone_table", "compression_table", "noise_table",
+           "collect_milestones", "render", "write", "check", "write_guides", "check_guides"]
 
 
 # --------------------------------------------------------------------------- tables
@@ -207,11 +217,39 @@ def collect_milestones(runs_dir: Path, out: Path, command: str, note: str | None
     return payload
 
 
+def noise_table(payload: dict) -> str:
+    """Markdown for ``benchmarks/noise_check/summary.json`` (benchmarks/noise_check.py): the same
+    TinyMLPerf suite twice (A, B) and once with a planted slowdown (S), compared."""
+    factor = payload.get("planted_factor")
+    what = {"B": "the same code again", "S": f"a planted {factor:g}x slowdown"}
+    lines = ["| comparison | suite score (spread) | verdict | timings within noise | "
+             "slower | faster | flagged | expected | as expected |",
+             "|---|---:|:---:|---:|---:|---:|---:|:---:|:---:|"]
+    for p in payload.get("pairs", []):
+        lines.append(
+            f"| {p['b']} ({what.get(p['b'], p['b'])}) against {p['a']} "
+            f"| {p['suite_score']:.2f} ({p['suite_lo']:.2f}-{p['suite_hi']:.2f}) "
+            f"| {p['suite_verdict']} | {p['timings_within_noise']} of {p['timings']} "
+            f"| {p['timings_slower']} | {p['timings_faster']} | {p['flagged']} "
+            f"| {p['expect']} | {_yes(p['met'])} |")
+    m = payload.get("machine", {})
+    load = ", ".join("–" if x is None else f"{x:.1f}" for x in m.get("load", []))
+    lines += ["", (f"Measured {m.get('date')} on {m.get('cpu')} ({m.get('cores')} cores) by "
+                   f"`{payload.get('command')}`: three {'quick ' if payload.get('quick') else ''}"
+                   f"runs back to back, each with every task in a fresh process, "
+                   f"{payload.get('rounds')} rounds pooled, the {payload.get('clock')} clock. "
+                   f"Load average at the end of each run (A, B, S): {load}. Suite score: the "
+                   "geometric mean over every timing of A's median / B's (above 1: faster), "
+                   "with the geometric means of the spreads' ends.")]
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- README sections
 
 _SOURCES = {"benchmark": (BENCHMARK_RESULTS, benchmark_table),
             "milestone": (MILESTONE_RESULTS, milestone_table),
-            "compression": (COMPRESSION_RESULTS, compression_table)}
+            "compression": (COMPRESSION_RESULTS, compression_table),
+            "noise": (NOISE_RESULTS, noise_table)}
 
 
 def _tables(root: Path) -> dict:
@@ -225,10 +263,11 @@ def _tables(root: Path) -> dict:
 
 
 def _split(text: str, section: str) -> tuple[str, str, str]:
-    start, end = SECTIONS[section]
+    start, end = SECTIONS.get(section) or (f"<!-- {section}-table:start -->",
+                                            f"<!-- {section}-table:end -->")
     i, j = text.find(start), text.find(end)
     if i < 0 or j < i:
-        raise ValueError(f"README has no {start} ... {end} markers")
+        raise ValueError(f"no {start} ... {end} markers")
     i += len(start)
     return text[:i], text[i:j], text[j:]
 
@@ -236,6 +275,8 @@ def _split(text: str, section: str) -> tuple[str, str, str]:
 def render(text: str, tables: dict) -> str:
     """``text`` with each marked section replaced by its table."""
     for section, table in tables.items():
+        if section in GUIDE_SECTIONS:
+            continue
         head, _, tail = _split(text, section)
         text = f"{head}\n{table}\n{tail}"
     return text
@@ -249,6 +290,40 @@ def write(readme: Path, root: Path = REPO) -> bool:
     if new != text:
         readme.write_text(new)
     return new != text
+
+
+def write_guides(root: Path = REPO) -> list[Path]:
+    """Rewrite the marked tables in the module guides (``GUIDE_SECTIONS``); the guides changed."""
+    tables, changed = _tables(root), []
+    for section, (guide, _) in GUIDE_SECTIONS.items():
+        if section not in tables:
+            continue
+        path = Path(root) / guide
+        text = path.read_text()
+        head, _, tail = _split(text, section)
+        new = f"{head}\n{tables[section]}\n{tail}"
+        if new != text:
+            path.write_text(new)
+            changed.append(path)
+    return changed
+
+
+def check_guides(root: Path = REPO) -> list[str]:
+    """Every way a guide's marked table differs from its results file ([] when all match)."""
+    tables, problems = _tables(root), []
+    for section, (guide, rel) in GUIDE_SECTIONS.items():
+        if section not in tables:
+            problems.append(f"{rel} is missing: {guide}'s {section} table has no source")
+            continue
+        try:
+            _, body, _ = _split((Path(root) / guide).read_text(), section)
+        except ValueError as e:
+            problems.append(f"{guide}: {e}")
+            continue
+        if body.strip() != tables[section].strip():
+            problems.append(f"{guide}'s {section} table differs from {rel} (run `python -m "
+                            "tito.readme_tables --write`)")
+    return problems
 
 
 def check(readme: Path, root: Path = REPO) -> list[str]:
@@ -296,8 +371,10 @@ def main(argv=None) -> int:
     if args.write:
         changed = write(args.root / "README.md", args.root)
         print(f"README.md: {'tables rewritten' if changed else 'already up to date'}")
+        for guide in write_guides(args.root):
+            print(f"{guide.relative_to(args.root)}: table rewritten")
     if args.check:
-        problems = check(args.root / "README.md", args.root)
+        problems = check(args.root / "README.md", args.root) + check_guides(args.root)
         for line in problems:
             print(line, file=sys.stderr)
         return 1 if problems else 0
