@@ -106,3 +106,24 @@ def test_mlp_per_module_counts_match_torch_names_and_values():
     ours = {k: sum(v.values()) for k, v in fc.get_flop_counts().items()}
     theirs = {k: sum(v.values()) for k, v in fct.get_flop_counts().items()}
     assert ours == theirs
+
+
+EINSUMS = [("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]), ("ij,j->i", [(3, 4), (4,)]),
+           ("i,j->ij", [(3,), (4,)]), ("bi,bi->b", [(2, 3), (2, 3)]),
+           ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]), ("ii->", [(3, 3)]),
+           ("bhqd,bhkd->bhqk", [(2, 3, 4, 5), (2, 3, 6, 5)]), ("ij,kj->ik", [(3, 4), (5, 4)]),
+           ("ai,aj->ij", [(7, 3), (7, 4)]), ("abc,ac->b", [(2, 3, 4), (2, 4)]),
+           ("...ij,...jk->...ik", [(2, 1, 3, 4), (5, 4, 6)]), ("ij,jk,k->i", [(2, 3), (3, 4), (4,)])]
+
+
+@pytest.mark.parametrize("backward", [False, True])
+@pytest.mark.parametrize("first_only", [False, True])
+@pytest.mark.parametrize("eq,shapes", EINSUMS, ids=[e for e, _ in EINSUMS])
+def test_einsum(eq, shapes, first_only, backward):
+    """torch.einsum runs bmm (counted) or mul (not counted) pair by pair, left to right; the
+    count follows which operands need a gradient, intermediates included."""
+    pairs = [_pair(s, grad=not first_only or k == 0) for k, s in enumerate(shapes)]
+    ours, theirs = [p[0] for p in pairs], [p[1] for p in pairs]
+    with torch.backends.opt_einsum.flags(enabled=False):  # torch's plain left-to-right order
+        want = _torch_total(lambda: torch.einsum(eq, *theirs), backward)
+    assert _tt_total(lambda: tt.einsum(eq, *ours), backward) == want

@@ -157,7 +157,9 @@ class FlopCounterMode:
         if formula is None:
             return
         out_shape = getattr(out, "shape", ())
-        self._add(op_name(cls), int(formula(shapes_of(arrays), out_shape)), self._parents)
+        named = {k: kwargs[k] for k in getattr(formula, "keywords", ()) if k in kwargs}
+        self._add(op_name(cls), int(formula(shapes_of(arrays), out_shape, **named)),
+                  self._parents)
         if self._parents:
             ctx._flop_parents = tuple(self._parents)  # backward counts go to the same modules
 
@@ -165,5 +167,6 @@ class FlopCounterMode:
         formula = self._backward.get(type(node))
         if formula is None:
             return
-        flops = formula(shapes_of(node.inputs), grad.shape, node.needs_input_grad)
+        named = {k: getattr(node, k) for k in getattr(formula, "keywords", ()) if hasattr(node, k)}
+        flops = formula(shapes_of(node.inputs), grad.shape, node.needs_input_grad, **named)
         self._add(type(node).__name__, int(flops), node.__dict__.get("_flop_parents", ()))

@@ -11,7 +11,11 @@ equals PyTorch's for the same model and shapes:
 * ``conv2d`` with weight ``(C_out, C_in / groups, kh, kw)``: ``2 * N * C_out * H_out * W_out *
   (C_in / groups) * kh * kw`` -- one multiply-add per weight per output pixel;
 * attention ``(B.., L, d) x (B.., S, d) x (B.., S, dv)``: the two batched products
-  ``2 * B * L * S * d + 2 * B * L * S * dv`` (a causal mask is not discounted).
+  ``2 * B * L * S * d + 2 * B * L * S * dv`` (a causal mask is not discounted);
+* ``einsum``: what PyTorch's einsum runs, contracting the operands left to right in pairs (its
+  order without ``opt_einsum``); a pair that sums over a shared letter is a batched matmul,
+  ``2 *`` the product of the sizes of every letter it keeps or sums; a pair that sums over
+  nothing (an outer or elementwise product) is a multiply, not counted.
 
 Backward: each input that needs a gradient costs one more product of the same size
 (``dA = dY @ B^T`` and ``dB = A^T @ dY`` are each as large as ``A @ B``), which is why a
@@ -33,9 +37,11 @@ from tinytorch.core.attention import SDPAFn
 from tinytorch.core.conv import Conv2dFn
 from tinytorch.core.conv_transpose import ConvTranspose2dFn
 from tinytorch.core.flash_attention import FlashAttentionFn
+from tinytorch.core.ops_matmul import Einsum
 from tinytorch.core.tensor_ops import MatMul
 
 __all__ = ["matmul_flops", "conv2d_flops", "conv_transpose2d_flops", "attention_flops",
+           "einsum_flops",
            "FORWARD_FLOPS", "BACKWARD_FLOPS", "EXTRA_FLOP_FORMULAS", "op_name"]
 
 
@@ -89,6 +95,40 @@ def attention_flops(q_shape, k_shape, v_shape) -> int:
     return 2 * batch * L * S * d + 2 * batch * L * S * dv
 
 
+def einsum_flops(subs, out: str, shapes, needs=None) -> int:
+    """FLOPs of ``einsum(",".join(subs) + "->" + out)`` on operands of ``shapes``, as PyTorch
+    counts them; with ``needs`` (which operands need a gradient), the backward's instead.
+
+    The operands are contracted left to right. At each pair, a letter that neither the output
+    nor a later operand needs, and that only one side has, is summed away first (a sum, not
+    counted); the letters both sides share and nothing later needs are the contraction ``K``.
+    With a ``K`` the pair is a batched matmul over every letter kept or summed: ``2 * prod``
+    of their sizes (``"bij,bjk->bik"``: ``2 * b * i * k * j``). Without one it is an
+    elementwise or outer product, which PyTorch's counter does not count. Backward: each side
+    that needs a gradient (an intermediate does when any operand in it does) costs one more
+    product of the same size, as for ``matmul``.
+    """
+    sizes = {}
+    for sub, shape in zip(subs, shapes):
+        sizes.update(zip(sub, shape))
+    needs = list(needs) if needs is not None else None
+    left, left_needs, total = subs[0], (needs[0] if needs else False), 0
+    for k in range(1, len(subs)):
+        right = subs[k]
+        later = set(out).union(*map(set, subs[k + 1:]))
+        keep = set(left).union(right) & later
+        contracted = (set(left) & set(right)) - later
+        if contracted:
+            flops = 2 * math.prod(sizes[c] for c in keep | contracted)
+            if needs is None:
+                total += flops
+            else:
+                total += flops * (bool(left_needs) + bool(needs[k]))
+        left = "".join(c for c in dict.fromkeys(left + right) if c in keep)
+        left_needs = bool(left_needs) or (bool(needs[k]) if needs else False)
+    return total
+
+
 # --------------------------------------------------------------------------- per-op formulas
 # Forward: f(args, out_shape) where args are the op's positional arguments with every array
 # replaced by its shape. Backward: f(args, out_shape, needs_input_grad).
@@ -118,8 +158,21 @@ def _attention_bwd(args, out_shape, needs):
     return flops + 2 * batch * L * S * d * (bool(needs[0]) + bool(needs[1]))
 
 
+def _einsum_fwd(args, out_shape, subs=(), out=""):
+    return einsum_flops(subs, out, args)
+
+
+def _einsum_bwd(args, out_shape, needs, subs=(), out=""):
+    return einsum_flops(subs, out, args, needs)
+
+
+# Formulas that need the op's keyword arguments (forward) or the same names saved on its node
+# (backward) besides the shapes: the counter passes them by name.
+_einsum_fwd.keywords = _einsum_bwd.keywords = ("subs", "out")
+
 FORWARD_FLOPS = {
     MatMul: lambda args, out: matmul_flops(args[0], args[1]),
+    Einsum: _einsum_fwd,
     Conv2dFn: lambda args, out: conv2d_flops(args[0], args[1], out),
     ConvTranspose2dFn: lambda args, out: conv_transpose2d_flops(args[0], args[1]),
     SDPAFn: lambda args, out: attention_flops(args[0], args[1], args[2]),
@@ -128,6 +181,7 @@ FORWARD_FLOPS = {
 
 BACKWARD_FLOPS = {
     MatMul: _matmul_bwd,
+    Einsum: _einsum_bwd,
     Conv2dFn: _conv_bwd,
     ConvTranspose2dFn: _conv_t_bwd,
     SDPAFn: _attention_bwd,
