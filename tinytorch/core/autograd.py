@@ -44,13 +44,18 @@ _anomaly = None  # the checks of core/anomaly.py while anomaly detection is on, 
 _active_profiler = None  # tinytorch/profiling/hooks.py while profiling or counting FLOPs
 
 _Tensor = None  # the Tensor class, looked up once on first use (tensor.py imports this file)
+_Shell = None  # the class of a node's shell inputs (see _edges), made with _Tensor
 
 
 def _tensor_class():
-    global _Tensor
+    global _Tensor, _Shell
     if _Tensor is None:
         from tinytorch.core.tensor import Tensor
 
+        # A shell is a Tensor made without Tensor.__init__'s checks (apply fills its slots):
+        # calling a class whose __init__ is object's costs a third of object.__new__(Tensor)
+        _Shell = type("TensorShell", (Tensor,), {"__slots__": (), "__init__": object.__init__,
+                                            "__module__": Tensor.__module__})
         _Tensor = Tensor
     return _Tensor
 
@@ -217,7 +222,10 @@ class Function:
         super().__init_subclass__(**kwargs)
         # ReLUFn -> ReLUBackward: the "Fn" suffix only keeps op classes apart from nn modules
         name = cls.__name__[:-2] if cls.__name__.endswith("Fn") else cls.__name__
-        cls._node_class = type(f"{name}Backward", (Node,), {"__slots__": (), "function": cls})
+        # ``__init__ = object.__init__``: apply makes one node per op, and calling a class whose
+        # __init__ is object's is about 3x cheaper than object.__new__(cls) (apply fills the slots)
+        cls._node_class = type(f"{name}Backward", (Node,), {
+            "__slots__": (), "function": cls, "__init__": object.__init__})
         if not cls.__module__.startswith("tinytorch."):
             # a user's Function (a PyTorch tutorial's): its arrays also answer to Tensor method
             # names (x.clamp(min=0), g.clone(), x.mm(w.t())); see torch_arrays.py
@@ -239,22 +247,43 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         # This runs once per op, so it is written for speed: a 10,000-op loop of scalar ops
-        # spends most of its time here, not in NumPy (see benchmarks/).
+        # spends most of its time here, not in NumPy (see benchmarks/). One pass over the
+        # arguments unwraps the arrays and, when grad mode is on, notes which inputs want a
+        # gradient and builds the node's edges (see _edges) in the same loop.
         Tensor = _Tensor or _tensor_class()
-        ctx = _new_object(cls._node_class)
+        ctx = cls._node_class()
         ctx.saved_tensors = ()
-        arrays = []
-        needs = []
-        interior = False  # does an input come out of another op (not a leaf)?
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a._data)
-                needs.append(a.requires_grad)
-                if a.grad_fn is not None:
-                    interior = True
-            else:
-                arrays.append(a)
-                needs.append(False)
+        record = False
+        if _grad_enabled:
+            arrays = []
+            needs = []
+            edges = None  # args with interior tensors replaced by shells, once one is met
+            for i, a in enumerate(args):
+                if isinstance(a, Tensor):
+                    d = a._data
+                    arrays.append(d)
+                    if a.requires_grad:
+                        needs.append(True)
+                        record = True
+                    else:
+                        needs.append(False)
+                    if a.grad_fn is not None:  # made by another op: hold a shell of it
+                        if edges is None:
+                            edges = list(args)
+                        shell = _Shell()
+                        zeros = _SHELL_ARRAYS.get((d.shape, d.dtype))
+                        shell._data = _shell_array(d) if zeros is None else zeros
+                        shell.grad = None
+                        shell.grad_fn = a.grad_fn
+                        shell.requires_grad = True
+                        edges[i] = shell
+                else:
+                    arrays.append(a)
+                    needs.append(False)
+        else:  # no_grad(): nothing is recorded, only the arrays are needed
+            arrays = []
+            for a in args:
+                arrays.append(a._data if isinstance(a, Tensor) else a)
         if _active_profiler is None:
             out = cls.forward(ctx, *arrays, **kwargs)
         else:  # tt.profiler.profile() or FlopCounterMode: time and count this op
@@ -266,11 +295,11 @@ class Function:
         t = _new_object(Tensor)  # Tensor._wrap, inlined
         t._data = out
         t.grad = None
-        if _grad_enabled and True in needs:
+        if record:
             # keep the graph's edges, not the activations: an input made by another op is
             # held as a shell (its producer, shape and dtype, no data); what backward needs
             # of its value the forward saved with save_for_backward
-            ctx.inputs = _edges(args) if interior else args
+            ctx.inputs = args if edges is None else tuple(edges)
             ctx.needs_input_grad = tuple(needs)
             t.grad_fn = ctx
             t.requires_grad = True
@@ -307,11 +336,11 @@ def _edges(args) -> tuple:
     neither): about two activations per layer where one is enough. This runs once per
     recorded op, hence the inlined loop.
     """
-    Tensor = _Tensor
+    Tensor = _Tensor or _tensor_class()
     out = []
     for a in args:
         if isinstance(a, Tensor) and a.grad_fn is not None:
-            shell = _new_object(Tensor)
+            shell = _Shell()
             shell._data = _shell_array(a._data)
             shell.grad = None
             shell.grad_fn = a.grad_fn
@@ -463,7 +492,7 @@ def _run_backward(root: Node, grad: np.ndarray, retain_graph: bool) -> None:
         for inp, ig, needed in zip(node.inputs, input_grads, node.needs_input_grad):
             if not needed or ig is None:
                 continue
-            if type(ig) is not np.ndarray:
+            if type(ig) is not _ndarray:
                 ig = np.asarray(ig)
             if ig.shape != inp._data.shape:
                 ig = _fit(node, inp, ig)  # unbroadcast, or name the op whose shape is wrong
@@ -480,11 +509,16 @@ def _run_backward(root: Node, grad: np.ndarray, retain_graph: bool) -> None:
             elif False in node.needs_input_grad:
                 # a node that saved nothing (add, sum) keeps its edges, as PyTorch backwards
                 # through it again; but not the inputs no gradient goes to (a data batch)
-                # (a list comprehension: a generator into tuple() costs twice as much, once
-                # per node of every backward)
-                node.inputs = tuple([a if n else None
-                                     for a, n in zip(node.inputs, node.needs_input_grad)])
+                node.inputs = _needed_only(node.inputs, node.needs_input_grad)
     # END SOLUTION
+
+
+def _needed_only(inputs: tuple, needs: tuple) -> tuple:
+    """``inputs`` with None in place of those no gradient goes to (see _run_backward)."""
+    if len(inputs) == 2:  # most ops: a list comprehension's frame costs 10x this, per node
+        a, b = inputs
+        return (a if needs[0] else None, b if needs[1] else None)
+    return tuple([a if n else None for a, n in zip(inputs, needs)])
 
 
 def _check_arity(node: Node, input_grads: tuple) -> None:
