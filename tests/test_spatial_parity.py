@@ -124,7 +124,7 @@ def test_conv2d_matches_torch(name):
     check_conv(x_shape, seed=len(name), **kwargs)
 
 
-@pytest.mark.parametrize("layout", ["BATCH_SECOND", "BATCH_LAST"])
+@pytest.mark.parametrize("layout", ["BATCH_FIRST", "BATCH_SECOND", "BATCH_LAST"])
 @pytest.mark.parametrize("name", ["everything", "groups 2", "stride (2, 3) pad (1, 2)",
                                   "dilation (1, 3) pad 2"])
 def test_conv2d_both_engine_layouts_match_torch(name, layout, monkeypatch):
@@ -134,7 +134,7 @@ def test_conv2d_both_engine_layouts_match_torch(name, layout, monkeypatch):
     check_conv(x_shape, seed=3, **kwargs)
 
 
-@pytest.mark.parametrize("layout", ["BATCH_SECOND", "BATCH_LAST"])
+@pytest.mark.parametrize("layout", ["BATCH_FIRST", "BATCH_SECOND", "BATCH_LAST"])
 @pytest.mark.parametrize("name", ["everything", "groups 2", "stride (2, 3) pad (1, 2)"])
 def test_conv2d_in_batch_chunks_matches_torch(name, layout, monkeypatch):
     """A large batch is convolved a few images at a time (bounded memory): force chunks of
@@ -147,11 +147,50 @@ def test_conv2d_in_batch_chunks_matches_torch(name, layout, monkeypatch):
     check_conv(x_shape, seed=5, **kwargs)
 
 
-def test_conv2d_wide_images_use_the_batch_second_layout_and_match_torch():
-    assert im2col.conv_layout(32) == im2col.BATCH_SECOND
+def test_conv2d_wide_images_use_the_batch_first_layout_and_match_torch():
+    assert im2col.conv_layout(32) == im2col.BATCH_FIRST
     assert im2col.conv_layout(8) == im2col.BATCH_LAST
     check_conv((2, 3, 30, 33), seed=4, in_channels=3, out_channels=4, kernel_size=3, padding=1,
                stride=(1, 1))
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(kernel_size=3, padding=1),  # the rows trick: stride 1, output as wide as the input
+    dict(kernel_size=(3, 5), padding=(0, 2), dilation=1),
+    dict(kernel_size=(2, 3), padding=(1, 2), dilation=(1, 2)),  # dilated, same width
+    dict(kernel_size=4, padding="same"),  # asymmetric padding (1 left, 2 right)
+    dict(kernel_size=(3, 2), padding="same", dilation=(2, 3)),
+    dict(kernel_size=3, padding=1, groups=2),
+    dict(kernel_size=3, padding=1, bias=False),
+    dict(kernel_size=3, padding=(1, 0)),  # narrower output: strided windows
+    dict(kernel_size=3, padding=1, stride=2),
+])
+@pytest.mark.filterwarnings("ignore:Using padding=.same.")
+def test_batch_first_layout_matches_torch_with_and_without_the_rows_trick(kwargs, monkeypatch):
+    """Batch first builds its columns from whole flattened rows when the stride is 1 and the
+    output as wide as the input (zeroing the columns that wrap around an edge); otherwise
+    from strided windows. Both, in one chunk and in chunks of one image."""
+    monkeypatch.setattr(conv, "conv_layout", lambda width: im2col.BATCH_FIRST)
+    for chunk_bytes in (conv.CHUNK_BYTES, 1):
+        monkeypatch.setattr(conv, "CHUNK_BYTES", chunk_bytes)
+        check_conv((3, 4, 7, 9), seed=8, in_channels=4, out_channels=6, **kwargs)
+
+
+@pytest.mark.parametrize("geometry", [((3, 3), (1, 1, 1, 1), (1, 1)),
+                                      ((2, 3), (0, 1, 2, 2), (1, 2)),
+                                      ((3, 3), (1, 1, 0, 0), (1, 1))])
+def test_col2im_batched_is_the_adjoint_of_im2col_batched(geometry):
+    """<im2col_batched(x), D> == <x, col2im_batched(D)>: the rows trick's zeroed edge columns
+    must be zeroed in the backward too, or a gradient leaks into the neighbouring row."""
+    kernel, pads, dilation = geometry
+    x = _rand((2, 3, 5, 6), 9, np.float64)
+    ho = conv_output_size(5, kernel[0], 1, pads[0], pads[1], dilation[0])
+    wo = conv_output_size(6, kernel[1], 1, pads[2], pads[3], dilation[1])
+    cols = im2col.im2col_batched(x, pads, kernel, (ho, wo), (1, 1), dilation)
+    d = _rand(cols.shape, 10, np.float64)
+    back = im2col.col2im_batched(d.copy(), x.shape, pads, kernel, (ho, wo), (1, 1), dilation)
+    assert back.shape == x.shape
+    np.testing.assert_allclose(np.sum(cols * d), np.sum(x * back), rtol=1e-12)
 
 
 def test_conv2d_unbatched_input():
@@ -187,7 +226,7 @@ def conv_configs(draw):
 
 
 @SETTINGS
-@given(conv_configs(), st.integers(0, 2**16), st.sampled_from(["BATCH_SECOND", "BATCH_LAST"]))
+@given(conv_configs(), st.integers(0, 2**16), st.sampled_from(["BATCH_FIRST", "BATCH_SECOND", "BATCH_LAST"]))
 def test_conv2d_matches_torch_on_random_configs(config, seed, layout):
     # images here are narrow (conv_layout picks batch-last): force each engine layout in turn
     x_shape, kw = config

@@ -23,7 +23,8 @@ import numpy as np
 
 from tinytorch.core import init
 from tinytorch.core.autograd import Function
-from tinytorch.core.im2col import _inverse, col2im, conv_layout, im2col, to_layout
+from tinytorch.core.im2col import (BATCH_FIRST, _inverse, col2im, col2im_batched, conv_layout,
+                                   im2col, im2col_batched, to_layout)
 from tinytorch.core.module import Module, Parameter
 from tinytorch.core.padding import pad
 from tinytorch.core.tensor import Tensor
@@ -122,9 +123,27 @@ class Conv2dFn(Function):
         wmat = w.reshape(o, kg)  # (O, Kg): filter o is row o, group g owns rows g*og..
         chunks = conv_chunks(n, c * kh * kw * ho * wo * x.itemsize)
         y = np.empty((n, o, ho, wo), dtype=dtype)
+        # batch first, one group, a bias: the bias rides in the matmul as a column of the
+        # weight times a row of ones in the columns (im2col_batched's ones_row)
+        fused = order == BATCH_FIRST and groups == 1 and b is not None
+        if fused:
+            wcat = np.concatenate([wmat, b.reshape(o, 1).astype(wmat.dtype, copy=False)], axis=1)
         cols = None
         for part in chunks:
             m = part.stop - part.start
+            if order == BATCH_FIRST:  # one matmul per image, straight into y: no transpose
+                cols = im2col_batched(x[part], pads, (kh, kw), (ho, wo), stride, dilation,
+                                      ones_row=fused)
+                out = y[part].reshape(m, o, ho * wo)  # a view: matmul writes into y
+                if fused:  # [W | b] @ [cols; 1]: the bias added inside the matmul
+                    np.matmul(wcat, cols, out=out)
+                    continue
+                for g in range(groups):  # (og, Kg) @ (m, Kg, Ho*Wo) -> (m, og, Ho*Wo)
+                    np.matmul(wmat[g * og:(g + 1) * og], cols[:, g * kg:(g + 1) * kg],
+                              out=out[:, g * og:(g + 1) * og])
+                if b is not None:
+                    np.add(out, b.reshape(o, 1), out=out, casting="unsafe")
+                continue
             xw = to_layout(x[part], pads, order)  # e.g. (C, Hp, Wp, m)
             # BEGIN SOLUTION
             cols = im2col(xw, order, (kh, kw), (ho, wo), stride, dilation)  # (C*kh*kw, m*Ho*Wo)
@@ -143,13 +162,13 @@ class Conv2dFn(Function):
         one_chunk = len(chunks) == 1
         ctx.save_for_backward(cols if one_chunk else None, None if one_chunk else x, wmat)
         ctx.shapes = (x.shape, w.shape, (ho, wo))
-        ctx.conf = (stride, pads, dilation, groups, order, chunks)
+        ctx.conf = (stride, pads, dilation, groups, order, chunks, fused)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         x_shape, w_shape, (ho, wo) = ctx.shapes
-        stride, pads, dilation, groups, order, chunks = ctx.conf
+        stride, pads, dilation, groups, order, chunks, fused = ctx.conf
         n, c, h, wd = x_shape
         o, cg, kh, kw = w_shape
         og, kg = o // groups, cg * kh * kw
@@ -161,6 +180,11 @@ class Conv2dFn(Function):
         db = np.zeros(o, dtype=grad.dtype) if need_b else None
         for part in chunks:
             m = part.stop - part.start
+            if order == BATCH_FIRST:
+                _backward_batched(grad[part], cols if len(chunks) == 1 else None,
+                                  None if x is None else x[part], wmat, pads, (kh, kw), (ho, wo),
+                                  stride, dilation, groups, fused, dx, dw, db, part)
+                continue
             # dL/dout in the forward's layout: (O, m*Ho*Wo), columns in the order of cols
             g = np.ascontiguousarray(grad[part].transpose(order)).reshape(o, -1)
             # BEGIN SOLUTION
@@ -188,6 +212,34 @@ class Conv2dFn(Function):
         if dw is not None:
             dw = dw.reshape(w_shape)
         return dx, dw, db, None, None, None, None
+
+
+def _backward_batched(grad, cols, x, wmat, pads, kernel, out_hw, stride, dilation, groups,
+                      fused, dx, dw, db, part):
+    """Conv2dFn's backward for one chunk of images in the batch-first layout, accumulating
+    into ``dx[part]``, ``dw`` (O, Kg) and ``db`` (whichever are not None). ``cols`` is the
+    forward's (m, C*kh*kw [+ 1 ones row when ``fused``], Ho*Wo) columns, or None to rebuild
+    them from ``x`` (this chunk)."""
+    m, o = grad.shape[:2]
+    og, kg = o // groups, wmat.shape[1]
+    g = grad.reshape(m, o, -1)  # (m, O, Ho*Wo): the forward's output layout, no transpose
+    if db is not None and not (fused and dw is not None):
+        db += g.sum(axis=(0, 2))
+    if dw is not None:  # out_n = W @ cols_n  =>  dW = sum over images of dout_n @ cols_n^T
+        if cols is None:
+            cols = im2col_batched(x, pads, kernel, out_hw, stride, dilation, ones_row=fused)
+        for i in range(groups):  # as (cols_n @ dout_n^T)^T: OpenBLAS runs this order faster
+            prod = np.matmul(cols[:, i * kg:(i + 1) * kg + fused],
+                             g[:, i * og:(i + 1) * og].transpose(0, 2, 1)).sum(axis=0)
+            dw[i * og:(i + 1) * og] += prod[:kg].T
+            if fused and db is not None:  # the ones row: the bias gradient, sum of dout
+                db += prod[kg]
+    if dx is not None:  # dcols_n = W^T @ dout_n, then add each column back into the image
+        dcols = np.empty((m, kg * groups, g.shape[2]), dtype=g.dtype)
+        for i in range(groups):
+            np.matmul(wmat[i * og:(i + 1) * og].T, g[:, i * og:(i + 1) * og],
+                      out=dcols[:, i * kg:(i + 1) * kg])
+        dx[part] = col2im_batched(dcols, dx[part].shape, pads, kernel, out_hw, stride, dilation)
 
 
 def _conv_padding(padding, kernel, dilation, stride, op: str) -> tuple[int, int, int, int]:

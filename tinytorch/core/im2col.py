@@ -6,8 +6,11 @@ copy costs memory (each input pixel is copied up to kh*kw times): the price of t
 *col2im* is its adjoint, used by the backward: it adds the columns back into the image,
 looping over the kh*kw kernel offsets only, never over pixels.
 
-Inside, images are held channels first, and small images batch last, (C, H, W, N) (see
+Inside, small images are held channels first and batch last, (C, H, W, N) (see
 :func:`conv_layout`): every copy then moves long contiguous runs, about 4x faster on 8x8.
+Wider images stay batch first, (N, C, H, W), and are convolved one image per matmul
+(:func:`im2col_batched`, :func:`col2im_batched`): no transpose before or after, and a
+stride-1 "same-width" convolution builds its columns from whole flattened rows.
 """
 
 from __future__ import annotations
@@ -15,16 +18,21 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-__all__ = ["BATCH_SECOND", "BATCH_LAST", "conv_layout", "to_layout", "im2col", "col2im"]
+from tinytorch.core.windows import _pad_array
+
+__all__ = ["BATCH_FIRST", "BATCH_SECOND", "BATCH_LAST", "conv_layout", "to_layout", "im2col",
+           "col2im", "im2col_batched", "col2im_batched"]
 
 
-# The engine convolves with the channel axis first and the other three axes in one of two
-# orders, given as permutations of (N, C, H, W) = (0, 1, 2, 3):
-#   (C, N, H, W): each image row stays a contiguous run of W numbers -- good for large images;
+# The engine convolves in one of three layouts, given as permutations of (N, C, H, W):
+#   (N, C, H, W): batch first, PyTorch's own layout: one matmul per image writes its output
+#                 straight into the result, no transpose (im2col_batched) -- large images;
+#   (C, N, H, W): channels first, each image row a contiguous run of W numbers, one matmul
+#                 for the whole batch (im2col);
 #   (C, H, W, N): batch last, so one pixel step along W is a step of N numbers and every copy
 #                 and add moves runs of W*N -- on an 8x8 image that is about 4x faster, since
 #                 NumPy pays a fixed cost per contiguous run.
-BATCH_SECOND, BATCH_LAST = (1, 0, 2, 3), (1, 2, 3, 0)
+BATCH_FIRST, BATCH_SECOND, BATCH_LAST = (0, 1, 2, 3), (1, 0, 2, 3), (1, 2, 3, 0)
 
 
 def _inverse(order: tuple) -> tuple:
@@ -38,7 +46,7 @@ def conv_layout(width: int) -> tuple:
     LeNet- and CIFAR-sized layers): batch-last is 1.1-1.7x faster up to width 16, even at 24
     and 28, and 1.3x slower at 32, where moving the batch axis back to the front costs more
     than the rows are short."""
-    return BATCH_SECOND if width >= 24 else BATCH_LAST
+    return BATCH_FIRST if width >= 24 else BATCH_LAST
 
 
 def to_layout(x: np.ndarray, pads: tuple[int, int, int, int], order: tuple) -> np.ndarray:
@@ -112,3 +120,110 @@ def col2im(dcols: np.ndarray, padded_shape: tuple, order: tuple, kernel: tuple[i
             dxw[tuple(where[a] for a in order)] += d[:, i, j]
     return dxw
     # END SOLUTION
+
+
+# ------------------------------------------------------------------ batch first, (N, C, H, W)
+
+
+def _row_trick(x_shape, pads, kernel, out_hw, stride) -> bool:
+    """Stride 1 and an output as wide as the input (left + right padding = dilated kernel
+    width - 1, e.g. 3x3 with padding 1): then every window row is a whole input row, shifted."""
+    return stride == (1, 1) and out_hw[1] == x_shape[3]
+
+
+def _wrapped_columns(kw: int, dw: int, left: int, width: int) -> list:
+    """For each kernel column j whose shift reaches past an image edge: (j, the output
+    columns x whose input column x + j*dw - left lies outside [0, width))."""
+    out = []
+    for j in range(kw):
+        shift = j * dw - left
+        if shift < 0:
+            out.append((j, slice(0, -shift)))
+        elif shift > 0:
+            out.append((j, slice(width - shift, width)))
+    return out
+
+
+def im2col_batched(x: np.ndarray, pads: tuple[int, int, int, int], kernel: tuple[int, int],
+                   out_hw: tuple[int, int], stride: tuple[int, int],
+                   dilation: tuple[int, int], ones_row: bool = False) -> np.ndarray:
+    """im2col one image at a time: (N, C, H, W) -> (N, C*kh*kw, Ho*Wo), so that
+    ``W.reshape(O, C*kh*kw) @ cols`` is (N, O, Ho*Wo), the output already in PyTorch's layout.
+
+        cols[n, (c, i, j), (oh, ow)] = xpad[n, c, oh*sh + i*dh, ow*sw + j*dw]
+
+    With ``ones_row`` a row of ones follows (N, C*kh*kw + 1, Ho*Wo): with the bias as one
+    more column of the weight, the matmul adds it, and the weight gradient's matmul gives the
+    bias gradient in its last column -- two passes over the output saved.
+
+    ``x`` is unpadded; ``pads`` is (top, bottom, left, right). When the stride is 1 and the
+    output is as wide as the input (a 3x3 convolution with padding 1), the rows trick: with
+    each image's rows laid end to end in one flat array (zero rows above and below), the
+    pixels at kernel offset (i, j) of all the windows are ONE contiguous run of that array,
+    starting at ``i*dh*W + j*dw`` -- except at the left and right edges, where the run wraps
+    into the neighbouring row: those columns are set to zero (they read the padding). The
+    copy then moves runs of Ho*W numbers instead of rows of Wo, about 1.5x faster.
+    """
+    n, c, h, w = x.shape
+    (kh, kw), (ho, wo), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
+    top, bottom, left, right = pads
+    k = c * kh * kw
+    cols = np.empty((n, k + ones_row, ho * wo), dtype=x.dtype)
+    if ones_row:
+        cols[:, k] = 1
+    grid = cols[:, :k].reshape(n, c, kh, kw, ho, wo)  # a view: the copies below fill cols
+    if _row_trick(x.shape, pads, kernel, out_hw, stride):
+        # BEGIN SOLUTION
+        start = left + top * w  # pixel (0, 0) of the image in the flat padded array
+        flat = np.empty((n, c, (h + top + bottom) * w + left + right), dtype=x.dtype)
+        flat[:, :, :start] = 0
+        flat[:, :, start:start + h * w] = x.reshape(n, c, h * w)
+        flat[:, :, start + h * w:] = 0
+        s_n, s_c, s_1 = flat.strides
+        view = as_strided(flat, shape=(n, c, kh, kw, ho * w),
+                          strides=(s_n, s_c, s_1 * dh * w, s_1 * dw, s_1), writeable=False)
+        np.copyto(grid.reshape(n, c, kh, kw, ho * w), view)
+        for j, wrapped in _wrapped_columns(kw, dw, left, w):
+            grid[:, :, :, j, :, wrapped] = 0
+        # END SOLUTION
+    else:
+        xp = _pad_array(x, pads)
+        s_n, s_c, s_h, s_w = xp.strides
+        np.copyto(grid, as_strided(xp, shape=(n, c, kh, kw, ho, wo),
+                                   strides=(s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw),
+                                   writeable=False))
+    return cols
+
+
+def col2im_batched(dcols: np.ndarray, x_shape: tuple, pads: tuple[int, int, int, int],
+                   kernel: tuple[int, int], out_hw: tuple[int, int], stride: tuple[int, int],
+                   dilation: tuple[int, int]) -> np.ndarray:
+    """The adjoint of :func:`im2col_batched`: (N, C*kh*kw, Ho*Wo) -> the (N, C, H, W) input
+    gradient (a view; the padding is cut off). kh*kw vectorized adds; with the rows trick
+    each is one contiguous run per image and channel. ``dcols`` is a scratch array: its
+    wrapped edge columns are zeroed in place.
+    """
+    n, c, h, w = x_shape
+    (kh, kw), (ho, wo), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
+    top, bottom, left, right = pads
+    if _row_trick(x_shape, pads, kernel, out_hw, stride):
+        # BEGIN SOLUTION
+        grid = dcols.reshape(n, c, kh, kw, ho, w)
+        for j, wrapped in _wrapped_columns(kw, dw, left, w):
+            grid[:, :, :, j, :, wrapped] = 0  # these went to the padding, not a neighbour row
+        d = dcols.reshape(n, c, kh, kw, ho * w)
+        flat = np.zeros((n, c, (h + top + bottom) * w + left + right), dtype=dcols.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                at = i * dh * w + j * dw
+                flat[:, :, at:at + ho * w] += d[:, :, i, j]
+        start = left + top * w
+        return flat[:, :, start:start + h * w].reshape(n, c, h, w)
+        # END SOLUTION
+    d = dcols.reshape(n, c, kh, kw, ho, wo)
+    dxp = np.zeros((n, c, h + top + bottom, w + left + right), dtype=dcols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            dxp[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh,
+                j * dw:j * dw + sw * (wo - 1) + 1:sw] += d[:, :, i, j]
+    return dxp[:, :, top:top + h, left:left + w]
