@@ -139,6 +139,29 @@ def test_fake_quantize_forward_and_ste_gradient_equal_torch():
     np.testing.assert_array_equal(xt.grad.numpy(), xtt.grad.numpy())
 
 
+def test_fake_quantize_rounds_where_quantize_and_torch_do():
+    """x / s and x * (1 / s) differ in float32's last bit now and then, and a value that lands
+    on a .5 tie then rounds the other way: QAT's fake quant must pick the integer the converted
+    model's quantize (and PyTorch's kernel) picks. The values below are such ties."""
+    for scale in (0.3, 0.013, 0.2311, 0.1):
+        s = np.float32(scale)
+        ties = ((np.arange(-120, 120) + 0.5) * s).astype(np.float32)
+        near, up, down = [ties], ties, ties
+        for _ in range(4):  # and the float32 values up to 4 ulps either side
+            up, down = np.nextafter(up, np.float32(np.inf)), np.nextafter(down, -np.float32(np.inf))
+            near += [up, down]
+        x = np.concatenate(near)
+        split = x[np.round(x / s) != np.round(x * (np.float32(1) / s))]
+        assert split.size, scale
+        y = tt.fake_quantize_per_tensor_affine(tt.tensor(split), scale, 0, -1000, 1000).numpy()
+        yt = torch.fake_quantize_per_tensor_affine(torch.tensor(split), scale, 0, -1000, 1000)
+        np.testing.assert_array_equal(y, yt.numpy())
+        inside = np.abs(split) < 100 * s  # within qint8's grid, so nothing saturates
+        assert inside.any(), scale
+        q = Q.quantize_per_tensor(tt.tensor(split[inside]), scale, 0, tt.qint8)
+        np.testing.assert_array_equal(y[inside], q.dequantize().numpy())
+
+
 class _TorchStatic(torch.nn.Module):
     def __init__(self, layer):
         super().__init__()
