@@ -21,6 +21,7 @@ from tinytorch.autograd import gradcheck
 from tinytorch.core import attention as A
 from tinytorch.core.attention import SDPAFn, attention_loops, attention_weights, capture_attention
 from tinytorch.core.flash_attention import FlashAttentionFn
+from tinytorch.core import flash_attention as FA
 
 
 def _qkv(shape_q, shape_k, ev, seed, dtype=np.float64):
@@ -71,6 +72,46 @@ def test_tiled_equals_fused(L, S, causal, kind):
     fused = _run(SDPAFn.apply, q, k, v, g, None if fm is None else tt.tensor(fm), 0.4, None)
     for name, a, b in zip(("out", "dq", "dk", "dv"), tiled, fused):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("L,S", [(13, 5), (33, 33), (40, 17)])
+@pytest.mark.parametrize("kind", ["none", "bool"])
+@pytest.mark.parametrize("causal", [False, True])
+def test_tiled_with_large_scores_takes_the_max_and_equals_fused(L, S, kind, causal):
+    """Scores of hundreds: the bound check sends the kernel through the running max (small
+    scores skip it), with several key tiles to rescale and a fully masked row."""
+    q, k, v = _qkv((2, 3, L, 5), (2, 3, S, 5), 4, seed=L * 100 + S)
+    q, k = q * 30, k * 30
+    assert not FA._scores_are_small(q, k, 0.4, None, np.dtype(np.float64))
+    g = np.random.default_rng(3).standard_normal((2, 3, L, 4))
+    m = _mask(kind, L, S, L + S)
+    tiled = _run(FlashAttentionFn.apply, q, k, v, g, None if m is None else tt.tensor(m), 0.4,
+                 causal, block_q=4, block_k=3)
+    fm = _fused_mask(kind, m, causal, L, S)
+    fused = _run(SDPAFn.apply, q, k, v, g, None if fm is None else tt.tensor(fm), 0.4, None)
+    for name, a, b in zip(("out", "dq", "dk", "dv"), tiled, fused):
+        assert np.all(np.isfinite(a)), name
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10, err_msg=name)
+
+
+def test_scores_are_small_only_when_exp_cannot_overflow():
+    """The shift-free path is taken only when Cauchy-Schwarz proves every score small."""
+    small = FA._scores_are_small
+    q, k, _ = _qkv((2, 4, 64, 32), (2, 4, 512, 32), 32, seed=1, dtype=np.float32)
+    f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+    assert small(q, k, 32 ** -0.5, None, f32)  # unit-variance q, k: scores of a few units
+    assert small(q, k, 32 ** -0.5, tt.tensor(np.ones((64, 512), bool))._data, f32)
+    assert not small(q * 3, k * 3, 32 ** -0.5, None, f32)  # bound ~120 > 38
+    assert small(q * 3, k * 3, 32 ** -0.5, None, f64)  # float64 allows ~348
+    assert not small(q, k, 32 ** -0.5, np.zeros((64, 512), np.float32), f32)  # float mask
+    assert not small(q.astype(np.float16), k.astype(np.float16), 32 ** -0.5, None,
+                     np.dtype(np.float16))  # exp overflows float16 at 11
+    q_inf = q.copy()
+    q_inf[0, 0, 0, 0] = np.inf
+    assert not small(q_inf, k, 32 ** -0.5, None, f32)
+    q_nan = q.copy()
+    q_nan[0, 0, 0, 0] = np.nan
+    assert not small(q_nan, k, 32 ** -0.5, None, f32)
 
 
 @pytest.mark.parametrize("dtype,tol", [(np.float32, 2e-5), (np.float64, 1e-12)])

@@ -205,6 +205,36 @@ def test_tiled_and_fused_gradients_agree():
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["none", "causal", "bool"])
+def test_tiled_large_scores_need_the_running_max(kind):
+    """Scores of several hundred: exp overflows unless each row's running max is subtracted,
+    and what earlier key tiles summed must be rescaled whenever that max grows. (Small scores
+    may skip the max: see ``_scores_are_small``; these cannot.)"""
+    L, S = 9, 11
+    q, k, v = _rand((2, L, 3), 90) * 30, _rand((2, S, 3), 91) * 30, _rand((2, S, 2), 92)
+    allowed = np.random.default_rng(93).random((L, S)) < 0.6
+    allowed[1] = False  # a query that may attend to nothing
+    causal = kind == "causal"
+    mask = allowed if kind == "bool" else None
+    fused_mask = np.tril(np.ones((L, S), bool)) if causal else mask
+    g = _rand((2, L, 2), 94)
+    grads = []
+    for fn in (lambda a, b, c: FlashAttentionFn.apply(
+                   a, b, c, None if mask is None else tt.tensor(mask), 0.5, causal,
+                   block_q=4, block_k=3),
+               lambda a, b, c: SDPAFn.apply(
+                   a, b, c, None if fused_mask is None else tt.tensor(fused_mask), 0.5, None)):
+        ts = [tt.tensor(x, requires_grad=True) for x in (q, k, v)]
+        out = fn(*ts)
+        out.backward(tt.tensor(g))
+        grads.append([out.numpy()] + [t.grad.numpy() for t in ts])
+    ref = ref_attention(q, k, v, allowed=mask, causal=causal, scale=0.5)[0]
+    np.testing.assert_allclose(grads[0][0], ref, rtol=1e-10, atol=1e-12)
+    for name, a, b in zip(("dq", "dk", "dv"), grads[0][1:], grads[1][1:]):
+        assert np.all(np.isfinite(a)), f"{name} has nan/inf"
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10, err_msg=name)
+
+
 def _peak_bytes(fn, L):
     ts = [tt.tensor(_rand((1, L, 8), 50 + i, np.float32), requires_grad=True) for i in range(3)]
     tracemalloc.start()
