@@ -161,3 +161,165 @@ def test_a_swapped_checkpoint_is_rejected_by_its_hash(submission, tmp_path):
     shutil.copyfile(root / "run" / "checkpoints" / "float32.npz", folder / "model.npz")
     verdict = verify(folder, bench=_bench())
     assert verdict.failed == ["files (SHA-256)"]
+
+
+# --------------------------------------------------------------------------- the given code
+# Added after a review that planted bugs in verify.py, submission.py, board.py, report.py and
+# pipeline.py without reading these tests (tito/mutations_independent.py, module 20): each test
+# states a behaviour one of those bugs broke.
+
+
+def _copy_sub(submission, tmp_path, **edit):
+    """A copy of the tiny run's submission, with ``edit`` applied to its submission.json
+    (``claims`` entries are merged into the claims)."""
+    folder = shutil.copytree(submission[0] / "sub", tmp_path / "sub")
+    sub = json.loads((folder / "submission.json").read_text())
+    claims = edit.pop("claims", {})
+    sub.update(edit)
+    sub["claims"].update({k: v(sub["claims"][k]) if callable(v) else v
+                          for k, v in claims.items()})
+    (folder / "submission.json").write_text(json.dumps(sub))
+    return folder, sub
+
+
+def test_edited_byte_counts_are_rejected_naming_them(submission, tmp_path):
+    from tinytorch.capstone.verify import verify
+
+    folder, _ = _copy_sub(submission, tmp_path, claims={"state_bytes": lambda b: b - 8,
+                                                        "checkpoint_bytes": lambda b: b - 1})
+    assert verify(folder, bench=_bench(), write=False).failed == ["state_bytes",
+                                                                 "checkpoint_bytes"]
+
+
+def test_a_checkpoint_missing_from_the_hashed_files_is_rejected(submission, tmp_path):
+    from tinytorch.capstone.verify import verify
+
+    folder, sub = _copy_sub(submission, tmp_path)
+    sub["files"].pop(sub["checkpoint"])
+    (folder / "submission.json").write_text(json.dumps(sub))
+    verdict = verify(folder, bench=_bench(), write=False)
+    assert not verdict.passed and verdict.failed == ["files (SHA-256)"]
+
+
+def test_another_schema_version_is_refused(submission, tmp_path):
+    from tinytorch.capstone.submission import load_submission
+    from tinytorch.capstone.verify import verify
+
+    folder, _ = _copy_sub(submission, tmp_path, schema_version=99)
+    with pytest.raises(ValueError, match="schema version"):
+        load_submission(folder)
+    assert verify(folder, bench=_bench(), write=False).failed == ["submission.json"]
+
+
+def test_on_another_machine_claims_are_scaled_by_the_calibration_ratio(submission, tmp_path):
+    """The submitter's calibration workload ran 2x faster than the verifier's (fake clock):
+    scale = verifier's median / submitter's = 2, and the honest claims, scaled, still hold."""
+    from tinytorch.capstone.verify import verify
+
+    here = _bench().measure("calibration_ms", lambda: None).summary.median
+    folder, _ = _copy_sub(submission, tmp_path, environment={"cpu": "another CPU", "cores": 64},
+                          calibration_ms={"median": here / 2, "q1": here / 2, "q3": here / 2})
+    verdict = verify(folder, bench=_bench(), write=False)
+    assert not verdict.same_machine
+    assert verdict.scale == pytest.approx(2.0)
+    assert verdict.passed, verdict.describe()
+
+
+def test_a_verification_goes_stale_when_the_submission_is_edited(submission, tmp_path):
+    from tinytorch.capstone.verify import read_verification, verify
+
+    folder, sub = _copy_sub(submission, tmp_path)
+    assert verify(folder, bench=_bench()).passed
+    assert read_verification(folder)["verdict"]["passed"]
+    sub["claims"]["accuracy"] = 1.0
+    (folder / "submission.json").write_text(json.dumps(sub))
+    assert read_verification(folder) is None
+
+
+def _hand_made(folder, accuracy, latency, passed=True):
+    """A submission folder with a verification record, as verify() would leave it (the record
+    names the SHA-256 of the submission.json it judged)."""
+    folder.mkdir(parents=True)
+    (folder / "model.npz").write_bytes(folder.name.encode())
+    sub = {"schema_version": 1, "name": folder.name, "task": "mlp_digits", "arch": "mlp",
+           "variant": "float32", "checkpoint": "model.npz", "report": "report.html",
+           "claims": {"accuracy": accuracy, "throughput_b32": 32e3 / latency,
+                      "latency_b1_ms": {"median": latency, "q1": latency, "q3": latency},
+                      "state_bytes": 1, "checkpoint_bytes": 1},
+           "files": {"model.npz": hashlib.sha256(folder.name.encode()).hexdigest()}}
+    (folder / "submission.json").write_text(json.dumps(sub))
+    record = {"verdict": {"passed": passed}, "failed": [] if passed else ["accuracy"],
+              "submission_sha256": sha256_file(folder / "submission.json")}
+    (folder / "verification.json").write_text(json.dumps(record))
+
+
+def test_the_board_ranks_verified_submissions_best_accuracy_then_fastest(tmp_path):
+    from tinytorch.capstone.board import build_board, collect
+
+    _hand_made(tmp_path / "ada", 0.90, 1.0)
+    _hand_made(tmp_path / "bob", 0.95, 2.0)
+    _hand_made(tmp_path / "cy", 0.95, 1.5)
+    _hand_made(tmp_path / "dee", 0.99, 0.5, passed=False)  # rejected by its verifier
+    _hand_made(tmp_path / "eve", 0.99, 0.5)
+    edited = json.loads((tmp_path / "eve" / "submission.json").read_text())
+    edited["claims"]["accuracy"] = 1.0  # edited after verification
+    (tmp_path / "eve" / "submission.json").write_text(json.dumps(edited))
+    rows, skipped = collect(tmp_path)
+    assert sorted(r["name"] for r in rows) == ["ada", "bob", "cy"]
+    assert [name for name, _ in skipped] == ["dee", "eve"]
+    page = build_board(tmp_path).read_text()
+    board = json.loads(page.split("const BOARD = ")[1].split(";</script>")[0])
+    assert [r["name"] for r in board] == ["cy", "bob", "ada"]
+
+
+def test_report_rows_are_recomputed_from_the_raw_samples(submission):
+    """Every latency cell of the report from results.json's raw samples, by Tukey's rule in
+    NumPy: the median of the kept batch-1 samples, their IQR, and the speedup."""
+    from tinytorch.benchmarking.stats import summarize
+    from tinytorch.capstone.report import format_row, rows_from_results
+
+    root, _ = submission
+    saved = json.loads((root / "run" / "results.json").read_text())
+    # five samples whose mean (1.12) is not their median (1.1)
+    saved["variants"][1]["latency_b1_ms"]["samples"] = [1.0, 1.0, 1.2, 1.3, 1.1]
+    for v in saved["variants"]:  # summaries as the pipeline writes them, from the samples
+        v["latency_b1_ms"]["summary"] = summarize(v["latency_b1_ms"]["samples"]).to_dict()
+
+    def oracle(xs):
+        xs = np.asarray(xs)
+        q1, q3 = np.quantile(xs, [0.25, 0.75])
+        kept = xs[(xs >= q1 - 1.5 * (q3 - q1)) & (xs <= q3 + 1.5 * (q3 - q1))]
+        k1, k3 = np.quantile(kept, [0.25, 0.75])
+        return np.median(kept), k3 - k1
+
+    rows = rows_from_results(saved)
+    base, _ = oracle(saved["variants"][0]["latency_b1_ms"]["samples"])
+    for row, v in zip(rows, saved["variants"]):
+        med, spread = oracle(v["latency_b1_ms"]["samples"])
+        assert row["latency_ms"] == pytest.approx(med) and row["latency_iqr_ms"] == \
+            pytest.approx(spread)
+        assert row["speedup"] == pytest.approx(base / med)
+        assert format_row(row)[3] == f"{med:.4f} ({spread:.4f})"
+    md = (root / "run" / "report.md").read_text()
+    first = saved["variants"][0]["latency_b1_ms"]["samples"]
+    assert f"{oracle(first)[0]:.4f} ({oracle(first)[1]:.4f})" in md
+
+
+def test_timing_pools_every_alternated_round_and_counts_samples_per_second():
+    """Two models, 6 samples each in rounds of 3: every round's samples are kept; throughput is
+    32 samples over the batch-32 median, in samples per second."""
+    from tinytorch.benchmarking import Benchmark
+    from tinytorch.benchmarking.stats import summarize
+    from tinytorch.capstone.pipeline import time_alternated, time_model
+    from tinytorch.capstone.variants import build
+
+    x = np.zeros((32, 64), dtype=np.float32)
+    models = [build("mlp"), build("mlp")]
+    timed = time_alternated(models, x[:1], x, Benchmark(warmup=1, repeats=6, clock=FakeClock()))
+    for t in timed:
+        for key in ("latency_b1_ms", "batch32_ms"):
+            assert len(t[key]["samples"]) == 6
+            assert t[key]["summary"] == summarize(t[key]["samples"]).to_dict()
+        assert t["throughput_b32"] == pytest.approx(32e3 / np.median(t["batch32_ms"]["samples"]))
+    one = time_model(models[0], x[:1], x, Benchmark(warmup=1, repeats=5, clock=FakeClock()))
+    assert one["throughput_b32"] == pytest.approx(32e3 / np.median(one["batch32_ms"]["samples"]))
