@@ -16,7 +16,8 @@ import tinytorch.nn as nn
 import tinytorch.nn.functional as F
 from tinytorch.autograd import gradcheck
 from tinytorch.core.conv import conv2d_naive
-from tinytorch.core.im2col import BATCH_LAST, BATCH_SECOND, col2im, im2col, to_layout
+from tinytorch.core.im2col import (BATCH_LAST, BATCH_SECOND, col2im, col2im_batched, im2col,
+                                   im2col_batched, to_layout)
 from tinytorch.core.pooling import max_pool2d_naive
 from tinytorch.testing import assert_close
 
@@ -185,6 +186,53 @@ def test_col2im_is_the_adjoint_of_im2col(order):
         f"<im2col(x), D> = {lhs} but <x, col2im(D)> = {rhs}"
 
 
+# one geometry per path of im2col_batched: the rows trick (stride 1, output as wide as the
+# input: 3x3 pad 1; dilated with unequal left/right padding), and strided windows
+BATCHED_CASES = [((3, 3), (1, 1, 1, 1), (1, 1), (1, 1)),
+                 ((2, 3), (0, 1, 1, 3), (1, 1), (2, 2)),
+                 ((2, 3), (1, 0, 2, 0), (2, 1), (1, 1))]
+
+
+@pytest.mark.parametrize("kernel, pads, stride, dilation", BATCHED_CASES)
+def test_im2col_batched_puts_every_receptive_field_in_a_column(kernel, pads, stride, dilation):
+    x = _rand((2, 3, 4, 6), 17)
+    (kh, kw), (top, bottom, left, right) = kernel, pads
+    xp = np.zeros((2, 3, 4 + top + bottom, 6 + left + right), dtype=np.float32)
+    xp[:, :, top:top + 4, left:left + 6] = x
+    ho = (xp.shape[2] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    wo = (xp.shape[3] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    cols = im2col_batched(x, pads, kernel, (ho, wo), stride, dilation)
+    assert cols.shape == (2, 3 * kh * kw, ho * wo), "cols is (N, C*kh*kw, Ho*Wo)"
+    expected = np.zeros(cols.shape, dtype=np.float32)
+    for n in range(2):
+        for c in range(3):
+            for i in range(kh):
+                for j in range(kw):
+                    for y in range(ho):
+                        for xx in range(wo):
+                            expected[n, (c * kh + i) * kw + j, y * wo + xx] = \
+                                xp[n, c, y * stride[0] + i * dilation[0],
+                                   xx * stride[1] + j * dilation[1]]
+    assert_close(cols, expected, what=f"im2col_batched(x, pads={pads}, kernel={kernel}, "
+                                      f"stride={stride}, dilation={dilation})")
+
+
+@pytest.mark.parametrize("kernel, pads, stride, dilation", BATCHED_CASES)
+def test_col2im_batched_is_the_adjoint_of_im2col_batched(kernel, pads, stride, dilation):
+    """<im2col_batched(x), D> == <x, col2im_batched(D)>: with the rows trick, a column that
+    wrapped around an image edge must add nothing to the neighbouring row."""
+    x = _rand((2, 3, 4, 6), 18, np.float64)
+    (kh, kw), (top, bottom, left, right) = kernel, pads
+    ho = (4 + top + bottom - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    wo = (6 + left + right - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    d = _rand((2, 3 * kh * kw, ho * wo), 19, np.float64)
+    back = col2im_batched(d.copy(), x.shape, pads, kernel, (ho, wo), stride, dilation)
+    assert back.shape == x.shape, "col2im_batched returns the input's shape"
+    lhs = np.sum(im2col_batched(x, pads, kernel, (ho, wo), stride, dilation) * d)
+    assert math.isclose(lhs, np.sum(x * back), rel_tol=1e-9), \
+        f"<im2col_batched(x), D> = {lhs} but <x, col2im_batched(D)> = {np.sum(x * back)}"
+
+
 # --------------------------------------------------------------------------- conv2d, the engine
 
 
@@ -218,6 +266,26 @@ def test_conv2d_backward_matches_the_definition(kwargs):
     assert_close(tx.grad, dx, rtol=1e-4, atol=1e-4, what=f"x.grad of conv2d {kwargs}")
     assert_close(tw.grad, dw, rtol=1e-4, atol=1e-4, what=f"weight.grad of conv2d {kwargs}")
     assert_close(tb.grad, db, rtol=1e-4, atol=1e-4, what=f"bias.grad of conv2d {kwargs}")
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv2d_on_wide_images_matches_the_definition(bias):
+    """Images 24 pixels wide or more take the batch-first engine (im2col_batched; 3x3 with
+    padding 1 is the rows trick; the bias rides in the matmul): forward and every gradient."""
+    x, w = _rand((2, 3, 4, 25), 20), _rand((4, 3, 3, 3), 21)
+    b = _rand((4,), 22) if bias else None
+    tx, tw = tt.tensor(x, requires_grad=True), tt.tensor(w, requires_grad=True)
+    tb = tt.tensor(b, requires_grad=True) if bias else None
+    out = F.conv2d(tx, tw, tb, padding=1)
+    assert_close(out, ref_conv2d(x, w, b if bias else np.zeros(4), padding=(1, 1)),
+                 rtol=1e-4, atol=1e-5, what="F.conv2d on a (2, 3, 4, 25) batch, padding 1")
+    grad = _rand(out.shape, 23)
+    out.backward(tt.tensor(grad))
+    dx, dw, db = ref_conv2d_grads(x, w, grad, padding=(1, 1))
+    assert_close(tx.grad, dx, rtol=1e-4, atol=1e-4, what="x.grad, wide image")
+    assert_close(tw.grad, dw, rtol=1e-4, atol=1e-4, what="weight.grad, wide image")
+    if bias:
+        assert_close(tb.grad, db, rtol=1e-4, atol=1e-4, what="bias.grad, wide image")
 
 
 def test_conv2d_gradcheck():
