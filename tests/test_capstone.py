@@ -128,7 +128,8 @@ def test_an_honest_submission_is_accepted(subs, tmp_path):
     v = verify(_copy(subs / "ada", tmp_path / "ada"), bench=bench())
     assert v.passed, v.describe()
     assert [c.claim for c in v.checks] == ["files (SHA-256)", "accuracy", "state_bytes",
-                                           "checkpoint_bytes", "latency_b1_ms", "batch32_ms"]
+                                           "checkpoint_bytes", "throughput_b32",
+                                           "latency_b1_ms", "batch32_ms"]
 
 
 def test_an_edited_accuracy_is_rejected_by_name(subs, tmp_path):

@@ -14,7 +14,8 @@
    rejected: an underclaim only hurts its author. On a different machine (another
    CPU model or core count) the claimed times are first scaled by the ratio of the two
    machines' calibration timings (a fixed NumPy workload timed on both), and the report says
-   so.
+   so. The claimed batch-32 throughput (the board shows it) must be the one the batch-32
+   claim implies, 32 samples over its median.
 
 The verdict names every claim that failed. ``verification.json`` is written beside the
 submission, with the hash of the ``submission.json`` it judged, for the leaderboard.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -128,6 +130,12 @@ def verify(folder, bench=None, tolerance: float = LATENCY_TOLERANCE, write: bool
     size = (folder / sub["checkpoint"]).stat().st_size
     verdict.checks.append(Check("checkpoint_bytes", claims["checkpoint_bytes"], size,
                                 claims["checkpoint_bytes"] == size, "file size"))
+    # the board shows the throughput claim: it must be the one the batch-32 claim (re-timed
+    # below) implies, 32 samples over its median, not a number of its own
+    implied = len(data["x_test"][:32]) * 1e3 / claims["batch32_ms"]["median"]
+    verdict.checks.append(Check("throughput_b32", claims["throughput_b32"], implied,
+                                math.isclose(claims["throughput_b32"], implied, rel_tol=1e-9),
+                                "32 samples / the claimed batch-32 median"))
 
     cfg = sub.get("benchmark", {})
     # the submission's clock: wall time (perf_counter) or this process's CPU time

@@ -191,6 +191,17 @@ def test_edited_byte_counts_are_rejected_naming_them(submission, tmp_path):
                                                                  "checkpoint_bytes"]
 
 
+def test_an_edited_throughput_is_rejected_naming_it(submission, tmp_path):
+    """The board shows the throughput claim: it must be 32 samples over the (re-timed)
+    batch-32 median, so a throughput inflated on its own is caught."""
+    from tinytorch.capstone.verify import verify
+
+    folder, sub = _copy_sub(submission, tmp_path, claims={"throughput_b32": lambda t: t * 2})
+    assert sub["claims"]["throughput_b32"] == pytest.approx(
+        2 * 32e3 / sub["claims"]["batch32_ms"]["median"])
+    assert verify(folder, bench=_bench(), write=False).failed == ["throughput_b32"]
+
+
 def test_a_checkpoint_missing_from_the_hashed_files_is_rejected(submission, tmp_path):
     from tinytorch.capstone.verify import verify
 
