@@ -741,7 +741,7 @@ CATALOG_INDEPENDENT: dict[int, list[Mutation]] = {
                  "rstd = (1.0 / (np.sqrt(var) + eps)).astype(x.dtype, copy=False)",
                  "LayerNorm: eps after the square root"),
         Mutation("ln-unbiased-var", LN,
-                 "var = np.mean(xc * xc, axis=1, keepdims=True)  # biased",
+                 "var = _row_mean(xc * xc)  # biased",
                  "var = np.sum(xc * xc, axis=1, keepdims=True) / (n - 1)  # biased",
                  "LayerNorm with the unbiased variance"),
         Mutation("ln-grad-ignores-weight", LN,

@@ -18,6 +18,7 @@ Shapes: x (*, *normalized_shape) -> y of the same shape; weight and bias (*norma
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -33,6 +34,18 @@ def _as_shape(normalized_shape) -> tuple:
     if isinstance(normalized_shape, numbers.Integral):
         return (int(normalized_shape),)
     return tuple(int(n) for n in normalized_shape)
+
+
+def _row_mean(a):
+    """Mean of each row of a 2-D array, as an (M, 1) column: ``a.mean(axis=1, keepdims=True)``.
+
+    ``np.add.reduce(a, 1) / n`` is the same sum and the same division without ``np.mean``'s
+    Python wrapper, which costs more than the arithmetic at the sizes of a generation step
+    (one token, d_model 128). float16 keeps ``np.mean``, which sums it in float32.
+    """
+    if a.dtype.itemsize < 4:
+        return a.mean(axis=1, keepdims=True)
+    return np.add.reduce(a, axis=1, keepdims=True) / a.shape[1]
 
 
 def _add_into(a, b):
@@ -58,12 +71,12 @@ class LayerNormFn(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, eps, k):
         shape = x.shape
-        n = int(np.prod(shape[x.ndim - k:], dtype=np.int64))
+        n = math.prod(shape[x.ndim - k:])
         x2 = x.reshape(-1, n)  # (M, N): one row per token
         # BEGIN SOLUTION
-        mean = x2.mean(axis=1, keepdims=True)
+        mean = _row_mean(x2)  # x2.mean(axis=1, keepdims=True), without np.mean's overhead
         xc = x2 - mean
-        var = np.mean(xc * xc, axis=1, keepdims=True)  # biased, two-pass: no cancellation
+        var = _row_mean(xc * xc)  # biased, two-pass: no cancellation
         rstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
         xhat = np.multiply(xc, rstd, out=xc) if xc.dtype == x.dtype else xc * rstd  # in place
         y = xhat if weight is None else xhat * weight.reshape(n)
@@ -94,9 +107,9 @@ class LayerNormFn(Function):
             if buf is None or buf.dtype != np.result_type(dxhat, xhat):
                 buf = None
             buf = np.multiply(dxhat, xhat, out=buf)
-            proj = buf.mean(axis=1, keepdims=True)  # mean(dxhat * xhat)
+            proj = _row_mean(buf)  # mean(dxhat * xhat)
             buf = np.multiply(xhat, proj, out=buf)
-            dx = dxhat - dxhat.mean(axis=1, keepdims=True)
+            dx = dxhat - _row_mean(dxhat)
             dx = _sub_into(dx, buf)
             dx = (_mul_into(dx, rstd)).reshape(shape)
         # END SOLUTION
@@ -140,17 +153,19 @@ class RMSNormFn(Function):
 
 
 def _check(op, input, shape, params):
+    # the checks read the arrays' own shapes (tuples): this runs once per norm per step
     if not isinstance(input, Tensor):
         input = Tensor(input)
-    if input.dtype.kind != "f":
+    x = input._data
+    if x.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating point input, got {input.dtype}; "
                         f"call .float() first")
     k = len(shape)
-    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+    if k == 0 or x.ndim < k or x.shape[x.ndim - k:] != shape:
         raise ValueError(f"{op}: normalized_shape {list(shape)} must match the last {k} "
                          f"dimension(s) of the input, got input of shape {tuple(input.shape)}")
     for name, p in params:
-        if p is not None and tuple(p.shape) != shape:
+        if p is not None and (p._data if isinstance(p, Tensor) else np.asarray(p)).shape != shape:
             raise ValueError(f"{op}: {name} of shape {tuple(p.shape)} must have the "
                              f"normalized_shape {list(shape)}")
     return input, k
