@@ -240,8 +240,8 @@ def _torch_gpt(cfg):
             super().__init__()
             self.fc, self.proj = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
 
-        def forward(self, x):
-            return self.proj(nn.functional.gelu(self.fc(x)))
+        def forward(self, x):  # GPT-2's tanh GELU, as tinytorch's GPTBlock
+            return self.proj(nn.functional.gelu(self.fc(x), approximate="tanh"))
 
     class Attention(nn.Module):
         def __init__(self, d, h):
@@ -310,12 +310,65 @@ def build_gpt(fw: str, quick: bool):
                        as_tensor(fw, ids[:, 1:].reshape(-1)))
 
 
+KV_CONFIG = dict(vocab_size=65, d_model=128, n_layers=4, n_heads=4, max_seq_len=272)
+KV_PROMPT = 16
+
+
+def _torch_generate_cached(model, ids, n: int):
+    """Greedy generation with a per-layer key/value cache, written for the torch twin the way
+    a PyTorch user writes one (preallocated K and V per layer, the prompt in one pass, then one
+    position per step): the same work as tinytorch's ``GPT.generate(use_cache=True)``."""
+    import torch
+    from torch.nn import functional as F
+
+    B, T = ids.shape
+    h, C = model.blocks[0].attn.h, model.tok_emb.weight.shape[1]
+    K = [torch.empty(B, h, T + n, C // h) for _ in model.blocks]
+    V = [torch.empty(B, h, T + n, C // h) for _ in model.blocks]
+    out, new, pos = [ids], ids, 0
+    with torch.no_grad():
+        for _ in range(n):
+            T = new.shape[1]
+            x = model.tok_emb(new) + model.pos_emb(torch.arange(pos, pos + T))
+            for k, blk in enumerate(model.blocks):
+                qkv = blk.attn.qkv(blk.ln1(x)).reshape(B, T, 3, h, C // h).permute(2, 0, 3, 1, 4)
+                K[k][:, :, pos:pos + T], V[k][:, :, pos:pos + T] = qkv[1], qkv[2]
+                y = F.scaled_dot_product_attention(qkv[0], K[k][:, :, :pos + T],
+                                                   V[k][:, :, :pos + T], is_causal=T > 1)
+                x = x + blk.attn.proj(y.permute(0, 2, 1, 3).reshape(B, T, C))
+                x = x + blk.mlp(blk.ln2(x))
+            new = model.lm_head(model.ln_f(x[:, -1:])).argmax(-1)
+            out.append(new)
+            pos += T
+    return torch.cat(out, 1)
+
+
+def build_kv_generate(fw: str, quick: bool):
+    """One step: a 16-token prompt extended greedily by 256 tokens (32 quick), cached."""
+    n = 32 if quick else 256
+    prompt = data(16, (1, KV_PROMPT), high=KV_CONFIG["vocab_size"])
+    if fw == "tinytorch":
+        from tinytorch.models import GPT
+
+        model = GPT(**KV_CONFIG)
+    else:
+        model = _torch_gpt(KV_CONFIG)
+    load_weights(fw, model, _gpt_kind)
+    model.eval()
+    ids = as_tensor(fw, prompt)
+    if fw == "tinytorch":
+        return lambda: model.generate(ids, n, temperature=0, use_cache=True)
+    return lambda: _torch_generate_cached(model, ids, n)
+
+
 def _kv_cache_available(fw: str) -> str | None:
-    # the cache exists (module 17); its speedup over uncached generation is measured by
-    # benchmarks/kv_cache.py. This row compares frameworks and needs a torch twin of the
-    # cached generation loop, not written yet.
-    return ("a torch twin of cached generation is not written yet (cached vs uncached "
-            "tinytorch: benchmarks/kv_cache.py)")
+    if fw != "tinytorch":
+        return None
+    try:
+        from tinytorch.generation import KVCache  # noqa: F401
+    except ImportError:
+        return "tinytorch.generation.KVCache does not exist yet (module 17)"
+    return None
 
 
 SPECS: list[Spec] = [
@@ -334,8 +387,9 @@ SPECS: list[Spec] = [
          1.5, available=_gpt_available, note="vocab 65, AdamW, tied head"),
     Spec("conv_big", "Conv2d(64, 64, 3, pad 1) on (128,64,32,32) fwd+bwd", build_conv_big,
          None, note="a CIFAR-sized layer: memory is the point", max_repeats=5, max_warmup=1),
-    Spec("kv_generate", "greedy generation, 256 tokens with the KV cache", lambda fw, q: None,
-         1.5, available=_kv_cache_available, note="joins when the KV cache exists"),
+    Spec("kv_generate", "greedy generation, 256 tokens with the KV cache", build_kv_generate,
+         1.5, available=_kv_cache_available, max_repeats=5, max_warmup=1,
+         note="4 layers, d 128, 4 heads; 16-token prompt; under no_grad"),
 ]
 
 

@@ -78,11 +78,26 @@ def test_a_child_runs_a_workload_and_measures_memory(mods):
     assert out["peak_growth_mb"] >= 0 and out["baseline_mb"] > 0
 
 
-def test_missing_models_are_skipped_cleanly(mods):
+def test_missing_models_are_skipped_cleanly(mods, monkeypatch):
     _, suite, child = mods
-    out = child.run("tinytorch", "kv_generate", repeats=1, warmup=0, quick=True, threads=1)
-    assert out["skipped"] and out["error"] is None and out["times_ms"] == []
+    absent = suite.Spec("absent", "a model not written yet", lambda fw, q: None, 1.0,
+                        available=lambda fw: "not written yet" if fw == "tinytorch" else None)
+    monkeypatch.setattr(suite, "SPECS", suite.SPECS + [absent])
+    out = child.run("tinytorch", "absent", repeats=1, warmup=0, quick=True, threads=1)
+    assert out["skipped"] == "not written yet" and out["error"] is None
+    assert out["times_ms"] == []
     assert suite.get("gpt").available("torch") is None
+
+
+def test_the_torch_twin_of_cached_generation_makes_the_same_tokens(mods):
+    """kv_generate times the same work in both frameworks: same weights, same prompt, and
+    the torch loop (its own cache) picks the same greedy tokens as GPT.generate(use_cache)."""
+    pytest.importorskip("torch")
+    _, suite, _ = mods
+    ours = suite.build_kv_generate("tinytorch", True)().numpy()
+    theirs = suite.build_kv_generate("torch", True)().numpy()
+    assert ours.shape == (1, suite.KV_PROMPT + 32)
+    np.testing.assert_array_equal(ours, theirs)
 
 
 def test_every_workload_builds_and_steps_in_quick_mode(mods):
