@@ -14,6 +14,13 @@ right only when n = 0).
 
 Runs under ``no_grad``: the cache stores plain arrays, so a graph through it would miss
 every earlier step's keys and values; a forward with a cache is for generation only.
+
+One new token is a (1, d_model) row: each op's arithmetic is then smaller than the engine's
+bookkeeping around it (a Tensor, a node, a module call, the shape checks), so the step keeps
+the residual stream as a NumPy array and runs the model's own LayerNorm and Linear layers
+through their ops' NumPy forwards -- the same calls, so the same bits, with the same weights.
+A layer with hooks, a layer of another type (a quantized or LoRA Linear, an RMSNorm), or a
+running profiler or anomaly check makes that layer an ordinary module call instead.
 """
 
 from __future__ import annotations
@@ -22,13 +29,51 @@ import math
 
 import numpy as np
 
+from tinytorch.core import autograd as _ag
 from tinytorch.core.activations import gelu as F_gelu
 from tinytorch.core.attention import _record
-from tinytorch.core.autograd import no_grad
+from tinytorch.core.autograd import Node, no_grad
+from tinytorch.core.layernorm import LayerNorm, LayerNormFn
+from tinytorch.core.layers import Linear
 from tinytorch.core.tensor import Tensor
 
 __all__ = ["forward_with_cache", "greedy_with_cache", "cached_self_attention",
            "cached_attention", "cached_causal_mask"]
+
+
+def _plain(module) -> bool:
+    """True when calling ``module`` would run exactly its forward: no hooks on it, and no
+    profiler (or FLOP counter) or anomaly check that must see every op."""
+    d = module.__dict__
+    return not (d.get("_forward_hooks") or d.get("_forward_pre_hooks")) \
+        and _ag._active_profiler is None and _ag._anomaly is None
+
+
+def _linear(layer, x: np.ndarray) -> np.ndarray:
+    """``layer(x)`` for rows ``x`` (N, in) -> (N, out), as an array.
+
+    A plain :class:`Linear` is ``x @ W.T + b`` computed here with the NumPy calls its ops
+    make (``np.matmul``, then ``np.add``), skipping the three engine ops ``F.linear`` records
+    (transpose, matmul, add); any other layer is called as a module."""
+    w = layer.weight._data if type(layer) is Linear and _plain(layer) else None
+    b = layer.bias
+    if w is None or x.ndim != 2 or x.shape[1] != w.shape[1] or x.dtype != w.dtype or \
+            (b is not None and b._data.dtype != w.dtype):
+        return layer(Tensor._wrap(x, None))._data
+    out = np.matmul(x, w.T)
+    return out if b is None else np.add(out, b._data)
+
+
+def _norm(ln, x: np.ndarray) -> np.ndarray:
+    """``ln(x)`` for rows ``x`` (N, C), as an array: a plain :class:`LayerNorm` over C runs
+    its op's forward directly (what ``layer_norm`` would after its checks); anything else is
+    called as a module."""
+    if type(ln) is not LayerNorm or not _plain(ln) or x.dtype.kind != "f" or \
+            ln.normalized_shape != x.shape[1:]:
+        return ln(Tensor._wrap(x, None))._data
+    w, b = ln.weight, ln.bias
+    return LayerNormFn.forward(Node(), x, None if w is None else w._data,
+                               None if b is None else b._data, float(ln.eps), 1)
 
 
 def cached_causal_mask(past: int, new: int) -> np.ndarray | None:
@@ -68,26 +113,29 @@ def cached_attention(q: np.ndarray, keys: np.ndarray, values: np.ndarray) -> np.
     return np.matmul(weights, values)
 
 
-def cached_self_attention(attn, x: Tensor, cache, layer: int) -> Tensor:
+def cached_self_attention(attn, x, cache, layer: int):
     """A :class:`~tinytorch.models.CausalSelfAttention` step over new positions only.
 
     Args:
         attn: the block's attention module (its ``qkv``, ``proj`` and ``n_heads`` are used).
         x: (B, T, d_model), the normalized residual stream at the T new positions, or the
-            same rows flattened to (B * T, d_model) (B is the cache's batch size).
+            same rows flattened to (B * T, d_model) (B is the cache's batch size); a Tensor,
+            or a NumPy array (as :func:`forward_with_cache` passes it).
         cache: the :class:`KVCache`; layer ``layer``'s keys and values are extended by T.
     Returns:
-        x's shape, equal to what the full causal attention gives at those positions.
+        x's shape and kind (Tensor or array), equal to what the full causal attention gives
+        at those positions.
 
     The head split and the attention itself run on plain arrays: one new token makes a
     handful of tiny ops, where the engine's per-op bookkeeping would cost more than the
-    arithmetic (the linear layers stay the model's own).
+    arithmetic (the linear layers stay the model's own; see :func:`_linear`).
     """
-    B, C, H = cache.batch_size, x.shape[-1], attn.n_heads
-    T = x.shape[0] // B if x.ndim == 2 else x.shape[1]
-    rows = x if x.ndim == 2 else x.reshape(B * T, C)
+    a = x._data if isinstance(x, Tensor) else x
+    B, C, H = cache.batch_size, a.shape[-1], attn.n_heads
+    T = a.shape[0] // B if a.ndim == 2 else a.shape[1]
+    rows = a if a.ndim == 2 else a.reshape(B * T, C)
     # the linear layers get 2-D (B * T, C) rows: the same products, two fewer engine ops each
-    qkv = attn.qkv(rows)._data.reshape(B, T, 3, H, C // H)
+    qkv = _linear(attn.qkv, rows).reshape(B, T, 3, H, C // H)
     qkv = qkv.transpose(2, 0, 3, 1, 4)  # (3, B, H, T, hs)
     q, k, v = qkv[0], qkv[1], qkv[2]  # each (B, H, T, hs)
     # yours: store k, v in the cache and attend over everything it holds -> y (B, H, T, hs)
@@ -95,9 +143,11 @@ def cached_self_attention(attn, x: Tensor, cache, layer: int) -> Tensor:
     keys, values = cache.update(layer, k, v)  # (B, H, past + T, hs)
     y = cached_attention(q, keys, values)  # (B, H, T, hs)
     # END SOLUTION
-    y = Tensor._wrap(np.ascontiguousarray(y.transpose(0, 2, 1, 3)).reshape(B * T, C), None)
-    out = attn.proj(y)  # heads joined, projected (resid_dropout: off at inference)
-    return out if x.ndim == 2 else out.reshape(B, T, C)
+    y = np.ascontiguousarray(y.transpose(0, 2, 1, 3)).reshape(B * T, C)
+    out = _linear(attn.proj, y)  # heads joined, projected (resid_dropout: off at inference)
+    if a.ndim != 2:
+        out = out.reshape(B, T, C)
+    return Tensor._wrap(out, None) if isinstance(x, Tensor) else out
 
 
 @no_grad()
@@ -129,15 +179,16 @@ def forward_with_cache(model, idx, cache, gelu=None) -> Tensor:
     B = ids.shape[0]
     # (B * T, C) rows rather than (B, T, C): every Linear skips two reshapes. Embedding rows
     # are read from the tables directly (a lookup is an index; no graph is recorded here).
-    x = Tensor._wrap(model.tok_emb.weight._data[ids.reshape(-1)]
-                     + model.pos_emb.weight._data[np.tile(pos, B)], None)
+    # The residual stream x stays an array (see the module docstring).
+    x = model.tok_emb.weight._data[ids.reshape(-1)] + model.pos_emb.weight._data[np.tile(pos, B)]
     for i, block in enumerate(model.blocks):  # GPTBlock.forward, attention from the cache
-        x = x + cached_self_attention(block.attn, block.ln1(x), cache, i)
+        x = x + cached_self_attention(block.attn, _norm(block.ln1, x), cache, i)
         mlp = block.mlp  # MLP.forward without its dropout (off at inference)
-        h = mlp.fc(block.ln2(x))
+        h = Tensor._wrap(_linear(mlp.fc, _norm(block.ln2, x)), None)
         h = gelu(h) if gelu is not None else F_gelu(h, mlp.approximate)
-        x = x + mlp.proj(h)
-    return model.lm_head(model.ln_f(x)).reshape(B, T, -1)
+        x = x + _linear(mlp.proj, h._data)
+    logits = _linear(model.lm_head, _norm(model.ln_f, x))
+    return Tensor._wrap(logits.reshape(B, T, -1), None)
 
 
 def greedy_with_cache(model, ids: np.ndarray, n: int, gelu=None) -> np.ndarray:
