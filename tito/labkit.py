@@ -13,10 +13,18 @@ same as a script, in the test suite and as a notebook, each lab starts the same 
 Markdown table and `best_time` times a function. This file imports nothing heavy at module
 level: NumPy and matplotlib are imported inside the functions, after the thread variables
 are set, because a BLAS library reads them once, when it loads.
+
+A lab's guide (``modules/NN_slug/README.md``) quotes its measured tables; they are never
+typed by hand. ``table(headers, rows, key="per-op")`` names a table and
+``lab.record("bwd-fwd", "1.93x")`` a single figure: both are also written to
+``$TINYTORCH_OUT/lab_results.json`` with the machine, date, load and mode, and ``python -m
+tito.guide_tables`` copies that file into the module and renders each named table into the
+guide (tito/guide_tables.py).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass
@@ -41,6 +49,19 @@ class Lab:
     out: Path
     quick: bool
     threads: str | None
+
+    def record(self, key: str, value) -> None:
+        """Name a single measured figure (``"1.93x"``) for the guide; see `record`."""
+        record(key, value, lab=self)
+
+    def record_table(self, key: str, headers, rows) -> None:
+        """Name a table for the guide without printing it; see `record_table`."""
+        record_table(key, headers, rows, lab=self)
+
+
+#: The lab set up last in this process: where named tables and figures are written.
+_ACTIVE: Lab | None = None
+RESULTS_FILE = "lab_results.json"
 
 
 def limit_threads() -> str | None:
@@ -84,7 +105,9 @@ def setup(name: str) -> Lab:
     out = Path(os.environ.get("TINYTORCH_OUT", f"runs/labs/{name}"))
     out.mkdir(parents=True, exist_ok=True)
     print(which_tinytorch(name))
-    return Lab(name=name, out=out, quick=quick, threads=threads)
+    global _ACTIVE
+    _ACTIVE = Lab(name=name, out=out, quick=quick, threads=threads)
+    return _ACTIVE
 
 
 def which_tinytorch(name: str = "") -> str:
@@ -103,17 +126,71 @@ def which_tinytorch(name: str = "") -> str:
     return f"tinytorch: {pkg} (the reference; on your code: tito module lab {number})"
 
 
-def table(headers, rows) -> None:
+def table(headers, rows, key: str | None = None) -> None:
     """Print a Markdown table, right-aligned, followed by a blank line.
 
-    Markdown so that a measured table can be pasted into the module's guide as it is:
-    the guide's numbers then come from a run, not from memory. Cells are printed with str().
+    Markdown, the form the module's guide shows it in. With ``key`` the table is also
+    recorded under that name in ``$TINYTORCH_OUT/lab_results.json`` (`record_table`): the
+    guide's copy is written from there by a command, never pasted by hand. Cells are
+    printed with str().
     """
+    rows = [[str(c) for c in r] for r in rows]
     print("| " + " | ".join(headers) + " |")
     print("|" + "|".join("---:" for _ in headers) + "|")
     for r in rows:
-        print("| " + " | ".join(str(c) for c in r) + " |")
+        print("| " + " | ".join(r) + " |")
     print()
+    if key is not None:
+        record_table(key, headers, rows)
+
+
+def record_table(key: str, headers, rows, lab: Lab | None = None) -> None:
+    """Record a table under ``key`` in the results file without printing it.
+
+    For a table the lab prints some other way (the profiler's own table, say) whose rows the
+    guide quotes. Cells are stored as the strings the guide shows.
+    """
+    _write_result("tables", key, {"headers": [str(h) for h in headers],
+                                  "rows": [[str(c) for c in r] for r in rows]}, lab)
+
+
+def record(key: str, value, lab: Lab | None = None) -> None:
+    """Record one measured figure under ``key``, as the text the guide shows (``"1.93x"``).
+
+    Format it the way the lab prints it; a non-string is stored with str().
+    """
+    _write_result("figures", key, str(value), lab)
+
+
+def _write_result(kind: str, key: str, value, lab: Lab | None) -> None:
+    """Add ``value`` to ``lab.out/lab_results.json`` (rewritten whole: a lab stopped half-way
+    leaves a valid file with what it measured so far)."""
+    lab = lab or _ACTIVE
+    if lab is None:
+        raise RuntimeError("labkit.setup(name) must run before a table or figure is recorded")
+    path = Path(lab.out) / RESULTS_FILE
+    try:
+        data = json.loads(path.read_text())
+        if data.get("lab") != lab.name or data.get("pid") != os.getpid():
+            data = None  # a previous run's file: start afresh
+    except (OSError, ValueError):
+        data = None
+    if data is None:
+        data = {"lab": lab.name, "pid": os.getpid(), "tables": {}, "figures": {}}
+    try:
+        load = [round(x, 2) for x in os.getloadavg()]
+    except OSError:  # not on every platform
+        load = None
+    data.update(machine=machine(), date=_today(), quick=lab.quick, threads=lab.threads,
+                cores=os.cpu_count(), load_average=load)
+    data[kind][key] = value
+    path.write_text(json.dumps(data, indent=1) + "\n")
+
+
+def _today() -> str:
+    import datetime
+
+    return datetime.date.today().isoformat()
 
 
 def best_time(fn, repeat: int = 5, min_time: float = 0.005) -> float:

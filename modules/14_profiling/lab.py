@@ -119,7 +119,7 @@ for name, (model, x, loss_fn) in MODELS.items():
                  f"{fwd.get_total_flops():,}", f"{step.get_total_flops():,}",
                  f"{step.get_total_flops() / fwd.get_total_flops():.2f}"))
 table(["model", "parameters", "param bytes", "FLOPs forward", "FLOPs train step",
-       "step / forward"], rows)
+       "step / forward"], rows, key="size")
 
 # %% [markdown]
 # ## 2. Latency with its spread, and the rate reached
@@ -141,7 +141,8 @@ a, b = np.ones((n, n), np.float32), np.ones((n, n), np.float32)
 st = measure_latency(np.matmul, a, b, warmup=2, repeats=REPEATS)
 rows.append((f"BLAS {n}x{n} matmul", f"{st.median * 1e3:.3f}", f"{st.iqr * 1e3:.3f}",
              f"{100 * st.relative_spread:.1f}%", f"{2 * n ** 3 / st.median / 1e9:.2f}"))
-table(["model (batch forward)", "median ms", "IQR ms", "IQR / median", "GFLOP/s"], rows)
+table(["model (batch forward)", "median ms", "IQR ms", "IQR / median", "GFLOP/s"], rows,
+      key="latency")
 
 # %% [markdown]
 # ## 3. The profiler's table: one CNN training step
@@ -165,6 +166,13 @@ fwd_us = sum(e.self_cpu_time_total for e in averages if not e.is_backward)
 bwd_us = sum(e.self_cpu_time_total for e in averages if e.is_backward)
 print(f"\nforward ops {fwd_us / 1e3:.2f} ms, backward ops {bwd_us / 1e3:.2f} ms "
       f"(backward / forward = {bwd_us / fwd_us:.2f})")
+# The guide quotes the first rows and the ratio (recorded, not printed again).
+total_us = averages.self_cpu_time_total or 1.0
+lab.record_table("ops", ["op", "self CPU", "calls", "FLOPs"], [
+    (e.key, f"{e.self_cpu_time_total / 1e3:.1f} ms ({100 * e.self_cpu_time_total / total_us:.1f}%)",
+     e.count, f"{e.flops / 1e6:.1f} M" if e.flops else "0")
+    for e in sorted(averages, key=lambda e: e.self_cpu_time_total, reverse=True)[:6]])
+lab.record("bwd-fwd", f"{bwd_us / fwd_us:.2f}x")
 
 # %% [markdown]
 # ## 4. Per layer: the CNN's table, JSON and bar chart
@@ -172,6 +180,12 @@ print(f"\nforward ops {fwd_us / 1e3:.2f} ms, backward ops {bwd_us / 1e3:.2f} ms 
 # %%
 report = profile_layers(cnn, images, repeats=REPEATS)
 print(report.table())
+lab.record_table("layers", ["layer", "type", "params", "param bytes", "output", "act bytes",
+                            "FLOPs", "time ms"],
+                 [(r.name, r.kind, f"{r.parameters:,}", f"{r.parameter_bytes:,}",
+                   "x".join(map(str, r.output_shape)), f"{r.output_bytes:,}", f"{r.flops:,}",
+                   f"{r.time_s * 1e3:.3f}") for r in report.rows if r.kind not in
+                  ("ReLU", "Flatten")])
 report.to_json(OUT / "cnn_layers.json")
 report.bar_chart(OUT / "cnn_layers_time.png", metric="time_s")
 report.bar_chart(OUT / "cnn_layers_flops.png", metric="flops")
@@ -199,7 +213,7 @@ for name, (model, x, loss_fn) in MODELS.items():
     rows.append((name, f"{model_size(model)['parameter_bytes']:,}", f"{inf.peak_bytes:,}",
                  f"{train.peak_bytes:,}", f"{train.peak_bytes / max(inf.peak_bytes, 1):.1f}"))
 table(["model", "param bytes", "inference peak", "train-step peak", "train / inference"],
-      rows)
+      rows, key="memory")
 
 # %% [markdown]
 # ## 6. Amdahl's law on the measured profile
@@ -214,7 +228,7 @@ heavy = sum(e.self_cpu_time_total for e in averages if e.key.replace("Backward",
 p = heavy / averages.self_cpu_time_total
 table(["share p in matmul/conv", "speedup if 2x faster", "if 10x faster", "ceiling 1/(1-p)"],
       [(f"{p:.2f}", f"{amdahl_speedup(p, 2):.2f}x", f"{amdahl_speedup(p, 10):.2f}x",
-        f"{amdahl_limit(p):.2f}x")])
+        f"{amdahl_limit(p):.2f}x")], key="amdahl")
 
 # %% [markdown]
 # ## 7. What profiling costs
@@ -233,4 +247,5 @@ with tt.no_grad():
     with_prof = measure_latency(profiled, warmup=2, repeats=REPEATS)
 table(["MLP forward", "median ms", "IQR ms"],
       [("no profiler", f"{plain.median * 1e3:.3f}", f"{plain.iqr * 1e3:.3f}"),
-       ("inside profile()", f"{with_prof.median * 1e3:.3f}", f"{with_prof.iqr * 1e3:.3f}")])
+       ("inside profile()", f"{with_prof.median * 1e3:.3f}", f"{with_prof.iqr * 1e3:.3f}")],
+      key="profiler-cost")

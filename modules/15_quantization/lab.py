@@ -150,7 +150,7 @@ def static_int8(model, calib, qconfig=Q.default_qconfig):
     return Q.convert(prepared)
 
 
-def compare(name, model, x_cal, x_test, y_test, dynamic=True):
+def compare(name, model, x_cal, x_test, y_test, dynamic=True, key=None):
     results = {"float32": model, "static int8": static_int8(model, x_cal)}
     if dynamic:
         results["dynamic int8"] = Q.quantize_dynamic(model, {nn.Linear}, dtype=tt.qint8)
@@ -162,14 +162,15 @@ def compare(name, model, x_cal, x_test, y_test, dynamic=True):
         rows.append((kind, f"{acc:.2%}", f"{(base_acc - acc) * 100:+.2f}", f"{nbytes:,}",
                      f"{base_bytes / nbytes:.2f}x"))
     print(name)
-    table(["model", "test accuracy", "drop (points)", "state bytes", "smaller by"], rows)
+    table(["model", "test accuracy", "drop (points)", "state bytes", "smaller by"], rows,
+          key=key)
     return out
 
 
 mlp = nn.Sequential(Q.QuantStub(), nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 10),
                     Q.DeQuantStub())
 train(mlp, xtr, ytr, epochs=2 if QUICK else 20)
-mlp_res = compare("digits MLP 64-256-10", mlp, xtr[:512], xte, yte)
+mlp_res = compare("digits MLP 64-256-10", mlp, xtr[:512], xte, yte, key="bytes-mlp")
 W, B = 64 * 256 + 256 * 10, 256 + 10
 print(f"the ceiling: a float32 bias stays 4 bytes, so 4 (W + B) / (W + 4 B) = "
       f"{4 * (W + B) / (W + 4 * B):.2f}x for W = {W:,} weights and B = {B} biases")
@@ -208,7 +209,7 @@ print(f"fusing the batch norms: accuracy {accuracy(cnn, xte_img, yte):.2%} -> "
       f"{accuracy(fused, xte_img, yte):.2%}, state {float_bytes_with_bn:,} -> "
       f"{Q.state_nbytes(fused):,} bytes (float32)")
 cnn_res = compare(f"digits CNN (LeNet, width {width}), batch norm folded", fused,
-                  xtr_img[:256], xte_img, yte, dynamic=False)
+                  xtr_img[:256], xte_img, yte, dynamic=False, key="bytes-cnn")
 q_cnn = cnn_res["static int8"][2]
 print("stored in the int8 CNN:")
 table(["name", "dtype", "shape", "bytes"],
@@ -243,7 +244,8 @@ rows = [("float32 BLAS", f"{t_f32 * 1e3:.3f}", "1.0x"),
         ("the same integers in float64 BLAS (exact)", f"{t_f64 * 1e3:.3f}",
          f"{t_f64 / t_f32:.1f}x")]
 print(f"one ({m_}, {k_}) @ ({k_}, {n_}) product")
-table(["matmul", "ms", "time vs float32"], rows)
+table(["matmul", "ms", "time vs float32"], rows, key="matmul")
+lab.record("matmul-shape", f"({m_}, {k_}) @ ({k_}, {n_})")
 
 rows = []
 for name, res, x in (("MLP", mlp_res, xte), ("CNN", cnn_res, xte_img)):
@@ -255,7 +257,7 @@ for name, res, x in (("MLP", mlp_res, xte), ("CNN", cnn_res, xte_img)):
                 model(tt.tensor(x))
         rows.append((name, kind, f"{best_time(fwd, repeat=3) * 1e3:.2f}"))
 print(f"forward over the {len(xte)} test digits")
-table(["model", "kind", "ms"], rows)
+table(["model", "kind", "ms"], rows, key="forward")
 print("the int8 models also quantize, requantize and convert between layouts at every layer:"
       " extra passes over the data that a fused int8 kernel would do in registers")
 
@@ -288,7 +290,7 @@ for bits in ((4, 2) if QUICK else (4, 3, 2)):
     rows.append((bits, f"{float_acc:.2%}", f"{accuracy(ptq, xte, yte):.2%}",
                  f"{accuracy(qat, xte, yte):.2%}"))
 print("digits MLP, weights at b bits, activations at 8")
-table(["weight bits", "float32", "post-training", "quantization-aware"], rows)
+table(["weight bits", "float32", "post-training", "quantization-aware"], rows, key="bits")
 
 # %% [markdown]
 # ## Targets (issue 13)
