@@ -38,13 +38,13 @@ def assert_close(got, expected, *, rtol: float = 1e-5, atol: float = 1e-6, what:
         check_dtype: also require the same dtype.
     """
     g, e = to_numpy(got), to_numpy(expected)
-    lines = []
-    if inputs:
-        for name, v in inputs.items():
-            arr = to_numpy(v)
-            lines.append(f"  input {name} (shape {tuple(arr.shape)}):\n    " + _fmt(arr).replace("\n", "\n    "))
 
     def fail(reason):
+        # formatted only on failure: printing arrays costs more than comparing them
+        lines = []
+        for name, v in (inputs or {}).items():
+            arr = to_numpy(v)
+            lines.append(f"  input {name} (shape {tuple(arr.shape)}):\n    " + _fmt(arr).replace("\n", "\n    "))
         body = "\n".join(lines)
         raise AssertionError(
             f"{what}: {reason}\n{body}\n  expected:\n    " + _fmt(e).replace("\n", "\n    ")
