@@ -35,10 +35,11 @@ __all__ = ["scaled_dot_product_attention", "attention_loops", "attention_weights
 
 # F.scaled_dot_product_attention switches from the fused op to the tiled one when a head's
 # score matrix has at least this many entries (L * S). Measured on a 2-core CPU, one thread,
-# float32, causal (2, 4, L, 32) fwd+bwd, both ops interleaved in one process (CPU time, a loaded
-# machine): L = 128 fused 4.1 ms vs tiled 5.1; L = 192 8.6 vs 9.2; L = 256 a tie (13.5 vs
-# 13.6) where the tiled op needs half the memory; L = 512 56 vs 42; L = 1024 245 vs 139 (and
-# 7 MB instead of 132 MB). The module-12 lab re-measures the crossover on your machine.
+# float32, causal (2, 4, L, 32) fwd+bwd, both ops alternated in one process (CPU time, a loaded
+# machine, 64 x 512 tiles): L = 64 fused 1.35 ms vs tiled 1.95; L = 128 2.7 vs 3.0; L = 192
+# 5.7 vs 4.9; L = 256 10.7 vs 8.3, where the tiled op also needs half the memory; L = 512 40
+# vs 25; L = 1024 209 vs 101 (and a traced peak of 11 MB instead of 69 MB). The module-12 lab
+# re-measures the crossover on your machine.
 TILED_MIN_SCORES = 256 * 256
 
 
