@@ -13,17 +13,23 @@ whole suite must stay fast. ``python -m tito.mutations --independent [N ...]`` r
 hand and prints the kill rate per module.
 
 Each mutant is its own test, so ``pytest -n auto`` spreads them over the cores; the test file
-that killed a mutant last time runs first (``tito/mutation_killers.json``). That the unmutated
+that killed a mutant last time runs first (``tito/mutation_killers.json``), and each run is a
+fork of a server process that imported pytest and NumPy once (``tito/forkserver.py``; the last
+tests here prove such a run grades exactly like a new interpreter, and that a mutant that never
+finishes is stopped by the timeout). That the unmutated
 reference passes each module's tests in a workspace (else every mutant would look "killed") is
 proved by ``tests/test_course_order.py``, which grades module N on the reference of 1..N.
 """
 
 import os
+import re
 
 import pytest
 
 from tito import registry
 from tito.course import Course
+from tito.workspace import create
+from tito import forkserver
 from tito.grading import run_tests
 from tito.mutations import (catalog, check_snippet, independent_catalog, killer_hints, make_base,
                             run_mutant, summary_table)
@@ -152,3 +158,50 @@ def test_harness_on_the_synthetic_course(tmp_path):
     with pytest.raises(SnippetError, match="not found"):
         check_snippet(Mutation("gone", "tinytorch/core/tensor.py", "no such code", "x"),
                       course.root)
+
+
+def _outcomes(run):
+    return [(t.nodeid, t.outcome, t.message) for t in run.tests]
+
+
+def _timeless(output):
+    return re.sub(r" in [0-9.]+s( \(\d+:\d+:\d+\))?", " in (time)", output)
+
+
+@pytest.mark.skipif(not forkserver.available(), reason="the fork server needs Linux")
+def test_a_fork_server_run_grades_like_a_new_interpreter(tmp_path):
+    """Same tests, outcomes, messages, exit code and graded tinytorch as ``python -m pytest``."""
+    from tito_fixture import make_course
+
+    course = Course(make_course(tmp_path / "course"))
+    ws = create(tmp_path / "ws", course, 2).root  # module 01 given, 02 on stubbed
+    server = forkserver.ForkServer()
+    try:
+        for number in (1, 2):
+            tests = [course.tests_dir(registry.get(number))]
+            forked = run_tests(course, tests, ws, server=server)
+            fresh = run_tests(course, tests, ws)
+            assert forked.tinytorch_file == fresh.tinytorch_file == str(ws / "tinytorch" /
+                                                                         "__init__.py")
+            assert (forked.returncode, _outcomes(forked)) == (fresh.returncode, _outcomes(fresh))
+            assert forked.ok == (number == 1)
+            # pytest's own output too, but for the time it took
+            assert _timeless(forked.output) == _timeless(fresh.output)
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["fork-server", "new-interpreter"])
+def test_a_mutant_that_never_finishes_is_killed_by_the_timeout(tmp_path, fork):
+    from tito_fixture import make_course
+
+    from tito.mutations import Mutation
+
+    if fork and not forkserver.available():
+        pytest.skip("the fork server needs Linux")
+    course = Course(make_course(tmp_path / "course"))
+    base = make_base(course, tmp_path / "base")
+    endless = Mutation("add-never-returns", "tinytorch/core/tensor.py", "x + y for x, y",
+                       "x + y + sum(iter(int, 1)) for x, y", "an endless loop")
+    result = run_mutant(course, 1, endless, base, tmp_path / "m", fork=fork, timeout=2)
+    assert result.killed and "timeout" in result.detail

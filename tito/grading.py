@@ -17,6 +17,10 @@ loud rather than a false pass:
 * ``-p tito.pytest_guard`` checks, inside the run, that ``tinytorch.__file__`` lies in the
   expected folder (``TINYTORCH_EXPECT_ROOT``) and stops the run otherwise. It also writes the
   JSON report (``TITO_REPORT``) this module turns into a :class:`Run`.
+
+The mutation check runs hundreds of these; it may pass a fork server (``tito/forkserver.py``)
+that makes each run a fork of a process with pytest and NumPy already imported (never
+``tinytorch``), with the same arguments, environment, ``sys.path`` and guard.
 """
 
 from __future__ import annotations
@@ -114,6 +118,8 @@ class Run:
     duration: float = 0.0
     # a tool the tests need is not installed (pytest, hypothesis): nothing was graded
     tool_error: str | None = None
+    # the run outlived its ``timeout`` and was killed (its report is partial or missing)
+    timed_out: bool = False
 
     @property
     def void(self) -> bool:
@@ -197,7 +203,8 @@ def _plugins_for(test_paths: list[Path]) -> list[str]:
 
 def run_tests(course: Course, test_paths: list[Path], code_root: Path, *,
               stop_first: bool = False, keyword: str | None = None, stream: bool = False,
-              extra_args: tuple[str, ...] = ()) -> Run:
+              extra_args: tuple[str, ...] = (), server=None,
+              timeout: float | None = None) -> Run:
     """Run pytest on ``test_paths`` in a subprocess that imports ``code_root/tinytorch``.
 
     Args:
@@ -206,6 +213,11 @@ def run_tests(course: Course, test_paths: list[Path], code_root: Path, *,
         keyword: pytest ``-k`` expression.
         stream: let pytest print to the terminal as it runs (else its output is captured
             into ``Run.output``).
+        server: a :class:`tito.forkserver.ForkServer` to run pytest in (a forked copy of a
+            process that has pytest and NumPy imported already) instead of a new
+            interpreter: the same arguments, environment and checks, without the start-up.
+            Ignored with ``stream``.
+        timeout: seconds after which the run is killed (``Run.timed_out``); None waits.
     """
     code_root = Path(code_root).resolve()
     missing = missing_tools(list(map(Path, test_paths)))
@@ -214,24 +226,39 @@ def run_tests(course: Course, test_paths: list[Path], code_root: Path, *,
     with tempfile.TemporaryDirectory(prefix="tito-run-") as tmp:
         ini, report = Path(tmp) / "pytest.ini", Path(tmp) / "report.json"
         ini.write_text(_INI)
-        cmd = [sys.executable, "-m", "pytest", *map(str, test_paths),
-               "-c", str(ini), "--rootdir", str(code_root),
-               "--confcutdir", str(course.root / "modules"),
-               "--import-mode=importlib", "-p", "no:cacheprovider", "-p", "tito.pytest_guard",
-               "--continue-on-collection-errors",
-               *_plugins_for(list(map(Path, test_paths))),
-               "-q", "--no-header", "--tb=short", *extra_args]
+        args = [*map(str, test_paths),
+                "-c", str(ini), "--rootdir", str(code_root),
+                "--confcutdir", str(course.root / "modules"),
+                "--import-mode=importlib", "-p", "no:cacheprovider", "-p", "tito.pytest_guard",
+                "--continue-on-collection-errors",
+                *_plugins_for(list(map(Path, test_paths))),
+                "-q", "--no-header", "--tb=short", *extra_args]
         if stop_first:
-            cmd.append("-x")
+            args.append("-x")
         if keyword:
-            cmd += ["-k", keyword]
+            args += ["-k", keyword]
         start = time.time()
         env = grading_env(code_root, report)
         if not stream:  # captured: only the first failures' tracebacks are ever shown
             env["TITO_SHORT_TRACEBACKS"] = "3"
-        proc = subprocess.run(cmd, cwd=code_root, env=env,
-                              stdout=None if stream else subprocess.PIPE,
-                              stderr=None if stream else subprocess.STDOUT, text=True)
+        timed_out = False
+        if server is not None and not stream:
+            out = Path(tmp) / "output.txt"
+            returncode, timed_out = server.run(args, env, code_root, out, timeout)
+            proc = subprocess.CompletedProcess(
+                args, returncode, out.read_text(errors="replace") if out.exists() else "")
+        else:
+            cmd = [sys.executable, "-m", "pytest", *args]
+            try:
+                proc = subprocess.run(cmd, cwd=code_root, env=env,
+                                      stdout=None if stream else subprocess.PIPE,
+                                      stderr=None if stream else subprocess.STDOUT, text=True,
+                                      timeout=timeout)
+            except subprocess.TimeoutExpired as e:
+                timed_out = True
+                output = e.output.decode(errors="replace") if isinstance(e.output, bytes) \
+                    else (e.output or "")
+                proc = subprocess.CompletedProcess(cmd, -9, output)
         data = {}
         if report.exists():
             try:
@@ -246,9 +273,9 @@ def run_tests(course: Course, test_paths: list[Path], code_root: Path, *,
     import_error = data.get("import_error")
     if proc.returncode == IMPORT_EXIT and not import_error:
         import_error = "tinytorch could not be imported (see the output)"
-    if not data and proc.returncode not in (0, 5) and not import_error:
+    if not data and proc.returncode not in (0, 5) and not import_error and not timed_out:
         # pytest died before the guard could report (a usage error, a crash): no result
         import_error = (f"pytest stopped with exit code {proc.returncode} before running any "
                         f"test:\n{(proc.stdout or '')[-1500:]}")
     return Run(proc.returncode, code_root, tests, data.get("tinytorch_file"), isolation,
-               import_error, proc.stdout or "", time.time() - start)
+               import_error, proc.stdout or "", time.time() - start, timed_out=timed_out)
