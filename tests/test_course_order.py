@@ -3,14 +3,15 @@
 For every module in the registry whose ``tests/`` folder exists: on a workspace where modules
 1..N hold the reference and N+1.. are stubs, module N's tests pass; with N stubbed as well they
 fail. Each workspace (one per "first stubbed module") is generated once per session; the tests
-run through tito's own grading (a subprocess that imports the workspace's tinytorch).
+run through tito's own grading (a process that imports the workspace's tinytorch: a fork of
+tito's fork server, which grades exactly as a new interpreter does, see tests/test_mutations.py).
 Modules whose tests are not written yet are skipped.
 """
 
 import pytest
 from tito_fixture import make_course
 
-from tito import registry
+from tito import forkserver, registry
 from tito.course import Course
 from tito.grading import run_tests
 from tito.workspace import create
@@ -32,12 +33,19 @@ class Workspaces:
 
     def with_later_stubbed(self, m):
         """Module m's tests on modules 1..m given, m+1.. stubbed."""
-        return run_tests(self.course, [self.course.tests_dir(m)], self(m.number + 1))
+        return run_tests(self.course, [self.course.tests_dir(m)], self(m.number + 1),
+                         server=_server())
 
     def with_it_stubbed(self, m):
         """Module m's tests with m stubbed too (stop at the first failure)."""
         return run_tests(self.course, [self.course.tests_dir(m)], self(m.number),
-                         stop_first=True)
+                         stop_first=True, server=_server())
+
+
+def _server():
+    """This process's fork server where the platform has one (else a new interpreter per run):
+    tito's grading without the second of start-up, proved equal in tests/test_mutations.py."""
+    return forkserver.shared() if forkserver.available() else None
 
 
 @pytest.fixture(scope="session")
