@@ -52,10 +52,10 @@ RESULTS = [f"# Lab 16 results\n\n{labkit.machine()}\n"]
 START = time.perf_counter()
 
 
-def report(title, headers, rows):
-    """Print a measured table and keep it for results.md (the guide points there)."""
+def report(title, headers, rows, key=None):
+    """Print a measured table and keep it for results.md (and, named, for the guide)."""
     print(f"### {title}")
-    table(headers, rows)
+    table(headers, rows, key=key)
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---:" for _ in headers) + "|"]
     lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     RESULTS.append(f"## {title}\n\n" + "\n".join(lines) + "\n")
@@ -139,7 +139,7 @@ for seed in SEEDS:
 report(f"90% of the weights pruned (MLP 64-{HIDDEN}-10, fine-tuning {sum(FINETUNE)} epochs "
        "either way)",
        ["seed", "dense", "one-shot, cut", "one-shot, tuned", "drop (points)",
-        "gradual, tuned", "drop (points)", "sparsity"], rows)
+        "gradual, tuned", "drop (points)", "sparsity"], rows, key="pruning")
 drops = [float(r[6]) for r in rows]
 print(compression.sparsity_report(pruned_model).table())
 if QUICK:
@@ -169,7 +169,7 @@ compression.save_sparse(pruned_model, folder / "sparse_zip.npz", compressed=True
 sizes = {name: (folder / f"{name}.npz").stat().st_size
          for name in ("masked", "dense", "sparse", "sparse_zip")}
 report("checkpoint bytes of the 90%-sparse MLP", ["format", "bytes", "dense bytes / these"],
-       [[k, f"{v:,}", f"{sizes['dense'] / v:.2f}"] for k, v in sizes.items()])
+       [[k, f"{v:,}", f"{sizes['dense'] / v:.2f}"] for k, v in sizes.items()], key="bytes")
 back = study.mlp(HIDDEN)
 back.load_state_dict(compression.load_sparse(folder / "sparse.npz"))
 print(f"reloaded from the sparse file: accuracy {accuracy(back):.2%} "
@@ -195,7 +195,7 @@ for energy in (0.5, 0.7, 0.8, 0.9, 0.95, 0.99):
     lr_rows.append([energy, rank, f"{params:,}", f"{params / dense_params:.2f}", f"{acc:.2%}"])
 report(f"first layer (64 -> {HIDDEN}) factorized by SVD, no fine-tuning "
        f"(dense: {dense_params:,} parameters, {accuracy(teacher):.2%})",
-       ["energy kept", "rank", "parameters", "of dense", "accuracy"], lr_rows)
+       ["energy kept", "rank", "parameters", "of dense", "accuracy"], lr_rows, key="low-rank")
 
 # %% [markdown]
 # ## 5. Distillation: a student at <= 1/4 of the teacher's parameters
@@ -219,7 +219,7 @@ for seed in SEEDS:
 report(f"student 64-{student_hidden}-10 ({STUDENT_EPOCHS} epochs) vs teacher "
        f"64-{HIDDEN}-10 ({EPOCHS} epochs)",
        ["seed", "teacher", "params ratio", "student, labels", "student, distilled",
-        "gap to teacher (points)"], kd_rows)
+        "gap to teacher (points)"], kd_rows, key="distillation")
 if QUICK:
     print("quick mode: the 1.5-point target is checked in the full run")
 else:
