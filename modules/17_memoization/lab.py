@@ -111,7 +111,7 @@ for use_cache in (False, True):
     positions = P + N - 1 if use_cache else sum(range(P, P + N))
     rows.append(("KV cache" if use_cache else "no cache", f"{scores:,}", f"{positions:,}"))
 table([f"generating {N} tokens", "attention scores computed", "positions through the model"],
-      rows)
+      rows, key="counts")
 
 # %% [markdown]
 # ## 4. Tokens per second
@@ -143,7 +143,8 @@ for n in lengths:
     tps[True].append(n / t_cache)
     speedups.append(t_plain / t_cache)
     rows.append((n, f"{n / t_plain:.1f}", f"{n / t_cache:.1f}", f"{t_plain / t_cache:.2f}x"))
-table(["tokens generated", "tokens/s no cache", "tokens/s KV cache", "speedup"], rows)
+table(["tokens generated", "tokens/s no cache", "tokens/s KV cache", "speedup"], rows,
+      key="tokens-per-s")
 if not QUICK:
     verdict = "met" if speedups[-1] >= 5 else "NOT met"
     print(f"target: >= 5x at 256 tokens with 4 layers, d_model 128 -- measured "
