@@ -321,9 +321,12 @@ def test_conv2d_default_init_follows_torch_kaiming_uniform():
     dict(stride=2, padding=1),
     dict(stride=(1, 2), padding=(2, 0), dilation=(2, 1)),
     dict(groups=2, padding=1),
-    dict(padding="same"),
+    dict(padding="same"),  # batch first: the rows trick, bias in the matmul
+    dict(padding="same", dilation=(1, 2)),
 ])
-def test_conv2d_gradcheck(kwargs):
+@pytest.mark.parametrize("layout", ["BATCH_FIRST", "BATCH_LAST"])
+def test_conv2d_gradcheck(kwargs, layout, monkeypatch):
+    monkeypatch.setattr(conv, "conv_layout", lambda width: getattr(im2col, layout))
     rng = np.random.default_rng(9)
     x = tt.tensor(rng.standard_normal((2, 2, 5, 4)), requires_grad=True)
     g = kwargs.get("groups", 1)
@@ -626,3 +629,24 @@ def test_vision_benchmarks_run_in_quick_mode():
         for side in (w.tinytorch, w.torch, w.numpy):
             if side is not None:
                 side()
+
+
+@pytest.mark.parametrize("frozen", ["weight", "bias", "input"])
+def test_batch_first_fused_bias_with_a_frozen_tensor_matches_torch(frozen):
+    """The bias rides in the weight's matmul (a ones row in the columns): when the weight, the
+    bias or the input needs no gradient, the others must still get theirs."""
+    x, w, b = _rand((2, 3, 4, 26), 11), _rand((5, 3, 3, 3), 12), _rand((5,), 13)
+    ours = [tt.tensor(a, requires_grad=name != frozen)
+            for name, a in (("input", x), ("weight", w), ("bias", b))]
+    ref = [torch.tensor(a, requires_grad=name != frozen)
+           for name, a in (("input", x), ("weight", w), ("bias", b))]
+    out, want = F.conv2d(*ours, padding=1), TF.conv2d(*ref, padding=1)
+    _close(out.numpy(), want, "forward")
+    g = _rand(tuple(want.shape), 14)
+    out.backward(tt.tensor(g))
+    want.backward(torch.tensor(g))
+    for name, a, r in zip(("input", "weight", "bias"), ours, ref):
+        if name == frozen:
+            assert a.grad is None, f"{name} needs no gradient"
+        else:
+            _close(a.grad.numpy(), r.grad, f"{name} gradient", rtol=1e-3)

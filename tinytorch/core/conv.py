@@ -239,7 +239,8 @@ def _backward_batched(grad, cols, x, wmat, pads, kernel, out_hw, stride, dilatio
         for i in range(groups):
             np.matmul(wmat[i * og:(i + 1) * og].T, g[:, i * og:(i + 1) * og],
                       out=dcols[:, i * kg:(i + 1) * kg])
-        dx[part] = col2im_batched(dcols, dx[part].shape, pads, kernel, out_hw, stride, dilation)
+        col2im_batched(dcols, dx[part].shape, pads, kernel, out_hw, stride, dilation,
+                       out=dx[part])  # a contiguous slice of dx: written in place
 
 
 def _conv_padding(padding, kernel, dilation, stride, op: str) -> tuple[int, int, int, int]:

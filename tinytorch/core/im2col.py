@@ -197,28 +197,33 @@ def im2col_batched(x: np.ndarray, pads: tuple[int, int, int, int], kernel: tuple
 
 def col2im_batched(dcols: np.ndarray, x_shape: tuple, pads: tuple[int, int, int, int],
                    kernel: tuple[int, int], out_hw: tuple[int, int], stride: tuple[int, int],
-                   dilation: tuple[int, int]) -> np.ndarray:
+                   dilation: tuple[int, int], out: np.ndarray | None = None) -> np.ndarray:
     """The adjoint of :func:`im2col_batched`: (N, C*kh*kw, Ho*Wo) -> the (N, C, H, W) input
-    gradient (a view; the padding is cut off). kh*kw vectorized adds; with the rows trick
-    each is one contiguous run per image and channel. ``dcols`` is a scratch array: its
-    wrapped edge columns are zeroed in place.
+    gradient, written into ``out`` (contiguous, overwritten) if given. kh*kw vectorized adds;
+    with the rows trick each is one contiguous run per image and channel, cut to the image
+    (what fell on the padding is dropped). ``dcols`` is a scratch array: its wrapped edge
+    columns are zeroed in place.
     """
     n, c, h, w = x_shape
     (kh, kw), (ho, wo), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
     top, bottom, left, right = pads
+    if out is None:
+        out = np.empty(x_shape, dtype=dcols.dtype)
     if _row_trick(x_shape, pads, kernel, out_hw, stride):
         # BEGIN SOLUTION
         grid = dcols.reshape(n, c, kh, kw, ho, w)
         for j, wrapped in _wrapped_columns(kw, dw, left, w):
             grid[:, :, :, j, :, wrapped] = 0  # these went to the padding, not a neighbour row
         d = dcols.reshape(n, c, kh, kw, ho * w)
-        flat = np.zeros((n, c, (h + top + bottom) * w + left + right), dtype=dcols.dtype)
+        dx = out.reshape(n, c, h * w)
+        dx[...] = 0
+        start = left + top * w  # where pixel (0, 0) sat in im2col_batched's flat array
         for i in range(kh):
             for j in range(kw):
-                at = i * dh * w + j * dw
-                flat[:, :, at:at + ho * w] += d[:, :, i, j]
-        start = left + top * w
-        return flat[:, :, start:start + h * w].reshape(n, c, h, w)
+                at = i * dh * w + j * dw - start  # this offset's run, in image coordinates
+                lo, hi = max(0, -at), min(ho * w, h * w - at)  # the part inside the image
+                dx[:, :, at + lo:at + hi] += d[:, :, i, j, lo:hi]
+        return out
         # END SOLUTION
     d = dcols.reshape(n, c, kh, kw, ho, wo)
     dxp = np.zeros((n, c, h + top + bottom, w + left + right), dtype=dcols.dtype)
@@ -226,4 +231,5 @@ def col2im_batched(dcols: np.ndarray, x_shape: tuple, pads: tuple[int, int, int,
         for j in range(kw):
             dxp[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh,
                 j * dw:j * dw + sw * (wo - 1) + 1:sw] += d[:, :, i, j]
-    return dxp[:, :, top:top + h, left:left + w]
+    out[...] = dxp[:, :, top:top + h, left:left + w]
+    return out
