@@ -52,11 +52,17 @@ def png(name):
     return OUT / name if not QUICK or name == "matmul_rungs.png" else None
 
 
-def show(m, tol=None, err="max err"):
-    """Print a Measurement's table; remember its largest error for the final verdict."""
+def show(m, tol=None, err="max err", key=None):
+    """Print a Measurement's table; remember its largest error for the final verdict.
+
+    ``key`` names the table for the guide (recorded in ``$TINYTORCH_OUT/lab_results.json``)."""
     print(f"### {m.title}\n")
     print(m.markdown())
     print()
+    if key is not None:
+        head, _, *body = m.markdown().splitlines()
+        cells = lambda line: [c.strip() for c in line.strip().strip("|").split("|")]  # noqa: E731
+        lab.record_table(key, cells(head), [cells(line) for line in body])
     if tol is not None:
         CHECKS.append((m.title, max(m.column(err)), tol))
 
@@ -73,7 +79,7 @@ def show(m, tol=None, err="max err"):
 sizes = (16, 32, 64) if QUICK else (32, 64, 128, 256, 512)
 mm = acc.compare_matmul(sizes=sizes, tile=32, loops_up_to=32 if QUICK else 128,
                         plot=png("matmul_rungs.png"))
-show(mm, tol=1e-8)
+show(mm, tol=1e-8, key="matmul")
 big = max(sizes)
 blas, tiled = mm.row(n=big, method="blas"), mm.row(n=big, method="tiled")
 bc_n = max(r[0] for r in mm.rows if r[1] == "numpy broadcast")
@@ -115,7 +121,7 @@ for tile in (8, 16, 32, 64, n):
     CHECKS.append((f"tiled_matmul tile={tile}", err, 1e-8))
 print(f"n = {n}; naive schedule reads {tiled_traffic(n, n, n, 8)['naive'] / 1e6:.1f} MB")
 table(["tile", "tile products", "MB read (model)", "less than naive", "ms per call",
-       "max err"], rows)
+       "max err"], rows, key="tiles")
 
 # %% [markdown]
 # Small tiles make many small BLAS calls: each pays NumPy's per-call overhead (microseconds),
@@ -132,7 +138,7 @@ table(["tile", "tile products", "MB read (model)", "less than naive", "ms per ca
 conv = acc.compare_conv(batch=2 if QUICK else 8, channels=3, size=8 if QUICK else 16,
                         out_channels=4 if QUICK else 16, kernel=3,
                         plot=png("conv_naive_vs_im2col.png"))
-show(conv, tol=1e-8)
+show(conv, tol=1e-8, key="conv")
 print(f"input {conv.info['input_bytes']} bytes -> im2col columns {conv.info['cols_bytes']} "
       f"bytes ({conv.info['cols_bytes'] / conv.info['input_bytes']:.0f}x: k*k = 9 copies)")
 
@@ -147,7 +153,7 @@ print(f"input {conv.info['input_bytes']} bytes -> im2col columns {conv.info['col
 # %%
 fu = acc.compare_fusion(rows=64 if QUICK else 512, cols=256 if QUICK else 1024,
                         classes=10 if QUICK else 1000, plot=png("fusion_peak_bytes.png"))
-show(fu)
+show(fu, key="fusion")
 for op in ("gelu", "softmax-CE"):
     c, f = fu.row(op=op, version="composed"), fu.row(op=op, version="fused")
     print(f"{op}: fused is {c[2] / f[2]:.1f}x faster and peaks at {f[3] / c[3]:.2f}x the bytes "
@@ -178,7 +184,7 @@ print(f"graph nodes: composed GELU {len([o for o in composed_ops if o != 'Accumu
 
 # %%
 dt = acc.compare_dtypes(n=64 if QUICK else 512, plot=png("dtypes.png"))
-show(dt)
+show(dt, key="dtypes")
 
 # %% [markdown]
 # ## 6. BLAS threads
@@ -190,7 +196,7 @@ show(dt)
 # %%
 try:
     th = acc.thread_scaling(n=128 if QUICK else 1024, plot=png("threads.png"))
-    show(th)
+    show(th, key="threads")
 except ImportError as e:
     print("skipped:", e)
 
@@ -213,10 +219,12 @@ elif acc.numba_available():
     cc = acc.compare_compiled(rows=64 if QUICK else 512, cols=256 if QUICK else 1024,
                               classes=10 if QUICK else 1000, n=64 if QUICK else 256,
                               plot=png("compiled.png"))
-    show(cc, tol=1e-8)
+    show(cc, tol=1e-8, key="compiled")
     print(f"first calls (compile, or load the cache): {cc.info['compile_seconds']:.2f} s; "
           f"BLAS on the whole {64 if QUICK else 256}^2 product: "
           f"{cc.info['blas_matmul_seconds'] * 1e3:.3f} ms")
+    lab.record("compile-seconds", f"{cc.info['compile_seconds']:.1f} s")
+    lab.record("blas-256-ms", f"{cc.info['blas_matmul_seconds'] * 1e3:.1f} ms")
 else:
     print("skipped the compiled rung:", acc.NUMBA_HINT)
 
