@@ -44,7 +44,7 @@ _anomaly = None  # the checks of core/anomaly.py while anomaly detection is on, 
 _active_profiler = None  # tinytorch/profiling/hooks.py while profiling or counting FLOPs
 
 _Tensor = None  # the Tensor class, looked up once on first use (tensor.py imports this file)
-_Shell = None  # the class of a node's shell inputs (see _edges), made with _Tensor
+_Shell = None  # the class of a node's shell inputs (see "Shells" below), made with _Tensor
 
 
 def _tensor_class():
@@ -249,7 +249,7 @@ class Function:
         # This runs once per op, so it is written for speed: a 10,000-op loop of scalar ops
         # spends most of its time here, not in NumPy (see benchmarks/). One pass over the
         # arguments unwraps the arrays and, when grad mode is on, notes which inputs want a
-        # gradient and builds the node's edges (see _edges) in the same loop.
+        # gradient and builds the node's edges (see "Shells" below) in the same loop.
         Tensor = _Tensor or _tensor_class()
         ctx = cls._node_class()
         ctx.saved_tensors = ()
@@ -326,29 +326,12 @@ def _shell_array(d: np.ndarray) -> np.ndarray:
     return arr
 
 
-def _edges(args) -> tuple:
-    """``args`` with every non-leaf tensor replaced by a *shell* of it, for a node's ``inputs``.
-
-    A shell has the tensor's ``grad_fn``, shape and dtype (all the engine needs to route a
-    gradient to it) but not its data: its array is one zero broadcast to the shape. Holding
-    the tensor itself would keep every intermediate result alive until backward, even those
-    no backward formula reads (``relu`` needs its output, not its input; ``a + b`` needs
-    neither): about two activations per layer where one is enough. This runs once per
-    recorded op, hence the inlined loop.
-    """
-    Tensor = _Tensor or _tensor_class()
-    out = []
-    for a in args:
-        if isinstance(a, Tensor) and a.grad_fn is not None:
-            shell = _Shell()
-            shell._data = _shell_array(a._data)
-            shell.grad = None
-            shell.grad_fn = a.grad_fn
-            shell.requires_grad = True
-            out.append(shell)
-        else:
-            out.append(a)
-    return tuple(out)
+# Shells. A node's ``inputs`` hold, for every input made by another op, a *shell* of it
+# (built in Function.apply): a Tensor with that input's ``grad_fn``, shape and dtype (all the
+# engine needs to route a gradient to it) but not its data: its array is one zero broadcast
+# to the shape (_shell_array). Holding the tensor itself would keep every intermediate result
+# alive until backward, even those no backward formula reads (``relu`` needs its output, not
+# its input; ``a + b`` needs neither): about two activations per layer where one is enough.
 
 
 # --------------------------------------------------------------------------- the engine
