@@ -64,7 +64,7 @@ kw = {"train_steps": 60, "finetune_steps": 10} if QUICK else {}
 results = run_pipeline(run_dir, arch="mlp", quick=QUICK, **kw)
 from tinytorch.capstone.report import COLUMNS  # noqa: E402
 
-table(list(COLUMNS), [format_row(r) for r in rows_from_results(results)])
+table(list(COLUMNS), [format_row(r) for r in rows_from_results(results)], key="pipeline")
 prof = results["profile"]
 print(f"baseline: {prof['flops_per_sample']:,.0f} FLOPs per sample; where one batch-32 "
       "forward spends its time: " + ", ".join(f"{o['op']} {o['share']:.0%}" for o in prof["ops"]))
