@@ -99,7 +99,7 @@ for name, make in OPTIMIZERS.items():
     rows.append((name, f"{state_bytes / 2**20:.2f}", f"{state_bytes / param_bytes:.2f}x",
                  f"{best * 1e3:.2f}"))
 print(f"MLP 784-{width}-{width}-10: {n_params:,} parameters, {param_bytes / 2**20:.2f} MiB")
-table(["optimizer", "state MiB", "state / params", "step ms"], rows)
+table(["optimizer", "state MiB", "state / params", "step ms"], rows, key="memory")
 
 # %% [markdown]
 # ## 2. A narrow curved valley: Rosenbrock
@@ -137,7 +137,7 @@ for name, make in settings:
                  f"({path[-1][0]:.3f}, {path[-1][1]:.3f})",
                  reached if reached is not None else f"> {steps}"))
 table(["optimizer", f"f after {steps} steps", "final point", "steps to within 0.1 of (1, 1)"],
-      rows)
+      rows, key="rosenbrock")
 
 xs, ys = np.meshgrid(np.linspace(-2, 2, 200), np.linspace(-1, 3, 200))
 fig, ax = plt.subplots(figsize=(6, 4.5))
@@ -195,7 +195,7 @@ for name in ("SGD", "SGD momentum 0.9", "RMSprop", "Adam", "AdamW"):
     curves[name] = losses
     rows.append((name, f"{np.mean(losses[-20:]):.4f}", f"{acc:.3f}", f"{seconds:.2f}"))
 table(["optimizer", f"train loss (last 20 batches, {epochs} epochs)", "test accuracy",
-       "seconds"], rows)
+       "seconds"], rows, key="digits")
 
 fig, ax = plt.subplots(figsize=(6, 4))
 for name, losses in curves.items():
@@ -231,7 +231,8 @@ for t in range(1, 1001):
     uncorrected = 1e-3 * st["exp_avg"][0] / (np.sqrt(st["exp_avg_sq"][0]) + 1e-8)
     if t in (1, 2, 5, 10, 100, 1000):
         rows.append((t, f"{abs(p.numpy()[0] - before[0]):.3e}", f"{uncorrected:.3e}"))
-table(["step t", "Adam step (corrected)", "same m, v without correction"], rows)
+table(["step t", "Adam step (corrected)", "same m, v without correction"], rows,
+      key="bias-correction")
 
 # %% [markdown]
 # ## 5. Learning-rate schedules
@@ -297,7 +298,7 @@ for lr in (3e-3, 3e-2):
         rows.append((f"Adam lr {lr:g}", "warmup 10% + cosine" if use_schedule else "constant",
                      f"{train_loss:.4f}", f"{acc:.3f}"))
 table(["run", "schedule", f"train loss after {epochs} epochs (full set)", "test accuracy"],
-      rows)
+      rows, key="schedules")
 for lr in (3e-3, 3e-2):
     (l0, a0), (l1, a1) = results[lr, False], results[lr, True]
     print(f"lr {lr:g}: the schedule {'lowered' if l1 < l0 else 'did not lower'} the final "
