@@ -17,7 +17,7 @@ from tito import guide_tables, labkit, registry
 #: lab does not name its tables yet). Converting one: name the lab's tables
 #: (``table(..., key=...)``), replace the guide's tables by markers, ``--collect NN``,
 #: ``--write``, and remove it from this list.
-KNOWN_GAPS = {1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 19}
+KNOWN_GAPS = {1, 2, 3, 4, 5, 7, 8, 10, 11, 12, 13, 19}
 
 CONVERTED = [m for m in registry.MODULES
              if m.available and m.guide.is_file() and m.number not in KNOWN_GAPS]
@@ -80,6 +80,8 @@ def test_render_rewrites_tables_and_inline_figures_and_reports_missing_keys():
            "--collect 99` (full mode, load average 1.5 on 2 cores" in new
     assert missing == ["gone"]
     assert guide_tables.render(new, data)[0] == new  # idempotent
+    assert guide_tables.render_table({"headers": ["max |d|"], "rows": [["1"]]}).startswith(
+        "| max \\|d\\| |")  # a pipe inside a cell would split the Markdown column
 
 
 def test_hand_typed_tables_are_found_only_in_systems_analysis_outside_markers():

@@ -102,9 +102,11 @@ def measured_line(data: dict) -> str:
 
 
 def render_table(t: dict) -> str:
-    lines = ["| " + " | ".join(t["headers"]) + " |",
+    """Markdown, as labkit prints it, with a ``|`` inside a cell escaped (``max |diff|``)."""
+    cell = lambda c: c.replace("|", "\\|")  # noqa: E731
+    lines = ["| " + " | ".join(map(cell, t["headers"])) + " |",
              "|" + "|".join("---:" for _ in t["headers"]) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in t["rows"]]
+    lines += ["| " + " | ".join(map(cell, r)) + " |" for r in t["rows"]]
     return "\n".join(lines)
 
 

@@ -113,7 +113,8 @@ for s in sizes:
     fast_ms.append(t_fast * 1e3)
     rows.append((f"{s}x{s}", f"{macs:,}", f"{t_naive * 1e3:.1f}", f"{t_fast * 1e3:.3f}",
                  f"{t_naive / t_fast:,.0f}x", f"{diff:.1e}"))
-table(["image", "multiply-adds", "naive ms", "im2col ms", "speed-up", "max |difference|"], rows)
+table(["image", "multiply-adds", "naive ms", "im2col ms", "speed-up", "max |difference|"], rows,
+      key="naive")
 
 plt.figure(figsize=(5, 3.5))
 plt.loglog([s * s for s in sizes], naive_ms, "o-", label="conv2d_naive (7 loops)")
@@ -154,7 +155,7 @@ for k in (1, 3, 5, 7):
         cols = im2col(xw, BATCH_SECOND, (k, k), (ho, ho), (stride, stride), (1, 1))
         rows.append((f"{k}x{k}", stride, f"{xin.nbytes / 2**20:.2f} MiB",
                      f"{cols.nbytes / 2**20:.2f} MiB", f"{cols.nbytes / xin.nbytes:.1f}x"))
-table(["kernel", "stride", "input", "im2col matrix", "blow-up"], rows)
+table(["kernel", "stride", "input", "im2col matrix", "blow-up"], rows, key="im2col-memory")
 
 # %% [markdown]
 # ## 4. Convolution against a dense layer
@@ -183,7 +184,8 @@ for name, c, h, w_, o, k, p, side in layers:
     rows.append((name, f"{conv_params:,}", f"{dense_params:,}",
                  f"{dense_params / conv_params:,.0f}x", f"{conv_flops / 1e6:,.2f}",
                  f"{dense_flops / 1e6:,.0f}"))
-table(["layer", "conv params", "dense params", "ratio", "conv MFLOPs", "dense MFLOPs"], rows)
+table(["layer", "conv params", "dense params", "ratio", "conv MFLOPs", "dense MFLOPs"], rows,
+      key="conv-vs-dense")
 
 # %% [markdown]
 # ## 5. Pooling, and what batch norm does to training
@@ -249,7 +251,8 @@ for use_bn in (False, True):
             accs.append(float(np.mean(model(tt.tensor(xte)).numpy().argmax(1) == yte)))
     histories["with batch norm" if use_bn else "without"] = (losses, accs)
 table(["model", "train loss after 1 epoch", f"after {epochs}", "test accuracy"],
-      [(k, f"{v[0][0]:.3f}", f"{v[0][-1]:.3f}", f"{v[1][-1]:.2%}") for k, v in histories.items()])
+      [(k, f"{v[0][0]:.3f}", f"{v[0][-1]:.3f}", f"{v[1][-1]:.2%}") for k, v in histories.items()],
+      key="batchnorm")
 
 fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
 for name, (losses, accs) in histories.items():
