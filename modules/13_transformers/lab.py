@@ -76,7 +76,7 @@ table(["", "LayerNorm", "BatchNorm (training)"], [
      f"{np.abs(y_bn.mean((0, 1))).max():.1e}"),
     ("max change of sequence 0 when run alone", f"{np.abs(alone_ln - y_ln[:1]).max():.1e}",
      f"{np.abs(alone_bn - y_bn[:1]).max():.2f}"),
-])
+], key="ln-vs-bn")
 
 # %% [markdown]
 # ## 2. Pre-norm against post-norm
@@ -104,7 +104,8 @@ for norm_first in (False, True):
     grad_norms["pre-norm" if norm_first else "post-norm"] = [
         float(np.linalg.norm(lay.linear1.weight.grad.numpy())) for lay in stack.layers]
 table(["layer"] + list(grad_norms),
-      [(i, *(f"{g[i]:.2e}" for g in grad_norms.values())) for i in range(depth)])
+      [(i, *(f"{g[i]:.2e}" for g in grad_norms.values())) for i in range(depth)],
+      key="pre-post")
 for name, g in grad_norms.items():
     print(f"{name}: first layer's gradient / last layer's = {g[0] / g[-1]:.2f}")
 
@@ -146,7 +147,8 @@ for scaled in (True, False):
             stds.append(float(h.numpy().std()))
     streams["scaled 0.02/sqrt(2L)" if scaled else "plain 0.02"] = stds
 table(["after block"] + list(streams),
-      [(i, *(f"{s[i]:.4f}" for s in streams.values())) for i in range(n_layers + 1)])
+      [(i, *(f"{s[i]:.4f}" for s in streams.values())) for i in range(n_layers + 1)],
+      key="stream")
 
 # %% [markdown]
 # ## 4. Parameters, memory and FLOPs of a GPT
@@ -169,7 +171,8 @@ for name, p in gpt.named_parameters():
     groups[key] += p.numel()
 total = gpt.num_parameters()
 table(["part", "parameters", "share"],
-      [(k, f"{v:,}", f"{v / total:.1%}") for k, v in groups.items()] + [("total", f"{total:,}", "")])
+      [(k, f"{v:,}", f"{v / total:.1%}") for k, v in groups.items()] + [("total", f"{total:,}", "")],
+      key="params")
 print(f"12 * L * d^2 = {12 * L * D * D:,} against the blocks' {groups['attention'] + groups['MLP']:,}")
 
 # Memory of training with AdamW: the weights, their gradients, and two moment buffers each,
@@ -203,7 +206,7 @@ table(["what", "MiB"], [
     (f"activations kept by the graph, batch {BATCH} x {TCTX} (measured)",
      f"{after_forward / 2**20:.2f}"),
     ("peak during forward + backward (measured)", f"{peak / 2**20:.2f}"),
-])
+], key="memory")
 
 # FLOPs: each weight is used once per token in a multiply-add (2 FLOPs) in the forward, and
 # twice as much in the backward; attention adds 2 * 2 * T * d per layer per token (scores and
@@ -218,7 +221,7 @@ table(["quantity", "value"], [
     (f"training step, {tokens} tokens (measured)", f"{step_time * 1e3:.0f} ms"),
     ("tokens per second", f"{tokens / step_time:,.0f}"),
     ("achieved GFLOP/s", f"{3 * fwd_per_token * tokens / step_time / 1e9:.2f}"),
-])
+], key="flops")
 
 # %% [markdown]
 # ## 5. A tiny GPT on a tiny text
@@ -263,6 +266,9 @@ for step in range(steps):
 elapsed = time.perf_counter() - t0
 print(f"{steps} steps in {elapsed:.1f} s; loss {losses[0]:.3f} -> "
       f"{np.mean(losses[-10:]):.3f} (mean of the last 10 steps)")
+lab.record("tiny-loss-start", f"{losses[0]:.2f}")
+lab.record("tiny-loss-end", f"{np.mean(losses[-10:]):.2f}")
+lab.record("tiny-seconds", f"{elapsed:.0f} s")
 
 plt.figure(figsize=(5, 3.2))
 plt.plot(losses, label="GPT (training batches)")
@@ -277,10 +283,14 @@ plt.savefig(OUT / "tiny_gpt_loss.png", dpi=120)
 plt.close()
 
 prompt = tt.tensor([[stoi[c] for c in "Beautiful is "]])
+samples = []
 for kwargs in (dict(temperature=0.0), dict(temperature=0.8, top_k=10), dict(temperature=1.2)):
     tt.manual_seed(5)
     out = tiny.generate(prompt, 60, **kwargs)[0].tolist()
     print(f"{kwargs}: {''.join(chars[i] for i in out)!r}")
+    samples.append((", ".join(f"{k} {v}" for k, v in kwargs.items()),
+                    f"`{''.join(chars[i] for i in out)!r}`"))
+lab.record_table("samples", ["sampling", "text"], samples)
 
 # %% [markdown]
 # ## 6. Teaser for module 17: the KV cache
@@ -301,7 +311,7 @@ for n in lengths:
         t = best_time(lambda: gen(start), repeat=2 if QUICK else 3)
     per_token.append(t * 1e3)
     rows.append((n, f"{t * 1e3:.2f}", f"{t * 1e3 / per_token[0]:.1f}x"))
-table(["context length", "ms per new token (no cache)", "relative"], rows)
+table(["context length", "ms per new token (no cache)", "relative"], rows, key="kv-teaser")
 N = lengths[-1]
 print(f"generating {N} tokens one at a time runs {N * (N + 1) // 2:,} positions through the "
       f"model without a cache, {N:,} with one ({(N + 1) / 2:.0f}x fewer)")
