@@ -105,6 +105,12 @@ class Conv2dFn(Function):
     Inputs: x (N, C, H, W), w (O, C/G, kh, kw), b (O,) or None; then stride, pads
     (top, bottom, left, right), dilation, groups. Output (N, O, Ho, Wo).
 
+    Two engines, picked by :func:`conv_layout` from the output width: narrow images are
+    permuted to (C, H, W, N) and convolved with one matmul for the whole chunk (im2col);
+    wide ones stay (N, C, H, W) with one matmul per image written straight into the output
+    (im2col_batched, with the bias fused into the matmul; backward in
+    :func:`_backward_batched`).
+
     The batch is processed in chunks (:func:`conv_chunks`). When the whole batch fits in one
     chunk, the forward keeps its column matrix for the backward (it is small, and rebuilding
     it would cost a copy); otherwise it keeps only the input, as PyTorch does, and the backward
