@@ -171,8 +171,9 @@ timing = analyze_attention_timing([32, 64, 128] if QUICK else [32, 64, 128, 256,
                                                                  2048],
                                   loop_max=64 if QUICK else 256)
 table(["seq len", "loops ms", "fused ms", "tiled ms", "loops / fused"],
-      [(n, f"{a:.1f}", f"{b:.2f}", f"{c:.2f}", "-" if np.isnan(a) else f"{a / b:,.0f}x")
-       for n, a, b, c in timing])
+      [(n, "-" if np.isnan(a) else f"{a:.1f}", f"{b:.2f}", f"{c:.2f}",
+        "-" if np.isnan(a) else f"{a / b:,.0f}x")
+       for n, a, b, c in timing], key="timing")
 plt.figure(figsize=(5, 3.5))
 ns = [r[0] for r in timing]
 for i, label, style in ((1, "loops (attention_loops)", "o-"), (2, "fused (SDPAFn)", "s-"),
@@ -223,7 +224,8 @@ def analyze_attention_complexity(lengths, dim=32):
 
 mem = analyze_attention_complexity([256, 512, 1024] if QUICK else [512, 1024, 2048, 4096])
 table(["seq len", "(L, L) matrix MB", "fused peak MB", "tiled peak MB", "fused / tiled"],
-      [(n, f"{a:.1f}", f"{b:.1f}", f"{c:.2f}", f"{b / c:.0f}x") for n, a, b, c in mem])
+      [(n, f"{a:.1f}", f"{b:.1f}", f"{c:.2f}", f"{b / c:.0f}x") for n, a, b, c in mem],
+      key="memory")
 print(f"GPT-3 arithmetic (96 layers, 96 heads, 2048 tokens, fp16): one attention matrix per "
       f"head = {2048 * 2048 * 2 / 2**20:.0f} MB, x 96 heads x 96 layers = "
       f"{2048 * 2048 * 2 * 96 * 96 / 2**30:.0f} GB if all were kept for backward")
@@ -268,7 +270,7 @@ for n in ([64, 256] if QUICK else [64, 128, 256, 512, 1024]):
     rows.append((n, f"{t_f * 1e3:.1f}", f"{t_t * 1e3:.1f}", f"{peaks[0]:.1f}", f"{peaks[1]:.1f}",
                  "tiled" if t_t < t_f else "fused", used))
 table(["seq len", "fused fwd+bwd ms", "tiled fwd+bwd ms", "fused peak MB", "tiled peak MB",
-       "faster here", "F.sdpa uses"], rows)
+       "faster here", "F.sdpa uses"], rows, key="switch")
 
 # %% [markdown]
 # ## 7. Attention maps of a trained model
@@ -315,5 +317,7 @@ w = maps[0].mean(0)  # (heads, T, T), averaged over the batch
 back = [float(np.mean([w[h, i, i - 1] for i in range(1, T)])) for h in range(2)]
 print(f"after {steps} steps: loss {float(loss.item()):.3f}, accuracy {acc:.1%}; mean weight on "
       f"the previous key: head 0 {back[0]:.2f}, head 1 {back[1]:.2f}")
+lab.record("lookback", f"after {steps} steps: loss {float(loss.item()):.3f}, accuracy {acc:.1%}; "
+           f"mean weight on the previous key: head 0 {back[0]:.2f}, head 1 {back[1]:.2f}")
 files = plot_attention(w, OUT / "lookback", title="look one token back")
 print("wrote", ", ".join(f.name for f in files))
