@@ -108,7 +108,7 @@ table(["run", "epochs run", "best val_loss (epoch)", "final train_loss", "final 
        ("early stopping, patience 5", len(stopped["val_loss"]),
         f"{stopper.best_score:.4f} ({stopper.best_epoch})", f"{stopped['train_loss'][-1]:.4f}",
         f"{stopped['val_loss'][-1]:.4f}", f"{test_stopped['accuracy']:.3f}",
-        f"{sum(stopped['epoch_time']):.2f}")])
+        f"{sum(stopped['epoch_time']):.2f}")], key="early-stopping")
 print(f"{len(train_loader) * epochs / seconds:.0f} training steps per second "
       f"({seconds / epochs * 1e3:.0f} ms per epoch of {len(train_loader)} batches)")
 if best + 1 < epochs:
@@ -175,7 +175,8 @@ for k in (2, 4, 8):
     rows.append((f"{k} x {big_batch // k}", f"{diff:.1e}", f"{mem / 1024:.0f}",
                  f"{t * 1e3:.1f}"))
 table(["k x b", f"max abs weight difference vs 1 x {big_batch}",
-       "hidden activations of one batch, KiB", "epoch ms (best of 3)"], rows)
+       "hidden activations of one batch, KiB", "epoch ms (best of 3)"], rows,
+      key="accumulation")
 
 # %% [markdown]
 # ## 3. Checkpoint size vs parameter count
@@ -210,7 +211,7 @@ for width in widths:
         sizes.append((n, name, size))
     rows.append(row)
 table(["width", "parameters", "weights MiB", "model only MiB", "+ SGD momentum MiB",
-       "+ Adam MiB"], rows)
+       "+ Adam MiB"], rows, key="checkpoint-size")
 
 fig, ax = plt.subplots(figsize=(5, 3.5))
 for name, marker in (("model only", "o"), ("+ SGD momentum", "s"), ("+ Adam", "^")):
@@ -248,7 +249,7 @@ exact = all(back["model"][k].numpy().tobytes() == v.numpy().tobytes() for k, v i
 size = path.stat().st_size
 table(["file MiB", "save ms (incl. fsync)", "load ms", "save MB/s", "bit-exact round trip"],
       [(f"{size / 2**20:.1f}", f"{t_save * 1e3:.1f}", f"{t_load * 1e3:.1f}",
-        f"{size / t_save / 1e6:.0f}", exact)])
+        f"{size / t_save / 1e6:.0f}", exact)], key="save-load")
 
 real_replace = os.replace
 
