@@ -128,7 +128,7 @@ for bs in batch_sizes:
                  f"{t_slow / t_fast:.0f}x"))
 print(f"one epoch over {n_samples:,} samples of 784 float32 features, shuffled")
 table(["batch", "one-by-one ms", "fast path ms", "bare NumPy ms", "one-by-one samples/s",
-       "fast path samples/s", "speed-up"], rows)
+       "fast path samples/s", "speed-up"], rows, key="loader")
 
 plt.figure(figsize=(5, 3.5))
 for name, s in speed.items():
@@ -197,7 +197,7 @@ for bs in bs_list:
                  f"{len(train) / ms * 1e3:,.0f}", f"{losses[-1]:.3f}", f"{acc:.3f}"))
 print(f"MLP 64-128-10 on digits, {epochs} epochs per batch size")
 table(["batch", "steps/epoch", "epoch ms", "us/step", "samples/s", "final train loss",
-       "test accuracy"], rows)
+       "test accuracy"], rows, key="batch-size")
 
 fig, ax = plt.subplots(1, 2, figsize=(9, 3.5))
 ax[0].loglog(bs_list, epoch_ms, "o-")
@@ -235,7 +235,8 @@ for name, shape in shapes.items():
                  f"{as_float.nbytes * scale / 2**20:.0f} MiB",
                  f"{as_float.nbytes / raw.nbytes:.0f}x", f"{t_convert * 1e3:.0f} ms"))
     del raw, as_float
-table(["data set", "uint8", "float32", "ratio", "convert per epoch (batches of 128)"], rows)
+table(["data set", "uint8", "float32", "ratio", "convert per epoch (batches of 128)"], rows,
+      key="uint8")
 
 
 # %% [markdown]
@@ -262,7 +263,7 @@ for name, ds, shuffle in (("sorted by label, no shuffle", sorted_train, False),
         accs_epoch.append(accuracy(model, test))
     curves[name] = accs_epoch
 table(["training order", "test accuracy after epoch 1", "after the last epoch"],
-      [(k, f"{v[0]:.3f}", f"{v[-1]:.3f}") for k, v in curves.items()])
+      [(k, f"{v[0]:.3f}", f"{v[-1]:.3f}") for k, v in curves.items()], key="shuffle")
 
 plt.figure(figsize=(5, 3.5))
 for name, v in curves.items():
