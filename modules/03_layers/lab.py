@@ -86,7 +86,7 @@ for width, depth in configs:
     weight_bytes = sum(p.numpy().nbytes for p in model.parameters())
     rows.append((f"784-{width}x{depth}-10", f"{n:,}", f"{weight_bytes / 2**20:.2f} MiB",
                  f"{4 * weight_bytes / 2**20:.1f} MiB"))
-table(["MLP", "parameters", "float32 weights", "training with Adam (~4x)"], rows)
+table(["MLP", "parameters", "float32 weights", "training with Adam (~4x)"], rows, key="params")
 
 # %% [markdown]
 # ## 3. Forward time against width
@@ -111,7 +111,7 @@ for h in widths:
     bare.append(t_np)
     rows.append((h, f"{t_ours * 1e3:.3f}", f"{t_np * 1e3:.3f}", f"{t_ours / t_np:.2f}x",
                  f"{gflops:.1f}"))
-table(["width H", "tinytorch ms", "NumPy ms", "overhead", "GFLOP/s"], rows)
+table(["width H", "tinytorch ms", "NumPy ms", "overhead", "GFLOP/s"], rows, key="forward-time")
 
 plt.figure(figsize=(5, 3.5))
 plt.loglog(widths, np.array(ours) * 1e3, "o-", label="nn.Linear")
@@ -157,7 +157,8 @@ for name, scheme in schemes.items():
             stds.append(float(h.numpy().std()))
     curves[name] = stds
 table(["init", "std after layer 1", f"after layer {depth // 2}", f"after layer {depth}"],
-      [(k, f"{v[0]:.3g}", f"{v[depth // 2 - 1]:.3g}", f"{v[-1]:.3g}") for k, v in curves.items()])
+      [(k, f"{v[0]:.3g}", f"{v[depth // 2 - 1]:.3g}", f"{v[-1]:.3g}") for k, v in curves.items()],
+      key="init")
 
 plt.figure(figsize=(5.5, 3.5))
 for name, stds in curves.items():
@@ -182,7 +183,8 @@ rows = []
 for p in (0.1, 0.5, 0.9):
     out = nn.Dropout(p)(ones).numpy()
     rows.append((p, f"{np.mean(out == 0):.4f}", f"{out.max():.3f}", f"{out.mean():.4f}"))
-table(["p", "fraction zeroed", "survivor value 1/(1-p)", "mean (1.0 expected)"], rows)
+table(["p", "fraction zeroed", "survivor value 1/(1-p)", "mean (1.0 expected)"], rows,
+      key="dropout")
 d = nn.Dropout(0.5).eval()
 print("in eval mode dropout returns its input:", d(ones) is ones)
 
