@@ -17,7 +17,7 @@ from tito import guide_tables, labkit, registry
 #: outside lab markers). Converting one: name the lab's tables (``table(..., key=...)``),
 #: replace the guide's tables by markers, ``--collect NN``, ``--write``, and remove it here.
 #: (10 and 11 quote no measured table: their guides point to the lab's output.)
-KNOWN_GAPS = {1, 2, 3, 4, 5, 19}
+KNOWN_GAPS = {1, 2, 5, 19}
 
 CONVERTED = [m for m in registry.MODULES
              if m.available and m.guide.is_file() and m.number not in KNOWN_GAPS]

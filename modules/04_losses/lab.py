@@ -98,7 +98,7 @@ for scale in (1, 10, 50, 100, 1000, 10000):
     rows.append((scale, f"{naive_cross_entropy(x, t):.6g}",
                  f"{F.cross_entropy(tt.tensor(x), tt.tensor(t)).item():.6g}", f"{exact:.6g}"))
 table(["logit scale s: x = [s, 0, -s], target 1", "naive softmax then log", "fused cross_entropy",
-       "exact (float64)"], rows)
+       "exact (float64)"], rows, key="cross-entropy")
 
 # %% [markdown]
 # ## 3. Binary cross-entropy: on probabilities vs on logits
@@ -116,7 +116,8 @@ for z in (-5.0, -20.0, -50.0, -100.0, -1000.0):
     on_probs = F.binary_cross_entropy(zt.sigmoid(), yt).item()
     on_logits = F.binary_cross_entropy_with_logits(zt, yt).item()
     rows.append((z, f"{on_probs:.6g}", f"{on_logits:.6g}", f"{np.logaddexp(0, -z):.6g}"))
-table(["logit z (target 1)", "BCE(sigmoid(z))", "BCE with logits", "exact softplus(-z)"], rows)
+table(["logit z (target 1)", "BCE(sigmoid(z))", "BCE with logits", "exact softplus(-z)"], rows,
+      key="bce")
 
 # %% [markdown]
 # ## 4. The cost of fusion vs composition
@@ -168,7 +169,7 @@ for c in classes:
         row += ["after module 05"] * 3
     rows.append(row)
 table([f"classes C (N = {n})", "fused fwd ms", "composed fwd ms", "difference",
-       "fused fwd+bwd ms", "composed fwd+bwd ms", "composed / fused"], rows)
+       "fused fwd+bwd ms", "composed fwd+bwd ms", "composed / fused"], rows, key="fusion")
 
 if has_backward:
     fig, ax = plt.subplots(figsize=(5, 3.5))
@@ -201,7 +202,7 @@ for eps in (0.0, 0.1, 0.3):
     best = margins[int(np.argmin(losses))]
     theory = "none (keeps falling)" if eps == 0 else f"{np.log((1 - eps / 2) / (eps / 2)):.2f}"
     rows.append((eps, f"{best:.2f}", theory, f"{losses.min():.4f}"))
-table(["eps", "best margin found", "theory d*", "minimum loss"], rows)
+table(["eps", "best margin found", "theory d*", "minimum loss"], rows, key="smoothing")
 ax.set_xlabel("margin d = logit(correct) - logit(other)")
 ax.set_ylabel("cross-entropy")
 ax.legend()
