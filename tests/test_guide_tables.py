@@ -16,7 +16,9 @@ from tito import guide_tables, labkit, registry
 #: Modules whose guide still quotes hand-typed measurements in "Systems analysis" (tables
 #: outside lab markers). Converting one: name the lab's tables (``table(..., key=...)``),
 #: replace the guide's tables by markers, ``--collect NN``, ``--write``, and remove it here.
-#: (10 and 11 quote no measured table: their guides point to the lab's output.)
+#: (10 and 11 quote no measured table: their guides point to the lab's output. 01, 02 and 05
+#: print fixed-width tables, not through labkit.table; 19 has one typed table besides the
+#: noise table that tito.readme_tables writes.)
 KNOWN_GAPS = {1, 2, 5, 19}
 
 CONVERTED = [m for m in registry.MODULES
