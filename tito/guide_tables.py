@@ -43,6 +43,8 @@ RESULTS = Path("results") / "lab.json"  # inside modules/NN_slug/
 MARKER = re.compile(r"<!-- lab:([\w.-]+):start -->(.*?)<!-- lab:\1:end -->", re.DOTALL)
 SECTION = "## Systems analysis"
 EXACT = "<!-- exact -->"
+# a table tito.readme_tables writes into a guide from its own results file (GUIDE_SECTIONS)
+WRITTEN = re.compile(r"<!-- ([\w-]+)-table:start -->.*?<!-- \1-table:end -->", re.DOTALL)
 
 __all__ = ["collect", "render_table", "render", "write", "check", "hand_typed_tables",
            "results_path"]
@@ -159,8 +161,9 @@ def write() -> list[Path]:
 
 
 def hand_typed_tables(text: str) -> list[str]:
-    """Table rows in the "Systems analysis" section outside lab markers and not marked exact."""
-    text = MARKER.sub("", text)
+    """Table rows in the "Systems analysis" section outside lab markers (or the markers of a
+    table tito.readme_tables writes) and not marked exact."""
+    text = WRITTEN.sub("", MARKER.sub("", text))
     lines = text.splitlines()
     try:
         i = next(k for k, line in enumerate(lines) if line.strip() == SECTION)
