@@ -78,7 +78,8 @@ lo, hi = tukey_fences(m.samples)
 table(["samples", "median ms", "Q1", "Q3", "IQR / median", "mean (all)", "max (all)",
        "outliers"],
       [[s.n, f"{s.median:.3f}", f"{s.q1:.3f}", f"{s.q3:.3f}", f"{s.rel_spread:.1%}",
-        f"{np.mean(m.samples):.3f}", f"{max(m.samples):.3f}", s.outliers]])
+        f"{np.mean(m.samples):.3f}", f"{max(m.samples):.3f}", s.outliers]], key="one-step")
+lab.record("mean-over-median", f"{np.mean(m.samples) / s.median:.2f}")
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.hist(m.samples, bins=30, color="#4c72b0")
 for v, label in ((s.median, "median"), (lo, "low fence"), (hi, "high fence")):
