@@ -9,8 +9,9 @@ order, so a long test collected last keeps one worker busy while the others idle
 that each take seconds (whole module test runs in a subprocess, labs, mutants) are moved to the
 front, longest kind first, and the thousands of quick tests fill in behind them. xdist's
 ``load`` mode would give each worker a quarter of the suite up front, in one consecutive block
-(all the slow tests to the first worker), so each worker here gets two tests at a time and asks
-for more when it is free (``maxschedchunk`` 1). Only the order changes; every test still runs.
+(all the slow tests to the first worker), so here a free worker takes the next unit: one slow
+test, or a whole file of quick ones (whose module-scoped fixtures are then built once). Only the
+order changes; every test still runs.
 """
 
 import os
@@ -56,14 +57,30 @@ def pytest_collection_modifyitems(session, config, items):
     items.sort(key=_rank)
 
 
+# slow files whose tests share no module- or session-wide fixture worth building twice: each
+# of their tests is handed out on its own; any other file goes to one worker whole, so that a
+# module-scoped fixture is built once (test_real_programs runs two ~75 s processes in one)
+SPREAD = {file for file, _ in SLOW_FIRST} - {"test_real_programs.py", "test_cli_commands.py"}
+
+
+def _unit(nodeid: str) -> str:
+    """What one worker runs together: a test of a SPREAD file alone, else its whole file."""
+    file = nodeid.split("::", 1)[0]
+    return nodeid if file.rsplit("/", 1)[-1] in SPREAD else file
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """``-n`` with the default ``load`` mode: hand out tests two at a time (see above)."""
+    """``-n`` with the default ``load`` mode: hand out units in collection order (see above)."""
     if config.getvalue("dist") != "load":
         return None  # another --dist was asked for: xdist makes it
-    from xdist.scheduler import LoadScheduling
+    from xdist.scheduler import LoadScopeScheduling
 
-    scheduler = LoadScheduling(config, log)
-    if config.getoption("maxschedchunk") is None:  # unless given on the command line
-        scheduler.maxschedchunk = 1
-    return scheduler
+    class InOrderByUnit(LoadScopeScheduling):
+        """xdist's scope scheduling (a free worker takes the next unit) with our units."""
+
+        def _split_scope(self, nodeid):
+            return _unit(nodeid)
+
+    config.option.loadscopereorder = False  # keep the collection order: slow kinds first
+    return InOrderByUnit(config, log)
