@@ -64,6 +64,7 @@ def summarize_runs(folder: Path, factor: float) -> dict:
             "quick": bool(runs["A"]["config"].get("quick")),
             "rounds": runs["A"]["config"].get("rounds"),
             "clock": runs["A"]["config"].get("clock", "wall"),
+            "noise_floor": cmp.NOISE_FLOOR,
             "machine": {"date": str(env.get("date") or datetime.date.today().isoformat())[:10],
                         "cpu": env.get("cpu"), "cores": env.get("cores"),
                         "load": [r["environment"].get("load_average_1min") for r in

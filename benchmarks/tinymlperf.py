@@ -4,7 +4,7 @@
                                         [--json FILE] [--score-against REF.json]
                                         [--in-process] [--repeats N] [--plant-slowdown F]
                                         [--clock wall|cpu] [--rounds N]
-    python benchmarks/tinymlperf.py compare A.json B.json [--noise-floor 0.10]
+    python benchmarks/tinymlperf.py compare A.json B.json [--noise-floor 0.20]
 
 ``run`` trains every task of ``tinytorch.benchmarking.tinymlperf`` to its quality target, each
 in a fresh process, times it, and prints the table (rich when installed). ``--vs torch`` also
@@ -176,7 +176,8 @@ def main(argv=None) -> int:
     c.add_argument("a")
     c.add_argument("b")
     c.add_argument("--noise-floor", type=float, default=cmp.NOISE_FLOOR,
-                   help="each run's interval is at least median +- this fraction (0.10)")
+                   help="each run's interval is at least median +- this fraction "
+                        f"(default {cmp.NOISE_FLOOR:g})")
     args = p.parse_args(argv)
     return cmd_run(args) if args.command == "run" else cmd_compare(args)
 

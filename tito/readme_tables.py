@@ -237,7 +237,8 @@ def noise_table(payload: dict) -> str:
     lines += ["", (f"Measured {m.get('date')} on {m.get('cpu')} ({m.get('cores')} cores) by "
                    f"`{payload.get('command')}`: three {'quick ' if payload.get('quick') else ''}"
                    f"runs back to back, each with every task in a fresh process, "
-                   f"{payload.get('rounds')} rounds pooled, the {payload.get('clock')} clock. "
+                   f"{payload.get('rounds')} rounds pooled, the {payload.get('clock')} clock, "
+                   f"noise floor {payload.get('noise_floor', 0.1):.0%}. "
                    f"Load average at the end of each run (A, B, S): {load}. Suite score: the "
                    "geometric mean over every timing of A's median / B's (above 1: faster), "
                    "with the geometric means of the spreads' ends.")]
