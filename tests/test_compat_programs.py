@@ -21,7 +21,9 @@ SHIM = HERE / "torch_as_tinytorch.py"
 
 # program -> (relative tolerance on the final loss, why that much)
 PROGRAMS = {
-    "poly_fit.py": (0.05, "torch.nn.Linear's random start; RMSprop ends near the optimum"),
+    # seeded: unseeded, torch's own final loss ranged 8.87-60.4 over six runs (RMSprop at lr
+    # 1e-3 does not always reach the optimum in 2,000 steps) and failed a CI run at 11.48
+    "poly_fit.py": (0.05, "each framework's own draws from seed 0; both end near the optimum"),
     "custom_function.py": (1e-4, "a fixed start: only float32 rounding differs"),
     "manual_sgd.py": (1e-4, "a fixed start (weights from NumPy): only rounding differs"),
     "cnn_digits.py": (0.35, "random init and shuffling: 4 epochs on 1,400 digits"),

@@ -5,6 +5,8 @@ import math
 
 import torch
 
+torch.manual_seed(0)  # a fixed start: each framework draws its own numbers from it
+
 x = torch.linspace(-math.pi, math.pi, 2000)
 y = torch.sin(x)
 
