@@ -41,14 +41,11 @@ BENCHMARK_RESULTS = Path("benchmarks/results.json")
 MILESTONE_RESULTS = Path("results/milestones.json")
 COMPRESSION_RESULTS = Path("benchmarks/compression_results.json")
 NOISE_RESULTS = Path("benchmarks/noise_check/summary.json")
-SECTIONS = {
-    "benchmark": ("<!-- benchmark-table:start -->", "<!-- benchmark-table:end -->"),
-    "milestone": ("<!-- milestone-table:start -->", "<!-- milestone-table:end -->"),
-    "compression": ("<!-- compression-table:start -->", "<!-- compression-table:end -->"),
-}
-# Tables in a module's guide, same markers: {section: (guide, results file)}.
+# The README's tables; each sits between <!-- NAME-table:start --> and <!-- NAME-table:end -->.
+SECTIONS = ("benchmark", "milestone", "compression")
+# Tables in a module's guide, same markers: {section: guide} (the results file: _SOURCES).
 GUIDE_SECTIONS = {
-    "noise": (Path("modules/19_benchmarking/README.md"), NOISE_RESULTS),
+    "noise": Path("modules/19_benchmarking/README.md"),
 }
 
 __all__ = ["benchmark_table", "milestone_table", "compression_table", "noise_table",
@@ -264,8 +261,7 @@ def _tables(root: Path) -> dict:
 
 
 def _split(text: str, section: str) -> tuple[str, str, str]:
-    start, end = SECTIONS.get(section) or (f"<!-- {section}-table:start -->",
-                                            f"<!-- {section}-table:end -->")
+    start, end = f"<!-- {section}-table:start -->", f"<!-- {section}-table:end -->"
     i, j = text.find(start), text.find(end)
     if i < 0 or j < i:
         raise ValueError(f"no {start} ... {end} markers")
@@ -276,18 +272,32 @@ def _split(text: str, section: str) -> tuple[str, str, str]:
 def render(text: str, tables: dict) -> str:
     """``text`` with each marked section replaced by its table."""
     for section, table in tables.items():
-        if section in GUIDE_SECTIONS:
-            continue
         head, _, tail = _split(text, section)
         text = f"{head}\n{table}\n{tail}"
     return text
+
+
+def _drift(text: str, section: str, table: str, where: str, rel: Path) -> str | None:
+    """How the marked ``section`` of ``text`` (the document ``where``) differs from ``table``
+    (written from ``rel``), or None when it matches."""
+    try:
+        _, body, _ = _split(text, section)
+    except ValueError as e:
+        return f"{where}: {e}"
+    if body.strip() == table.strip():
+        return None
+    want, have = table.strip().splitlines(), body.strip().splitlines()
+    diff = next((f"{where}: {h!r}\n  results: {w!r}" for h, w in zip(have, want) if h != w),
+                f"{len(have)} lines in {where}, {len(want)} expected")
+    return (f"{where}'s {section} table differs from {rel} (run `python -m tito.readme_tables "
+            f"--write`); first difference:\n  {diff}")
 
 
 def write(readme: Path, root: Path = REPO) -> bool:
     """Rewrite the marked sections of ``readme`` from the results files; True if it changed."""
     readme = Path(readme)
     text = readme.read_text()
-    new = render(text, _tables(root))
+    new = render(text, {s: t for s, t in _tables(root).items() if s in SECTIONS})
     if new != text:
         readme.write_text(new)
     return new != text
@@ -296,13 +306,12 @@ def write(readme: Path, root: Path = REPO) -> bool:
 def write_guides(root: Path = REPO) -> list[Path]:
     """Rewrite the marked tables in the module guides (``GUIDE_SECTIONS``); the guides changed."""
     tables, changed = _tables(root), []
-    for section, (guide, _) in GUIDE_SECTIONS.items():
+    for section, guide in GUIDE_SECTIONS.items():
         if section not in tables:
             continue
         path = Path(root) / guide
         text = path.read_text()
-        head, _, tail = _split(text, section)
-        new = f"{head}\n{tables[section]}\n{tail}"
+        new = render(text, {section: tables[section]})
         if new != text:
             path.write_text(new)
             changed.append(path)
@@ -312,18 +321,15 @@ def write_guides(root: Path = REPO) -> list[Path]:
 def check_guides(root: Path = REPO) -> list[str]:
     """Every way a guide's marked table differs from its results file ([] when all match)."""
     tables, problems = _tables(root), []
-    for section, (guide, rel) in GUIDE_SECTIONS.items():
+    for section, guide in GUIDE_SECTIONS.items():
+        rel = _SOURCES[section][0]
         if section not in tables:
             problems.append(f"{rel} is missing: {guide}'s {section} table has no source")
             continue
-        try:
-            _, body, _ = _split((Path(root) / guide).read_text(), section)
-        except ValueError as e:
-            problems.append(f"{guide}: {e}")
-            continue
-        if body.strip() != tables[section].strip():
-            problems.append(f"{guide}'s {section} table differs from {rel} (run `python -m "
-                            "tito.readme_tables --write`)")
+        problem = _drift((Path(root) / guide).read_text(), section, tables[section], str(guide),
+                         rel)
+        if problem:
+            problems.append(problem)
     return problems
 
 
@@ -332,23 +338,14 @@ def check(readme: Path, root: Path = REPO) -> list[str]:
     text = Path(readme).read_text()
     problems = []
     tables = _tables(root)
-    for section, (start, _) in SECTIONS.items():
+    for section in SECTIONS:
         rel = _SOURCES[section][0]
         if section not in tables:
             problems.append(f"{rel} is missing: the README's {section} table has no source")
             continue
-        try:
-            _, body, _ = _split(text, section)
-        except ValueError as e:
-            problems.append(str(e))
-            continue
-        if body.strip() != tables[section].strip():
-            want = tables[section].strip().splitlines()
-            have = body.strip().splitlines()
-            diff = next((f"README: {h!r}\n  results: {w!r}" for h, w in zip(have, want)
-                         if h != w), f"{len(have)} lines in the README, {len(want)} expected")
-            problems.append(f"the README's {section} table differs from {rel} (run `tito "
-                            f"benchmark --write-readme`); first difference:\n  {diff}")
+        problem = _drift(text, section, tables[section], "README", rel)
+        if problem:
+            problems.append(problem)
     return problems
 
 
