@@ -78,8 +78,6 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=HERE / "noise_check",
                    help="folder for A.json, B.json, S.json and summary.json")
     p.add_argument("--factor", type=float, default=2.0, help="the planted slowdown (2)")
-    p.add_argument("--reference", action="store_true",
-                   help="accepted for symmetry with tito; the suite always runs this package")
     p.add_argument("--summarize-only", action="store_true",
                    help="recompute summary.json from the three results files already there")
     args = p.parse_args(argv)
