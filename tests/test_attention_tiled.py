@@ -59,17 +59,25 @@ def _run(fn, q, k, v, g, *args, **kw):
     return [out.numpy()] + [t.grad.numpy() for t in ts]
 
 
-@pytest.mark.parametrize("L,S", [(7, 7), (13, 5), (5, 13), (1, 9), (9, 1), (33, 33), (40, 17)])
-@pytest.mark.parametrize("causal", [False, True])
-@pytest.mark.parametrize("kind", ["none", "bool", "float"])
-def test_tiled_equals_fused(L, S, causal, kind):
-    q, k, v = _qkv((2, 3, L, 5), (2, 3, S, 5), 4, seed=L * 100 + S)
+def _tiled_and_fused(q, k, v, kind, causal):
+    """(out, dq, dk, dv) of the tiled kernel (small tiles: several per axis) and of the fused
+    op given the same mask, scale 0.4 and upstream gradient."""
+    L, S = q.shape[-2], k.shape[-2]
     g = np.random.default_rng(3).standard_normal((2, 3, L, 4))
     m = _mask(kind, L, S, L + S)
     tiled = _run(FlashAttentionFn.apply, q, k, v, g, None if m is None else tt.tensor(m), 0.4,
                  causal, block_q=4, block_k=3)
     fm = _fused_mask(kind, m, causal, L, S)
     fused = _run(SDPAFn.apply, q, k, v, g, None if fm is None else tt.tensor(fm), 0.4, None)
+    return tiled, fused
+
+
+@pytest.mark.parametrize("L,S", [(7, 7), (13, 5), (5, 13), (1, 9), (9, 1), (33, 33), (40, 17)])
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("kind", ["none", "bool", "float"])
+def test_tiled_equals_fused(L, S, causal, kind):
+    q, k, v = _qkv((2, 3, L, 5), (2, 3, S, 5), 4, seed=L * 100 + S)
+    tiled, fused = _tiled_and_fused(q, k, v, kind, causal)
     for name, a, b in zip(("out", "dq", "dk", "dv"), tiled, fused):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=name)
 
@@ -83,12 +91,7 @@ def test_tiled_with_large_scores_takes_the_max_and_equals_fused(L, S, kind, caus
     q, k, v = _qkv((2, 3, L, 5), (2, 3, S, 5), 4, seed=L * 100 + S)
     q, k = q * 30, k * 30
     assert not FA._scores_are_small(q, k, 0.4, None, np.dtype(np.float64))
-    g = np.random.default_rng(3).standard_normal((2, 3, L, 4))
-    m = _mask(kind, L, S, L + S)
-    tiled = _run(FlashAttentionFn.apply, q, k, v, g, None if m is None else tt.tensor(m), 0.4,
-                 causal, block_q=4, block_k=3)
-    fm = _fused_mask(kind, m, causal, L, S)
-    fused = _run(SDPAFn.apply, q, k, v, g, None if fm is None else tt.tensor(fm), 0.4, None)
+    tiled, fused = _tiled_and_fused(q, k, v, kind, causal)
     for name, a, b in zip(("out", "dq", "dk", "dv"), tiled, fused):
         assert np.all(np.isfinite(a)), name
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10, err_msg=name)
