@@ -659,9 +659,9 @@ CATALOG_INDEPENDENT: dict[int, list[Mutation]] = {
     ],
     12: [
         Mutation("sdpa-float-mask-as-bool", ATT,
-                 "                scores = scores + mask\n        p = _masked_softmax",
-                 "                scores = np.where(mask == 0, scores, -np.inf)\n"
-                 "        p = _masked_softmax",
+                 "                    scores = scores + mask\n            p = _masked_softmax",
+                 "                    scores = np.where(mask == 0, scores, -np.inf)\n"
+                 "            p = _masked_softmax",
                  "a float mask of biases (ALiBi) treated as blocked/allowed"),
         Mutation("sdpa-grad-no-scale", ATT,
                  "        sc = dscores.dtype.type(ctx.scale)",

@@ -77,7 +77,7 @@ MODULES: tuple[Module, ...] = (
                                "tinytorch/core/ops_random.py", "tinytorch/core/device.py",
                                "tinytorch/core/dtypes.py", "tinytorch/core/indexing.py",
                                "tinytorch/core/tensor_inplace.py", "tinytorch/core/size.py",
-                               "tinytorch/core/compat_api.py"]),
+                               "tinytorch/core/compat_api.py", "tinytorch/core/blas_sums.py"]),
     _m(2, "activations", "Activations", ["tinytorch/core/activations.py",
                                          "tinytorch/core/activations_extra.py"]),
     _m(3, "layers", "Layers", ["tinytorch/core/module.py", "tinytorch/core/layers.py",

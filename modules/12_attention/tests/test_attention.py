@@ -138,6 +138,25 @@ def test_sdpa_fully_masked_row_gives_zero_output_and_finite_gradients():
     assert np.all(ts[0].grad.numpy()[2] == 0)
 
 
+@pytest.mark.parametrize("dtype, tol", [(np.float32, 1e-3), (np.float64, 1e-9)])
+@pytest.mark.parametrize("causal", [False, True])
+def test_sdpa_rows_of_very_negative_scores_keep_their_weights(dtype, tol, causal):
+    """Rows whose every score is near -800: each exp underflows to 0 in float32 and float64
+    alike unless the row's max is subtracted first, and the row would come out as zeros.
+    Small scores may skip the max (they cannot overflow or underflow); these may not."""
+    rng = np.random.default_rng(95)
+    L, S, E = 3, 5, 4
+    k = 1.0 + 0.05 * rng.standard_normal((S, E))  # every key close to (1, 1, 1, 1)
+    q = np.stack([np.full(E, -200.0), 0.3 * rng.standard_normal(E), np.full(E, -150.0)])
+    v = rng.standard_normal((S, 2))
+    q, k, v = (x.astype(dtype) for x in (q, k, v))
+    out = F.scaled_dot_product_attention(tt.tensor(q), tt.tensor(k), tt.tensor(v), scale=1.0,
+                                         is_causal=causal)
+    ref = ref_attention(q, k, v, causal=causal, scale=1.0)[0]
+    assert np.all(np.abs(ref[0]) > 1e-3)  # the row is not zero in the definition
+    np.testing.assert_allclose(out.numpy(), ref, rtol=tol, atol=tol)
+
+
 def test_sdpa_float32_stays_float32():
     x = tt.tensor(_rand((2, 5, 4), 28, np.float32))
     out = F.scaled_dot_product_attention(x, x, x, is_causal=True)
