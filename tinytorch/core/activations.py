@@ -140,9 +140,9 @@ class GELUFn(Function):
             t += x
             t *= _SQRT_2_OVER_PI  # inner = sqrt(2/pi) (x + 0.044715 x^3)
             np.tanh(t, out=t)
-            out = np.add(t, 1.0, out=np.empty_like(x))
-            out *= x
-            out *= 0.5  # 0.5 x (1 + t)
+            t += 1.0
+            t *= 0.5  # s = (1 + t) / 2, a sigmoid: the backward needs only s
+            out = np.multiply(x, t, out=np.empty_like(x))  # x s = 0.5 x (1 + t)
             ctx.save_for_backward(x, t)
         else:
             cdf = 0.5 * (1.0 + erf(x * _INV_SQRT_2))  # Phi(x)
@@ -158,19 +158,18 @@ class GELUFn(Function):
         # BEGIN SOLUTION 05
         x, saved = ctx.saved_tensors
         if ctx.approximate == "tanh":
-            t = saved  # in place as in forward: two arrays, d and s
-            s = np.multiply(x, 3 * 0.044715, out=np.empty_like(x))
-            s *= x
-            s += 1.0
-            s *= _SQRT_2_OVER_PI  # d inner / dx = sqrt(2/pi) (1 + 3 * 0.044715 x^2)
-            d = np.multiply(t, t, out=np.empty_like(x))
-            np.subtract(1.0, d, out=d)  # tanh' = 1 - t^2
+            # with s = (1 + t) / 2, tanh's 1 - t^2 is 4 s (1 - s), and
+            #   d/dx [x s] = s + x * 4 s (1 - s) * 0.5 inner' = s (1 + x (1 - s) 2 inner'),
+            # inner' = sqrt(2/pi) (1 + 3 * 0.044715 x^2): nine passes, in place in d and q
+            s = saved
+            d = np.multiply(x, x, out=np.empty_like(x))
+            d *= 2 * _SQRT_2_OVER_PI * 3 * 0.044715
+            d += 2 * _SQRT_2_OVER_PI  # 2 inner'
             d *= x
-            d *= 0.5
-            d *= s  # 0.5 x (1 - t^2) d_inner
-            np.add(t, 1.0, out=s)
-            s *= 0.5
-            d += s  # + 0.5 (1 + t)
+            q = np.subtract(1.0, s, out=np.empty_like(x))
+            d *= q
+            d += 1.0
+            d *= s
             if grad.dtype == d.dtype:
                 return np.multiply(d, grad, out=d), None
         else:
