@@ -745,9 +745,8 @@ CATALOG_INDEPENDENT: dict[int, list[Mutation]] = {
                  "var = np.sum(xc * xc, axis=1, keepdims=True) / (n - 1)  # biased",
                  "LayerNorm with the unbiased variance"),
         Mutation("ln-grad-ignores-weight", LN,
-                 "            dxhat = g if weight is None else g * weight.reshape(n)\n"
-                 "            if buf is None",
-                 "            dxhat = g\n            if buf is None",
+                 "                w = weight.reshape(n)\n",
+                 "                w = np.ones_like(weight.reshape(n))\n",
                  "LayerNorm input gradient ignores gamma (right only while gamma = 1)"),
         Mutation("rms-centers", LN,
                  "rrms = (1.0 / np.sqrt(np.mean(x2 * x2, axis=1, keepdims=True) + eps)).astype(",

@@ -85,21 +85,26 @@ class LayerNormFn(Function):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         g = grad.reshape(-1, n)
         # BEGIN SOLUTION
-        buf = np.multiply(g, xhat) if need_w else None  # (M, N) scratch, reused below
-        dw = _col_sum(buf).reshape(ctx.nshape) if need_w else None
+        gx = np.multiply(g, xhat) if need_w or need_x else None  # (M, N), reused below
+        dw = _col_sum(gx).reshape(ctx.nshape) if need_w else None
         db = _col_sum(g).reshape(ctx.nshape) if need_b else None
         dx = None
         if need_x:
             # mean and var move with every x of the row:
             #   dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),  dxhat = g * w
-            # computed in place in ``buf`` and ``dx``: three (M, N) arrays instead of seven
-            dxhat = g if weight is None else g * weight.reshape(n)
-            if buf is None or buf.dtype != np.result_type(dxhat, xhat):
-                buf = None
-            buf = np.multiply(dxhat, xhat, out=buf)
-            proj = _row_mean(buf)  # mean(dxhat * xhat)
-            buf = np.multiply(xhat, proj, out=buf)
-            dx = dxhat - _row_mean(dxhat)
+            # Both means are matrix-vector products with w: mean(dxhat * xhat) = (g xhat) @ w
+            # / N reuses the array dw was summed from, mean(dxhat) = g @ w / N. Computed in
+            # place in ``gx`` and ``dxhat``: three (M, N) arrays instead of seven.
+            if weight is None:
+                dxhat, proj, mean_dxhat = g, _row_mean(gx), _row_mean(g)
+            else:
+                w = weight.reshape(n)
+                dxhat = g * w
+                proj = (gx @ w).reshape(-1, 1) / n  # mean(dxhat * xhat)
+                mean_dxhat = (g @ w).reshape(-1, 1) / n
+            buf = np.multiply(xhat, proj, out=gx) if gx.dtype == np.result_type(xhat, proj) \
+                else xhat * proj
+            dx = dxhat - mean_dxhat if dxhat is g else _sub_into(dxhat, mean_dxhat)
             dx = _sub_into(dx, buf)
             dx = (_mul_into(dx, rstd)).reshape(shape)
         # END SOLUTION
