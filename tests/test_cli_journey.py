@@ -205,14 +205,15 @@ def test_milestone_locked_then_unlocked_and_run_on_the_workspace(course, tmp_pat
 MARK = "broken-in-the-workspace"
 
 
-def _break_matmul(path):
-    """Make the workspace's ``Tensor.matmul`` raise MARK as its first statement."""
+def _break_matmul(path, class_name="Tensor", method="matmul"):
+    """Make the workspace's ``Tensor.matmul`` (or another method) raise MARK as its first
+    statement."""
     import ast
 
     text = path.read_text()
     cls = next(n for n in ast.parse(text).body if isinstance(n, ast.ClassDef)
-               and n.name == "Tensor")
-    fn = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "matmul")
+               and n.name == class_name)
+    fn = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == method)
     first = fn.body[1] if ast.get_docstring(fn) else fn.body[0]
     lines = text.splitlines(keepends=True)
     lines.insert(first.lineno - 1, " " * first.col_offset + f"raise RuntimeError({MARK!r})\n")
@@ -221,7 +222,8 @@ def _break_matmul(path):
 
 @pytest.mark.skipif(not real_module_ready(1), reason="modules/01_tensor/tests not written yet")
 def test_no_documented_path_runs_the_reference_when_a_workspace_exists(tmp_path):
-    """Break matmul in the workspace: every documented way to run the course must hit it.
+    """Break matmul (and Linear's op) in the workspace: every documented way to run the course
+    must hit it.
 
     The reference's matmul works, so a path that passes (or never raises the mark) ran the
     reference. Modules 01-04 are given (--from 5), so milestone 01 is unlocked.
@@ -234,6 +236,9 @@ def test_no_documented_path_runs_the_reference_when_a_workspace_exists(tmp_path)
     ws = tmp_path / "workspace"
     assert run("setup", "--from", "5").returncode == 0
     _break_matmul(ws / "tinytorch/core/tensor.py")
+    # nn.Linear is one op (LinearFn, module 03) that calls NumPy's matmul itself: break it too,
+    # so that milestone 01 (a Linear layer) meets the workspace's code
+    _break_matmul(ws / "tinytorch/core/layers.py", "LinearFn", "forward")
 
     r = run("module", "test", "1", "-k", "matmul")
     assert r.returncode == 1 and MARK in r.stdout, r.stdout

@@ -223,7 +223,7 @@ table(["model", "param bytes", "inference peak", "train-step peak", "train / inf
 # activations, reshapes, the loss, Python) is untouched. Amdahl: `1 / ((1 - p) + p / 2)`.
 
 # %%
-HEAVY = ("MatMul", "Conv2d", "SDPA", "FlashAttention")
+HEAVY = ("Linear", "MatMul", "Conv2d", "SDPA", "FlashAttention")
 heavy = sum(e.self_cpu_time_total for e in averages if e.key.replace("Backward", "") in HEAVY)
 p = heavy / averages.self_cpu_time_total
 table(["share p in matmul/conv", "speedup if 2x faster", "if 10x faster", "ceiling 1/(1-p)"],

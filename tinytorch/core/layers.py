@@ -24,15 +24,52 @@ from itertools import chain
 import numpy as np
 
 from tinytorch.core import init
+from tinytorch.core.autograd import Function
+from tinytorch.core.blas_sums import col_sum
 from tinytorch.core.creation import default_generator
 from tinytorch.core.module import Module, Parameter
 from tinytorch.core.tensor import Tensor
 
-__all__ = ["linear", "dropout", "Linear", "Identity", "Flatten", "Dropout", "Sequential",
+__all__ = ["linear", "LinearFn", "dropout", "Linear", "Identity", "Flatten", "Dropout", "Sequential",
            "ModuleList", "ModuleDict"]
 
 
 # --------------------------------------------------------------------------- functional forms
+
+
+class LinearFn(Function):
+    """``input @ weight.T + bias`` as one op, as PyTorch's ``addmm``: (*, in) -> (*, out).
+
+    One node where the composition records four (reshape, transpose, matmul, add): every
+    leading dim is folded into the rows of one matrix product (so the weight gradient is one
+    matmul too, not a batch of them summed after), the bias is added in place into the
+    product (a new array the op owns), and its gradient is a column sum. ``linear`` sends
+    only inputs that share one float dtype here.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        x2 = x.reshape(-1, x.shape[-1])  # (M, in): the leading dims folded into rows
+        # BEGIN SOLUTION
+        out = np.matmul(x2, weight.T)  # (M, in) @ (in, out) -> (M, out)
+        if bias is not None:
+            out += bias  # in place (out is new); (out,) broadcasts over the rows
+        # END SOLUTION
+        ctx.save_for_backward(x2, weight)
+        ctx.in_shape = x.shape
+        return out.reshape(x.shape[:-1] + (weight.shape[0],))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x2, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        g = grad.reshape(-1, weight.shape[0])  # (M, out), as the forward's product
+        # BEGIN SOLUTION 05
+        dx = np.matmul(g, weight).reshape(ctx.in_shape) if need_x else None  # (M, in)
+        dw = np.matmul(g.T, x2) if need_w else None  # (out, M) @ (M, in): weight's layout
+        db = col_sum(g) if need_b else None  # g.sum(axis=0): the bias met every row
+        # END SOLUTION
+        return dx, dw, db
 
 
 def linear(input, weight, bias=None) -> Tensor:
@@ -43,6 +80,10 @@ def linear(input, weight, bias=None) -> Tensor:
         weight: (out_features, in_features) -- PyTorch's layout: one row per output unit.
         bias: (out_features,) or None.
         returns: (*, out_features).
+
+    One op (:class:`LinearFn`) when input, weight and bias share a float dtype and the bias
+    is (out_features,), as in every layer; otherwise (mixed dtypes, which NumPy promotes, or
+    a bias of another broadcastable shape) the same math composed of tensor ops.
     """
     if not isinstance(input, Tensor):
         input = Tensor(input)
@@ -54,18 +95,15 @@ def linear(input, weight, bias=None) -> Tensor:
             f"{weight.shape[-1]}. Reshape the input (e.g. x.flatten(1)) or build the layer with "
             f"in_features={input.shape[-1] if input.ndim else '?'}."
         )
-    if input.ndim > 2:
-        # fold the batch dims into one: a single 2-D product, whose weight gradient is one
-        # matmul too (a 3-D input would give a batch of (in, out) products, summed after)
-        lead = tuple(input.shape[:-1])
-        flat = linear(input.reshape(-1, input.shape[-1]), weight, bias)
-        return flat.reshape(lead + (weight.shape[0],))
-    # BEGIN SOLUTION
-    out = input @ weight.T  # (*, in) @ (in, out) -> (*, out)
+    if isinstance(weight, Tensor) and weight.ndim == 2 and input.dtype == weight.dtype and \
+            input.dtype.kind == "f" and (bias is None or (
+                isinstance(bias, Tensor) and bias.dtype == weight.dtype and
+                tuple(bias.shape) == (weight.shape[0],))):
+        return LinearFn.apply(input, weight, bias)
+    out = input.reshape(-1, input.shape[-1]) @ weight.T  # (M, in) @ (in, out) -> (M, out)
     if bias is not None:
-        out = out + bias  # (out,) broadcasts over the batch dimensions
-    return out
-    # END SOLUTION
+        out = out + bias
+    return out.reshape(tuple(input.shape[:-1]) + (out.shape[-1],))
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,

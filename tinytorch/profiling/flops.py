@@ -6,8 +6,8 @@ attention -- with the formulas of ``torch/utils/flop_counter.py``, so a count pr
 equals PyTorch's for the same model and shapes:
 
 * ``(.., M, K) @ (.., K, N)``: ``2 * batch * M * N * K`` (``batch`` is the product of the
-  broadcast leading dims; ``nn.Linear`` on ``(B, in)`` is ``2 * B * out * in``; the bias add
-  is not counted);
+  broadcast leading dims; ``nn.Linear`` (one op, ``LinearFn``, as PyTorch's ``addmm``) on
+  ``(B, in)`` is ``2 * B * out * in``; the bias add is not counted);
 * ``conv2d`` with weight ``(C_out, C_in / groups, kh, kw)``: ``2 * N * C_out * H_out * W_out *
   (C_in / groups) * kh * kw`` -- one multiply-add per weight per output pixel;
 * attention ``(B.., L, d) x (B.., S, d) x (B.., S, dv)``: the two batched products
@@ -37,6 +37,7 @@ from tinytorch.core.attention import SDPAFn
 from tinytorch.core.conv import Conv2dFn
 from tinytorch.core.conv_transpose import ConvTranspose2dFn
 from tinytorch.core.flash_attention import FlashAttentionFn
+from tinytorch.core.layers import LinearFn
 from tinytorch.core.ops_matmul import Einsum
 from tinytorch.core.tensor_ops import MatMul
 
@@ -138,6 +139,14 @@ def _matmul_bwd(args, out_shape, needs):
     return matmul_flops(args[0], args[1]) * (bool(needs[0]) + bool(needs[1]))
 
 
+def _linear_fwd(args, out_shape):
+    return matmul_flops(args[0], args[1][::-1])  # (*, in) @ (in, out): the weight transposed
+
+
+def _linear_bwd(args, out_shape, needs):
+    return _linear_fwd(args, out_shape) * (bool(needs[0]) + bool(needs[1]))  # bias: a sum
+
+
 def _conv_bwd(args, out_shape, needs):
     fwd = conv2d_flops(args[0], args[1], out_shape)
     return fwd * bool(needs[0]) + fwd * args[6] * bool(needs[1])  # args[6]: groups
@@ -172,6 +181,7 @@ _einsum_fwd.keywords = _einsum_bwd.keywords = ("subs", "out")
 
 FORWARD_FLOPS = {
     MatMul: lambda args, out: matmul_flops(args[0], args[1]),
+    LinearFn: _linear_fwd,
     Einsum: _einsum_fwd,
     Conv2dFn: lambda args, out: conv2d_flops(args[0], args[1], out),
     ConvTranspose2dFn: lambda args, out: conv_transpose2d_flops(args[0], args[1]),
@@ -181,6 +191,7 @@ FORWARD_FLOPS = {
 
 BACKWARD_FLOPS = {
     MatMul: _matmul_bwd,
+    LinearFn: _linear_bwd,
     Einsum: _einsum_bwd,
     Conv2dFn: _conv_bwd,
     ConvTranspose2dFn: _conv_t_bwd,

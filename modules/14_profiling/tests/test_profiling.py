@@ -64,8 +64,8 @@ def test_counter_forward_and_backward_counts_only_the_gradients_needed():
     counts = fc.get_flop_counts()
     assert sum(counts["Sequential.0"].values()) == 2 * l1
     assert sum(counts["Sequential.2"].values()) == 3 * l2
-    assert counts["Global"]["MatMul"] == l1 + l2
-    assert counts["Global"]["MatMulBackward"] == l1 + 2 * l2
+    assert counts["Global"]["Linear"] == l1 + l2  # nn.Linear is one op, as addmm in PyTorch
+    assert counts["Global"]["LinearBackward"] == l1 + 2 * l2
     x = batch((16, 64), grad=True)
     with FlopCounterMode(display=False) as fc:
         m(x).sum().backward()
@@ -94,7 +94,7 @@ def test_counter_table_names_modules_and_ops():
     with FlopCounterMode(m, display=False) as fc:
         m(x)
     text = fc.get_table()
-    assert "Sequential.0" in text and "MatMul" in text and "100.00%" in text
+    assert "Sequential.0" in text and "Linear" in text and "100.00%" in text
 
 
 # ----------------------------------------------------------------- bytes
@@ -190,13 +190,13 @@ def test_profiler_sees_every_forward_and_backward_op():
         for _ in range(3):
             m(x).sum().backward()
     avg = {e.key: e for e in prof.key_averages()}
-    assert avg["MatMul"].count == 6 and avg["MatMulBackward"].count == 6
+    assert avg["Linear"].count == 6 and avg["LinearBackward"].count == 6
     assert avg["ReLU"].count == 3 and avg["ReLUBackward"].count == 3
-    assert avg["MatMul"].flops == 3 * 2 * 8 * (64 * 32 + 32 * 10)
+    assert avg["Linear"].flops == 3 * 2 * 8 * (64 * 32 + 32 * 10)
     events = prof.events()
     assert len(events) == sum(e.count for e in avg.values())
-    assert avg["MatMul"].cpu_time_total == pytest.approx(
-        sum(e.cpu_time_total for e in events if e.name == "MatMul"))
+    assert avg["Linear"].cpu_time_total == pytest.approx(
+        sum(e.cpu_time_total for e in events if e.name == "Linear"))
     assert all(e.cpu_time_total > 0 for e in events)
     table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=4)
     rows = [ln.split() for ln in table.splitlines() if ln.split() and ln.split()[0] in avg]
@@ -212,9 +212,11 @@ def test_profiler_groups_by_input_shape():
     with profile(record_shapes=True) as prof:
         m(batch((4, 64)))
         m(batch((2, 64)))
-    by_shape = [e for e in prof.key_averages(group_by_input_shape=True) if e.key == "MatMul"]
-    assert sorted(e.input_shapes for e in by_shape) == [((2, 32), (32, 10)), ((2, 64), (64, 32)),
-                                                       ((4, 32), (32, 10)), ((4, 64), (64, 32))]
+    by_shape = [e for e in prof.key_averages(group_by_input_shape=True) if e.key == "Linear"]
+    # input, weight (out, in) and bias, as PyTorch records aten::linear
+    assert sorted(e.input_shapes for e in by_shape) == [
+        ((2, 32), (10, 32), (10,)), ((2, 64), (32, 64), (32,)),
+        ((4, 32), (10, 32), (10,)), ((4, 64), (32, 64), (32,))]
     assert all(e.count == 1 for e in by_shape)
 
 
