@@ -10,8 +10,9 @@
 * :class:`Identity`, :class:`Flatten` -- small shape helpers.
 
 The functional forms :func:`linear` and :func:`dropout` hold the math; the modules store the
-weights and settings and call them, as ``torch.nn.Linear`` calls ``F.linear``. Gradients
-come for free: both are compositions of tensor ops whose backward module 05 writes.
+weights and settings and call them, as ``torch.nn.Linear`` calls ``F.linear``. ``linear`` is
+one op, :class:`LinearFn` (PyTorch's ``addmm``), whose backward module 05 writes; dropout is
+a multiplication by a mask, a tensor op with its own backward.
 """
 
 from __future__ import annotations
