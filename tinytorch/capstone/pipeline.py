@@ -127,13 +127,14 @@ def time_alternated(models: list, x1: np.ndarray, x32: np.ndarray, bench,
     from tinytorch.benchmarking.stats import summarize
 
     rounds = max(1, -(-bench.repeats // per_round))
-    per_round = Benchmark(bench.warmup, min(per_round, bench.repeats), bench.number,
-                          bench.outlier_k, bench.clock)
     pooled = [None] * len(models)
     order = list(range(len(models)))
     for r in range(rounds):
+        # the last round takes what is left: bench.repeats samples in all, not a multiple
+        n = max(1, min(per_round, bench.repeats - r * per_round))
+        this_round = Benchmark(bench.warmup, n, bench.number, bench.outlier_k, bench.clock)
         for i in (order if r % 2 == 0 else order[::-1]):
-            t = time_model(models[i], x1, x32, per_round)
+            t = time_model(models[i], x1, x32, this_round)
             if pooled[i] is None:
                 pooled[i] = t
             else:

@@ -332,5 +332,7 @@ def test_timing_pools_every_alternated_round_and_counts_samples_per_second():
             assert len(t[key]["samples"]) == 6
             assert t[key]["summary"] == summarize(t[key]["samples"]).to_dict()
         assert t["throughput_b32"] == pytest.approx(32e3 / np.median(t["batch32_ms"]["samples"]))
+    odd = time_alternated(models, x[:1], x, Benchmark(warmup=1, repeats=7, clock=FakeClock()))
+    assert [len(t[k]["samples"]) for t in odd for k in ("latency_b1_ms", "batch32_ms")] == [7] * 4
     one = time_model(models[0], x[:1], x, Benchmark(warmup=1, repeats=5, clock=FakeClock()))
     assert one["throughput_b32"] == pytest.approx(32e3 / np.median(one["batch32_ms"]["samples"]))
