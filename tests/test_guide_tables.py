@@ -16,9 +16,8 @@ from tito import guide_tables, labkit, registry
 #: Modules whose guide still quotes hand-typed measurements in "Systems analysis" (tables
 #: outside lab markers). Converting one: name the lab's tables (``table(..., key=...)``),
 #: replace the guide's tables by markers, ``--collect NN``, ``--write``, and remove it here.
-#: (10 and 11 quote no measured table: their guides point to the lab's output. 01, 02 and 05
-#: print fixed-width tables, not through labkit.table.)
-KNOWN_GAPS = {1, 2, 5}
+#: (None left. 10 and 11 quote no measured table: their guides point to the lab's output.)
+KNOWN_GAPS: set[int] = set()
 
 CONVERTED = [m for m in registry.MODULES
              if m.available and m.guide.is_file() and m.number not in KNOWN_GAPS]

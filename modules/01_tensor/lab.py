@@ -39,6 +39,7 @@ import sys
 from functools import partial
 
 from tito import labkit
+from tito.labkit import table
 
 # One BLAS thread for steady timings (TINYTORCH_LAB_THREADS=0 keeps NumPy's default) and the
 # Agg backend, both set before NumPy is imported: why, in tito/labkit.py.
@@ -99,9 +100,8 @@ for name, dtype in [("float16", tt.float16), ("float32", tt.float32), ("float64"
     t = tt.zeros(side, side, dtype=dtype)
     rows.append((name, t.dtype.itemsize, t.numpy().nbytes))
 print(f"a {side} x {side} tensor ({side * side:,} elements):")
-print(f"{'dtype':>8} {'bytes/elem':>10} {'MiB':>8}")
-for name, item, nbytes in rows:
-    print(f"{name:>8} {item:>10} {nbytes / 2**20:>8.1f}")
+table(["dtype", "bytes/element", "MiB"],
+      [(name, item, f"{nbytes / 2**20:.1f}") for name, item, nbytes in rows])
 
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.bar([r[0] for r in rows], [r[2] / 2**20 for r in rows], color="tab:blue")
@@ -162,15 +162,24 @@ for n in sizes:
     timings["numpy"].append(best_time(lambda: np.add(a, b)))
     timings["tinytorch"].append(best_time(lambda: ta + tb))
 
-print(f"{'n':>10}" + "".join(f"{k:>20}" for k in timings) + f"{'loop/numpy':>12}")
+print("nanoseconds per element:")
+loop_rows = []
 for i, n in enumerate(sizes):
-    cells = []
-    for k in timings:
-        t = timings[k][i]
-        cells.append(f"{t / n * 1e9:>14.2f} ns/el" if t is not None else f"{'-':>20}")
+    cells = [f"{timings[k][i] / n * 1e9:.2f}" if timings[k][i] is not None else "-"
+             for k in timings]
     ratio = timings["python list loop"][i]
-    ratio = f"{ratio / timings['numpy'][i]:>11.0f}x" if ratio is not None else f"{'-':>12}"
-    print(f"{n:>10,}" + "".join(cells) + ratio)
+    ratio = f"{ratio / timings['numpy'][i]:.0f}x" if ratio is not None else "-"
+    loop_rows.append([f"{n:,}"] + cells + [ratio])
+table(["n", "Python list loop", "loop over ndarray", "NumPy", "tinytorch", "list loop / NumPy"],
+      loop_rows, key="loops")
+# the figures the guide's prose quotes: at the largest size both loops ran
+last = max(i for i, n in enumerate(sizes) if n <= loop_limit)
+n_last = sizes[last]
+lab.record("loop-ns", f"{timings['python list loop'][last] / n_last * 1e9:.0f}")
+lab.record("array-loop-x", f"{timings['loop over ndarray'][last] / timings['python list loop'][last]:.1f}x")
+lab.record("numpy-ns", f"{timings['numpy'][last] / n_last * 1e9:.2f}")
+lab.record("loop-numpy-x", f"{timings['python list loop'][last] / timings['numpy'][last]:.0f}x")
+lab.record("loop-n", f"{n_last:,}")
 
 fig, ax = plt.subplots(figsize=(6, 4))
 for k, ts in timings.items():
@@ -199,6 +208,9 @@ t_np = best_time(lambda: np.add(small_a, small_b))
 t_tt = best_time(lambda: ts_a + ts_b)
 print(f"one-element add: NumPy {t_np * 1e6:.2f} us, tinytorch {t_tt * 1e6:.2f} us "
       f"(framework overhead {(t_tt - t_np) * 1e6:.2f} us per op)")
+lab.record("add1-numpy-us", f"{t_np * 1e6:.2f} us")
+lab.record("add1-tt-us", f"{t_tt * 1e6:.2f} us")
+lab.record("add1-overhead-us", f"{(t_tt - t_np) * 1e6:.2f} us")
 
 # %% [markdown]
 # That per-op overhead is why deep learning works on *batches*: one op over 64 examples costs
@@ -273,20 +285,35 @@ def naive_matmul(a, b):
 
 
 naive_sizes = [16, 32] if QUICK else [16, 32, 64]
-gflops["python triple loop"] = []
+gflops["Python triple loop"] = []
 for n in mm_sizes:
     if n in naive_sizes:
         la, lb = rng.standard_normal((n, n)).tolist(), rng.standard_normal((n, n)).tolist()
         t = best_time(lambda: naive_matmul(la, lb), min_time=0.05, repeat=2)
-        gflops["python triple loop"].append(2 * n**3 / t / 1e9)
+        gflops["Python triple loop"].append(2 * n**3 / t / 1e9)
     else:
-        gflops["python triple loop"].append(None)
+        gflops["Python triple loop"].append(None)
 
 print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-print(f"{'n':>6}" + "".join(f"{k:>26}" for k in gflops) + "   (GFLOP/s)")
-for i, n in enumerate(mm_sizes):
-    print(f"{n:>6}" + "".join(f"{v[i]:>26.3f}" if v[i] is not None else f"{'-':>26}"
-                              for v in gflops.values()))
+print("GFLOP/s:")
+table(["n"] + list(gflops),
+      [[n] + [(f"{v[i]:.3f}" if v[i] < 1 else f"{v[i]:.1f}") if v[i] is not None else "-"
+              for v in gflops.values()] for i, n in enumerate(mm_sizes)], key="matmul")
+# the figures the guide's prose quotes
+one32, one64 = gflops["float32, 1 thread"], gflops["float64, 1 thread"]
+lab.record("peak-f32", f"{max(one32):.0f}")
+lab.record("peak-f64", f"{max(one64):.0f}")
+n_naive = naive_sizes[-1]
+i_naive = mm_sizes.index(n_naive)
+lab.record("naive-gflops", f"{gflops['Python triple loop'][i_naive]:.3f}")
+lab.record("naive-gap", f"{one32[i_naive] / gflops['Python triple loop'][i_naive]:,.0f}x")
+lab.record("naive-n", str(n_naive))
+# the default thread count against one thread: the worst size and dtype
+worst = min(((gflops[f"{d}, default threads"][i] / gflops[f"{d}, 1 thread"][i], d, n, i)
+             for d in ("float32", "float64") for i, n in enumerate(mm_sizes)))
+ratio, d, n, i = worst
+lab.record("threads-worst", f"{d} at n = {n}: {gflops[f'{d}, default threads'][i]:.1f} "
+           f"GFLOP/s against {gflops[f'{d}, 1 thread'][i]:.1f} ({ratio:.2f}x)")
 
 fig, ax = plt.subplots(figsize=(7, 4.5))
 for k, vs in gflops.items():

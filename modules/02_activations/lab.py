@@ -32,6 +32,7 @@ import warnings
 from functools import partial
 
 from tito import labkit
+from tito.labkit import table
 
 # One BLAS thread for steady timings (TINYTORCH_LAB_THREADS=0 keeps NumPy's default) and the
 # Agg backend, both set before NumPy is imported: why, in tito/labkit.py.
@@ -86,14 +87,16 @@ plt.close(fig)
 # %%
 rng = np.random.default_rng(0)
 n_sat = 100_000 if QUICK else 1_000_000
-print(f"{'input std':>10} {'sigmoid saturated':>18} {'tanh saturated':>15} {'relu zero':>10}")
 sat_rows = []
 for std in [0.5, 1.0, 2.0, 5.0, 10.0, 50.0]:
     z = tt.tensor((std * rng.standard_normal(n_sat)).astype(np.float32))
     s, t, r = F.sigmoid(z).numpy(), F.tanh(z).numpy(), F.relu(z).numpy()
     row = (std, np.mean((s < 0.01) | (s > 0.99)), np.mean(np.abs(t) > 0.99), np.mean(r == 0))
     sat_rows.append(row)
-    print(f"{row[0]:>10.1f} {row[1]:>17.1%} {row[2]:>14.1%} {row[3]:>9.1%}")
+print(f"{n_sat:,} pre-activations per row; share of outputs in the flat regions:")
+table(["input std", "sigmoid < 0.01 or > 0.99", "abs(tanh) > 0.99", "relu = 0"],
+      [(f"{r[0]:g}", f"{r[1]:.1%}", f"{r[2]:.1%}", f"{r[3]:.1%}") for r in sat_rows],
+      key="saturation")
 
 # %% [markdown]
 # ## 2. Stability at extreme inputs
@@ -127,11 +130,11 @@ xs_ext = np.array([-1000, -100, -88, -20, 0, 20, 88, 100, 1000], dtype=np.float3
 naive1, w1 = count_warnings(lambda: 1 / (1 + np.exp(-xs_ext)))
 naive2, w2 = count_warnings(lambda: np.exp(xs_ext) / (1 + np.exp(xs_ext)))
 stable, w3 = count_warnings(lambda: F.sigmoid(tt.tensor(xs_ext)).numpy())
-print(f"{'x':>7} {'1/(1+e^-x)':>14} {'e^x/(1+e^x)':>14} {'tinytorch':>14} {'float64 ref':>14}")
-for i, x in enumerate(xs_ext):
-    print(f"{x:>7.0f} {naive1[i]:>14.6g} {naive2[i]:>14.6g} {stable[i]:>14.6g} "
-          f"{ref_sigmoid(x):>14.6g}")
+table(["x", "1/(1+e^-x)", "e^x/(1+e^x)", "tinytorch", "float64 reference"],
+      [(f"{x:.0f}", f"{naive1[i]:.6g}", f"{naive2[i]:.6g}", f"{stable[i]:.6g}",
+        f"{ref_sigmoid(x):.6g}") for i, x in enumerate(xs_ext)], key="sigmoid")
 print(f"floating-point warnings: {w1} (1/(1+e^-x)), {w2} (e^x/(1+e^x)), {w3} (tinytorch)")
+lab.record("sigmoid-warnings", f"{w1} by the first textbook form, {w2} by the second, {w3} by ours")
 
 # %% [markdown]
 # ### Softmax
@@ -158,9 +161,7 @@ def ref_softmax(x):
 
 rows_n = 1_000 if QUICK else 10_000
 base_logits = rng.standard_normal((rows_n, 10)).astype(np.float32)
-print(f"{'logit scale':>12} {'max |logit|':>12} {'naive NaN rows':>15} {'naive max err*':>15} "
-      f"{'stable NaN rows':>16} {'stable max err':>15}")
-softmax_rows = []
+softmax_rows, softmax_table = [], []
 for scale in [1, 10, 30, 50, 100, 1000]:
     logits = base_logits * scale
     ref = ref_softmax(logits)
@@ -172,8 +173,10 @@ for scale in [1, 10, 30, 50, 100, 1000]:
     err_naive = np.nanmax(np.abs(naive - ref)) if nan_naive < rows_n else float("nan")
     err_stable = np.max(np.abs(stable - ref))
     softmax_rows.append((scale, nan_naive, nan_stable))
-    print(f"{scale:>12} {np.abs(logits).max():>12.1f} {nan_naive:>15,} {err_naive:>15.2e} "
-          f"{nan_stable:>16,} {err_stable:>15.2e}")
+    softmax_table.append((scale, f"{np.abs(logits).max():.1f}", f"{nan_naive:,}",
+                          f"{err_naive:.2g}", f"{nan_stable:,}", f"{err_stable:.2g}"))
+table(["scale", "max abs(logit)", "naive NaN rows", "naive max error*", "stable NaN rows",
+       "stable max error"], softmax_table, key="softmax")
 print(f"* over the naive rows that are not NaN; {rows_n:,} rows of 10 float32 logits")
 
 # %% [markdown]
@@ -184,8 +187,7 @@ print(f"* over the naive rows that are not NaN; {rows_n:,} rows of 10 float32 lo
 # `x - max - log(sum(exp(x - max)))` directly and stays exact. Two logits `[0, -gap]`:
 
 # %%
-print(f"{'gap':>6} {'softmax[1]':>12} {'log(softmax)[1]':>16} {'log_softmax[1]':>15} "
-      f"{'exact':>12}")
+gap_rows = []
 for gap in [10, 50, 87, 100, 104, 110, 1000]:
     x2 = tt.tensor(np.array([[0.0, -gap]], dtype=np.float32))
     with np.errstate(all="ignore"):
@@ -193,7 +195,9 @@ for gap in [10, 50, 87, 100, 104, 110, 1000]:
         two_step = np.log(F.softmax(x2, dim=1).numpy())[0, 1]
     direct = F.log_softmax(x2, dim=1).numpy()[0, 1]
     exact = -gap - math.log1p(math.exp(-gap))
-    print(f"{gap:>6} {p:>12.4g} {two_step:>16.6g} {direct:>15.6g} {exact:>12.6g}")
+    gap_rows.append((gap, f"{p:.4g}", f"{two_step:.6g}", f"{direct:.6g}", f"{exact:.6g}"))
+table(["gap", "softmax[1]", "log(softmax)[1]", "log_softmax[1]", "exact"], gap_rows,
+      key="log-softmax")
 
 # %% [markdown]
 # float32 stops at about 1.4e-45 (the smallest subnormal), so `softmax` of a gap above ~103
@@ -225,9 +229,10 @@ costs = {
 }
 relu_t = costs["relu"]
 print(f"{n_cost:,} float32 elements")
-print(f"{'activation':>26} {'ns/element':>11} {'x relu':>7}")
-for name, t in costs.items():
-    print(f"{name:>26} {t / n_cost * 1e9:>11.2f} {t / relu_t:>7.1f}")
+table(["activation", "ns/element", "x relu"],
+      [(name, f"{t / n_cost * 1e9:.2f}", f"{t / relu_t:.1f}") for name, t in costs.items()],
+      key="cost")
+lab.record("gelu-tanh-x", f"{costs['gelu (erf)'] / costs['gelu (tanh)']:.0f}x")
 
 fig, ax = plt.subplots(figsize=(7, 4))
 names = list(costs)
@@ -255,6 +260,8 @@ t_mul = best_time(lambda: raw * 0.01)
 print(f"np.where, random mask: {t_rand / n_cost * 1e9:.2f} ns/element")
 print(f"np.where, sorted mask: {t_sort / n_cost * 1e9:.2f} ns/element")
 print(f"x * 0.01 (for scale):  {t_mul / n_cost * 1e9:.2f} ns/element")
+lab.record("where-random", f"{t_rand / n_cost * 1e9:.2f}")
+lab.record("where-sorted", f"{t_sort / n_cost * 1e9:.2f}")
 
 # %% [markdown]
 # When the cost depends on the *values* and not only the sizes, the CPU is guessing wrong:
@@ -283,6 +290,8 @@ print(f"float32 resolution near 1 (np.finfo(float32).eps): {np.finfo(np.float32)
 g_exact = F.gelu(tt.tensor(grid)).numpy()
 g_tanh = F.gelu(tt.tensor(grid), approximate="tanh").numpy()
 print(f"max |gelu_exact - gelu_tanh| over [-6, 6]: {np.abs(g_exact - g_tanh).max():.2e}")
+lab.record("erf-error", f"{err.max():.2e}")
+lab.record("gelu-diff", f"{np.abs(g_exact - g_tanh).max():.2e}")
 
 # %%
 print("plots written:", ", ".join(sorted(p.name for p in OUT.glob("*.png"))))

@@ -36,6 +36,7 @@ import time
 import tracemalloc
 
 from tito import labkit
+from tito.labkit import table
 
 # One BLAS thread for steady timings (TINYTORCH_LAB_THREADS=0 keeps NumPy's default) and the
 # Agg backend, both set before NumPy is imported: why, in tito/labkit.py.
@@ -129,8 +130,6 @@ def traced(fn):
 MiB = 2**20
 act_mib = batch * width * 4 / MiB
 print(f"batch {batch}, width {width}: one activation is {act_mib:.3f} MiB")
-print(f"{'depth':>6} {'nodes':>6} {'saved MiB':>10} {'traced MiB':>11} {'no_grad MiB':>12} "
-      f"{'saved after backward':>21}")
 mem_rows = []
 for depth in depths:
     out, kept_grad = traced(lambda: forward(depth))
@@ -145,8 +144,10 @@ for depth in depths:
         w_.grad = None
     del out, graph
     mem_rows.append((depth, nodes, saved / MiB, kept_grad / MiB, kept_nograd / MiB, after_bw / MiB))
-    print(f"{depth:>6} {nodes:>6} {saved / MiB:>10.2f} {kept_grad / MiB:>11.2f} "
-          f"{kept_nograd / MiB:>12.3f} {after_bw / MiB:>21.2f}")
+table(["depth", "nodes", "saved by the nodes (MiB)", "allocated by the forward, grad on (MiB)",
+       "under `no_grad()` (MiB)", "saved after `backward()` (MiB)"],
+      [(r[0], r[1], f"{r[2]:.2f}", f"{r[3]:.2f}", f"{r[4]:.3f}", f"{r[5]:.2f}") for r in mem_rows],
+      key="memory")
 
 fig, ax = plt.subplots(figsize=(6, 4))
 ax.plot([r[0] for r in mem_rows], [r[3] for r in mem_rows], "o-",
@@ -213,18 +214,19 @@ def time_fwd_bwd(make_loss):
 
 
 print(f"MLP: {layers} x (Linear {width_t}->{width_t} + ReLU), float32")
-print(f"{'batch':>6} {'forward ms':>11} {'no_grad ms':>11} {'backward ms':>12} {'bwd/fwd':>8}")
-ratio_rows = []
+ratio_rows, mlp_rows = [], []
 for b in batches:
     xb = tt.tensor(rng.standard_normal((b, width_t)).astype(np.float32))
     fwd, bwd, nog = time_fwd_bwd(lambda: mlp(xb))
     ratio_rows.append((f"MLP batch {b}", bwd / fwd))
-    print(f"{b:>6} {fwd * 1e3:>11.3f} {nog * 1e3:>11.3f} {bwd * 1e3:>12.3f} {bwd / fwd:>8.2f}")
+    mlp_rows.append((b, f"{fwd * 1e3:.3f}", f"{nog * 1e3:.3f}", f"{bwd * 1e3:.3f}",
+                     f"{bwd / fwd:.2f}"))
+table(["batch", "forward ms", "`no_grad` forward ms", "backward ms", "backward / forward"],
+      mlp_rows, key="mlp-time")
 
 chain_ops = 200 if QUICK else 500  # the graph keeps every intermediate: ops x length x 4 bytes
 print(f"\nelementwise chain: {chain_ops} ops of y = y * 1.0001 on a vector")
-print(f"{'length':>9} {'forward ms':>11} {'no_grad ms':>11} {'backward ms':>12} {'bwd/fwd':>8} "
-      f"{'us per node':>12}")
+chain_rows = []
 for n in ([10, 10_000] if QUICK else [10, 1_000, 100_000]):
     v = tt.tensor(rng.standard_normal(n).astype(np.float32), requires_grad=True)
 
@@ -236,8 +238,12 @@ for n in ([10, 10_000] if QUICK else [10, 1_000, 100_000]):
 
     fwd, bwd, nog = time_fwd_bwd(chain)
     ratio_rows.append((f"chain n={n:,}", bwd / fwd))
-    print(f"{n:>9,} {fwd * 1e3:>11.3f} {nog * 1e3:>11.3f} {bwd * 1e3:>12.3f} {bwd / fwd:>8.2f} "
-          f"{bwd / (chain_ops + 1) * 1e6:>12.2f}")
+    chain_rows.append((f"{n:,}", f"{fwd * 1e3:.3f}", f"{nog * 1e3:.3f}", f"{bwd * 1e3:.3f}",
+                       f"{bwd / fwd:.2f}", f"{bwd / (chain_ops + 1) * 1e6:.2f}"))
+    chain_nograd_x = fwd / nog  # the last (longest) vector's: grad on versus no_grad
+table(["vector length", "forward ms", "`no_grad` forward ms", "backward ms", "backward / forward",
+       "us per node (backward)"], chain_rows, key="chain-time")
+lab.record("chain-nograd-x", f"{chain_nograd_x:.0f}x")
 
 # %% [markdown]
 # Read the two tables differently. In the MLP, the matmuls dominate and backward costs about
@@ -289,8 +295,8 @@ def recursive_topo(root):
 
 limit = sys.getrecursionlimit()
 print(f"sys.getrecursionlimit() = {limit}")
-print(f"{'chain length':>13} {'recursive topo sort':>22} {'our backward':>16}")
-depth_rows = []
+lab.record("recursion-limit", str(limit))
+depth_rows, depth_table = [], []
 for n in [100, 500, 900, 1000, 2000, 10_000]:
     c = tt.tensor(np.array([1.0]), requires_grad=True)  # float64: 10,000 roundings stay small
     y = c
@@ -306,7 +312,10 @@ for n in [100, 500, 900, 1000, 2000, 10_000]:
     ours = time.perf_counter() - t0
     ok = np.isclose(c.grad.numpy()[0], 1.0001 ** n, rtol=1e-4)
     depth_rows.append((n, rec, ours))
-    print(f"{n:>13,} {rec:>22} {('ok, %.1f ms' % (ours * 1e3)) if ok else 'WRONG':>16}")
+    depth_table.append((f"{n:,}", rec, f"ok, {ours * 1e3:.1f} ms" if ok else "WRONG"))
+table(["chain length", "recursive topological sort", "our backward"], depth_table,
+      key="recursion")
+lab.record("us-per-node", f"{depth_rows[-1][2] / depth_rows[-1][0] * 1e6:.1f} us")
 
 # %% [markdown]
 # ## 5. Shared subgraphs: per path versus once per node
@@ -335,8 +344,6 @@ def per_path_backward(t, grad, counter):
 
 
 ks = list(range(1, 11)) if QUICK else list(range(1, 17))
-print(f"{'k':>3} {'nodes':>6} {'per-path calls':>15} {'per-path ms':>12} {'topo calls':>11} "
-      f"{'topo ms':>8}")
 path_rows = []
 for k in ks:
     def build():
@@ -359,8 +366,14 @@ for k in ks:
     topo_t = time.perf_counter() - t0
     assert np.allclose(naive_grad, x0.grad.numpy()), "both engines must agree"
     path_rows.append((k, nodes, counter[0], naive_t, topo_t))
-    print(f"{k:>3} {nodes:>6} {counter[0]:>15,} {naive_t * 1e3:>12.2f} {nodes:>11} "
-          f"{topo_t * 1e3:>8.2f}")
+path_headers = ["k", "nodes", "per-path engine: backward calls", "ms", "topological sweep: calls",
+                "ms"]
+path_table = [(k, nodes, f"{calls:,}", f"{nt * 1e3:.2f}", nodes, f"{tt_ * 1e3:.2f}")
+              for k, nodes, calls, nt, tt_ in path_rows]
+table(path_headers, path_table)
+# the guide quotes every fourth level and the last two
+lab.record_table("per-path", path_headers,
+                 [r for r in path_table if r[0] % 4 == 0 or r[0] >= ks[-1] - 2 and r[0] % 2 == 0])
 
 fig, ax = plt.subplots(figsize=(6, 4))
 ax.semilogy([r[0] for r in path_rows], [r[2] for r in path_rows], "o-", label="per-path recursion")
@@ -388,7 +401,6 @@ plt.close(fig)
 
 # %%
 W = tt.tensor(rng.standard_normal((8, 8)))
-print(f"{'input elements':>15} {'gradcheck ms':>13} {'forward+backward ms':>20} {'ratio':>8}")
 gc_rows = []
 for n_rows in ([2, 16] if QUICK else [2, 16, 128]):
     xg = tt.tensor(rng.standard_normal((n_rows, 8)), requires_grad=True)
@@ -400,7 +412,9 @@ for n_rows in ([2, 16] if QUICK else [2, 16, 128]):
     fn(xg).sum().backward()
     t_bp = time.perf_counter() - t0
     gc_rows.append((xg.numel(), t_gc, t_bp))
-    print(f"{xg.numel():>15} {t_gc * 1e3:>13.2f} {t_bp * 1e3:>20.3f} {t_gc / t_bp:>8.0f}")
+table(["input elements", "gradcheck ms", "one forward + backward ms", "ratio"],
+      [(f"{n:,}", f"{g * 1e3:.2f}", f"{b * 1e3:.3f}", f"{g / b:.0f}") for n, g, b in gc_rows],
+      key="gradcheck")
 
 # %% [markdown]
 # The ratio grows with the number of inputs: a model with a million parameters would need two
