@@ -50,7 +50,7 @@ class LinearFn(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias):
-        x2 = x.reshape(-1, x.shape[-1])  # (M, in): the leading dims folded into rows
+        x2 = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])  # (M, in): leading dims as rows
         # BEGIN SOLUTION
         out = np.matmul(x2, weight.T)  # (M, in) @ (in, out) -> (M, out)
         if bias is not None:
@@ -64,7 +64,7 @@ class LinearFn(Function):
     def backward(ctx, grad):
         x2, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        g = grad.reshape(-1, weight.shape[0])  # (M, out), as the forward's product
+        g = grad.reshape(x2.shape[0], weight.shape[0])  # (M, out), as the forward's product
         # BEGIN SOLUTION 05
         dx = np.matmul(g, weight).reshape(ctx.in_shape) if need_x else None  # (M, in)
         dw = np.matmul(g.T, x2) if need_w else None  # (out, M) @ (M, in): weight's layout
@@ -101,10 +101,14 @@ def linear(input, weight, bias=None) -> Tensor:
                 isinstance(bias, Tensor) and bias.dtype == weight.dtype and
                 tuple(bias.shape) == (weight.shape[0],))):
         return LinearFn.apply(input, weight, bias)
-    out = input.reshape(-1, input.shape[-1]) @ weight.T  # (M, in) @ (in, out) -> (M, out)
+    if input.ndim > 2 and weight.ndim == 2:  # one 2-D product, as LinearFn does
+        lead = tuple(input.shape[:-1])
+        flat = linear(input.reshape(-1, input.shape[-1]), weight, bias)
+        return flat.reshape(lead + (weight.shape[0],))
+    out = input @ weight.T  # (*, in) @ (in, out) -> (*, out); a 1-D weight gives (*,)
     if bias is not None:
         out = out + bias
-    return out.reshape(tuple(input.shape[:-1]) + (out.shape[-1],))
+    return out
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False,

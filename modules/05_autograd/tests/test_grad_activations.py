@@ -134,6 +134,21 @@ def test_log_softmax_gradient_at_huge_logits_is_finite():
                  what="d log_softmax(x)[0]/dx when x[0] dominates", inputs={"x": x})
 
 
+@pytest.mark.parametrize("dtype, big", [(np.float16, [70.0, 100.0, 200.0]),
+                                        (np.float32, [1e14, 1e18]), (np.float64, [1e100])])
+def test_gelu_tanh_gradient_where_it_saturates_is_0_and_1_not_nan(dtype, big):
+    """Far from 0 GELU is x (slope 1) on the right and 0 on the left. x^3 overflows long
+    before x^2 does (float16 from |x| = 40): a backward that forms it multiplies inf by the
+    saturated 0 and returns nan."""
+    big = np.array(big)
+    x = tt.tensor(np.concatenate([-big, big]).astype(dtype), requires_grad=True)
+    with np.errstate(all="ignore"):  # the forward's x^3 may overflow: tanh(inf) is fine
+        F.gelu(x, approximate="tanh").sum().backward()
+    g = x.grad.numpy()
+    assert g.dtype == dtype
+    assert np.array_equal(g, np.r_[np.zeros(len(big)), np.ones(len(big))]), g
+
+
 @pytest.mark.parametrize("name, fn", [
     ("relu", F.relu), ("leaky_relu", lambda t: F.leaky_relu(t, 0.2)), ("sigmoid", F.sigmoid),
     ("tanh", F.tanh), ("gelu", F.gelu), ("gelu(tanh)", lambda t: F.gelu(t, approximate="tanh")),

@@ -24,8 +24,9 @@ def data(seed, shape, dtype=np.float64):
 
 
 def expected(x, w, g):
-    rows = x.reshape(-1, x.shape[-1])
-    gr = g.reshape(-1, g.shape[-1])
+    m = int(np.prod(x.shape[:-1]))  # rows; explicit, as -1 is ambiguous for a size-0 dim
+    rows = x.reshape(m, x.shape[-1])
+    gr = g.reshape(m, g.shape[-1])
     dx = np.einsum("mo,oi->mi", gr, w).reshape(x.shape)
     dw = np.einsum("mo,mi->oi", gr, rows)
     db = gr.sum(axis=0)
@@ -33,7 +34,8 @@ def expected(x, w, g):
 
 
 @pytest.mark.parametrize("x_shape, out", [((5, 4), 3), ((2, 3, 4), 4), ((4,), 6), ((2, 1, 3, 5), 2),
-                                          ((0, 4), 3)])
+                                          ((0, 4), 3), ((3, 4), 0), ((2, 3, 4), 0), ((2, 0), 3),
+                                          ((0,), 3)])
 @pytest.mark.parametrize("with_bias", [True, False])
 def test_linear_gradients_match_the_formulas(x_shape, out, with_bias):
     x, w, b = data(1, x_shape), data(2, (out, x_shape[-1])), data(3, (out,))
