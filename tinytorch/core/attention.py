@@ -51,7 +51,11 @@ def _masked_softmax(scores: np.ndarray) -> np.ndarray:
     biggest thing attention allocates; a second and third copy would only cost time)."""
     m = np.max(scores, axis=-1, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
-    e = np.exp(np.subtract(scores, m, out=scores), out=scores)
+    return _normalize_rows(np.exp(np.subtract(scores, m, out=scores), out=scores))
+
+
+def _normalize_rows(e: np.ndarray) -> np.ndarray:
+    """``e`` divided by its row sums, in place; a row of zeros (every key masked) stays 0."""
     s = row_sums(e)
     return np.divide(e, np.where(s == 0, 1, s), out=e)
 
@@ -64,8 +68,7 @@ def _small_softmax(scores: np.ndarray, mask) -> np.ndarray:
     e = np.exp(scores, out=scores)
     if mask is not None:
         np.multiply(e, mask, out=e)  # True = may attend: a 0/1 factor
-    s = row_sums(e)
-    return np.divide(e, np.where(s == 0, 1, s), out=e)
+    return _normalize_rows(e)
 
 
 def _all_small(scores: np.ndarray, mask) -> bool:

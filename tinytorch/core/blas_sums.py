@@ -7,7 +7,8 @@ one BLAS ``gemv``, measured several times faster at the sizes the transformer ru
 same way. Only float32/float64 arrays have a BLAS; anything else (float16, integers) takes
 NumPy's own reduction, which also sums float16 in float32.
 
-Shared by layer norm (module 13), attention (module 12) and the engine's bias gradients.
+Shared by layer norm (module 13), attention (module 12: the fused op and the tiled kernel's
+score bound) and the linear layer's bias gradient (``LinearFn``, modules 03 and 05).
 """
 
 from __future__ import annotations

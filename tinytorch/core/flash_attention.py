@@ -36,6 +36,7 @@ import functools
 import numpy as np
 
 from tinytorch.core.autograd import Function
+from tinytorch.core.blas_sums import row_sums
 
 __all__ = ["FlashAttentionFn", "BLOCK_Q", "BLOCK_K"]
 
@@ -104,10 +105,9 @@ def _scores_are_small(q, k, scale, mask, dtype) -> bool:
 
 
 def _max_sq_norm(x) -> float:
-    """max_i |x_i|^2 over the rows of x (..., n, E): squares, then one BLAS matrix-vector
-    product for the row sums (faster than a reduction over a short last axis)."""
-    sq = np.square(x).reshape(-1, x.shape[-1])
-    return float(np.max(sq @ np.ones(x.shape[-1], sq.dtype), initial=0.0))
+    """max_i |x_i|^2 over the rows of x (..., n, E): squares, then the row sums as one BLAS
+    matrix-vector product (``blas_sums.row_sums``: faster than a reduction along E)."""
+    return float(np.max(row_sums(np.square(x)), initial=0.0))
 
 
 def _keep(seed, p, i0, j0, shape, dtype):

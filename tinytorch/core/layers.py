@@ -31,8 +31,8 @@ from tinytorch.core.creation import default_generator
 from tinytorch.core.module import Module, Parameter
 from tinytorch.core.tensor import Tensor
 
-__all__ = ["linear", "LinearFn", "dropout", "Linear", "Identity", "Flatten", "Dropout", "Sequential",
-           "ModuleList", "ModuleDict"]
+__all__ = ["linear", "LinearFn", "dropout", "Linear", "Identity", "Flatten", "Dropout",
+           "Sequential", "ModuleList", "ModuleDict"]
 
 
 # --------------------------------------------------------------------------- functional forms
@@ -73,6 +73,13 @@ class LinearFn(Function):
         return dx, dw, db
 
 
+def _fits_linear_fn(x: np.ndarray, weight: np.ndarray, bias) -> bool:
+    """True when :class:`LinearFn` takes these arrays: one float dtype for all three, a 2-D
+    weight, and a bias of shape (out_features,) or None."""
+    return weight.ndim == 2 and x.dtype == weight.dtype and x.dtype.kind == "f" and (
+        bias is None or (bias.dtype == weight.dtype and bias.shape == (weight.shape[0],)))
+
+
 def linear(input, weight, bias=None) -> Tensor:
     """Affine map ``input @ weight.T + bias``.
 
@@ -96,10 +103,8 @@ def linear(input, weight, bias=None) -> Tensor:
             f"{weight.shape[-1]}. Reshape the input (e.g. x.flatten(1)) or build the layer with "
             f"in_features={input.shape[-1] if input.ndim else '?'}."
         )
-    if isinstance(weight, Tensor) and weight.ndim == 2 and input.dtype == weight.dtype and \
-            input.dtype.kind == "f" and (bias is None or (
-                isinstance(bias, Tensor) and bias.dtype == weight.dtype and
-                tuple(bias.shape) == (weight.shape[0],))):
+    if isinstance(weight, Tensor) and (bias is None or isinstance(bias, Tensor)) and \
+            _fits_linear_fn(input._data, weight._data, None if bias is None else bias._data):
         return LinearFn.apply(input, weight, bias)
     if input.ndim > 2 and weight.ndim == 2:  # one 2-D product, as LinearFn does
         lead = tuple(input.shape[:-1])

@@ -34,7 +34,7 @@ from tinytorch.core.activations import gelu as F_gelu
 from tinytorch.core.attention import _record
 from tinytorch.core.autograd import Node, no_grad
 from tinytorch.core.layernorm import LayerNorm, LayerNormFn
-from tinytorch.core.layers import Linear, LinearFn
+from tinytorch.core.layers import Linear, LinearFn, _fits_linear_fn
 from tinytorch.core.tensor import Tensor
 
 __all__ = ["forward_with_cache", "greedy_with_cache", "cached_self_attention",
@@ -55,11 +55,10 @@ def _linear(layer, x: np.ndarray) -> np.ndarray:
     A plain :class:`Linear` runs its op's forward directly (what ``F.linear`` would record as
     one ``LinearFn`` node, without the node); any other layer is called as a module."""
     w = layer.weight._data if type(layer) is Linear and _plain(layer) else None
-    b = layer.bias
-    if w is None or x.ndim != 2 or x.shape[1] != w.shape[1] or x.dtype != w.dtype or \
-            (b is not None and b._data.dtype != w.dtype):
+    b = None if layer.bias is None else layer.bias._data
+    if w is None or x.ndim != 2 or x.shape[1] != w.shape[1] or not _fits_linear_fn(x, w, b):
         return layer(Tensor._wrap(x, None))._data
-    return LinearFn.forward(Node(), x, w, None if b is None else b._data)
+    return LinearFn.forward(Node(), x, w, b)
 
 
 def _norm(ln, x: np.ndarray) -> np.ndarray:
